@@ -1,0 +1,65 @@
+# rampart — the front door. Every target installs what it needs first.
+#   make demo      the main job: a gateway splitting live traffic between two versions
+#   make test      build and run every unit and integration test
+#   make bench     rampart vs nginx vs HAProxy on this machine (bench/proxy.sh, bench/idle.sh)
+#   make sanitize  ASan+UBSan on all tests, TSan on the threaded ones
+#   make lint      clang-format check and clang-tidy on a curated set
+JOBS ?= 2
+BUILD ?= build
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test unit integration demo bench sanitize asan tsan lint format clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
+	ctest --test-dir $(BUILD) --output-on-failure -L integration
+
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
+
+integration: build
+	ctest --test-dir $(BUILD) --output-on-failure -L integration
+
+demo: build
+	@bash scripts/demo.sh
+
+bench: build
+	bash bench/proxy.sh
+	bash bench/idle.sh
+
+sanitize: asan tsan
+
+asan: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=address -DRAMPART_BUILD_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L unit
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build-asan --output-on-failure -L integration
+
+# TSan covers the threaded parts: metrics shards, snapshot publication, and the gateway binary
+# (several workers) under the integration tests that drive load and reloads.
+tsan: deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAMPART_SANITIZE=thread -DRAMPART_BUILD_BENCH=OFF
+	cmake --build build-tsan -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -L tsan
+
+lint: deps $(BUILD)/build.ninja
+	@bash scripts/lint.sh $(BUILD)
+
+format:
+	find src tests examples bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan build-tsan

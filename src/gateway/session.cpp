@@ -1,0 +1,652 @@
+#include "gateway/session.hpp"
+
+#include "gateway/picker.hpp"
+#include "gateway/worker.hpp"
+#include "http/error_response.hpp"
+#include "http/headers.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace rampart::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
+constexpr int kMaxStaleRetries = 2;
+constexpr std::string_view kVersionHeader = "X-Rampart-Version";
+
+enum class After { kKeepAlive, kClose, kLingerClose };
+
+using RequestParser = bhttp::request_parser<bhttp::buffer_body>;
+using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
+
+// Releases the per-upstream in-flight count when a request leaves the upstream.
+class OutstandingGuard {
+ public:
+  explicit OutstandingGuard(UpstreamState& state) : state_(&state) { ++state_->outstanding; }
+  ~OutstandingGuard() { --state_->outstanding; }
+  OutstandingGuard(const OutstandingGuard&) = delete;
+  OutstandingGuard& operator=(const OutstandingGuard&) = delete;
+
+ private:
+  UpstreamState* state_;
+};
+
+// Keeps the worker's list of sessions and the connection count right however a session ends.
+class SessionRegistration {
+ public:
+  SessionRegistration(Worker* worker, SessionEntry* entry) : worker_(worker), entry_(entry) {
+    worker_->add_session(entry_);
+  }
+  ~SessionRegistration() {
+    worker_->remove_session(entry_);
+    worker_->release_connection_slot();
+  }
+  SessionRegistration(const SessionRegistration&) = delete;
+  SessionRegistration& operator=(const SessionRegistration&) = delete;
+
+ private:
+  Worker* worker_;
+  SessionEntry* entry_;
+};
+
+// A relay buffer borrowed from the worker for the duration of one request.
+class RelayBuffer {
+ public:
+  explicit RelayBuffer(Worker* worker) : worker_(worker), data_(worker->take_relay_buffer()) {}
+  ~RelayBuffer() { worker_->return_relay_buffer(std::move(data_)); }
+  RelayBuffer(const RelayBuffer&) = delete;
+  RelayBuffer& operator=(const RelayBuffer&) = delete;
+  char* data() { return data_.get(); }
+
+ private:
+  Worker* worker_;
+  std::unique_ptr<char[]> data_;
+};
+
+struct RelayOutcome {
+  boost::system::error_code read_error;   // on the side the body comes from
+  boost::system::error_code write_error;  // on the side it goes to
+  uint64_t body_bytes = 0;
+  bool wrote_any = false;  // some of the message (header included) reached the other side
+};
+
+// Streams a message whose header `parser` has read from `in` to `out`, header first, then the
+// body through `buf` in pieces of at most Worker::kRelayBufferSize. Memory stays bounded
+// whatever the body's size or framing; a chunked body is re-chunked, a sized one keeps its size.
+template <bool kIsRequest>
+asio::awaitable<RelayOutcome> relay(beast::tcp_stream& in, beast::flat_buffer& in_buffer,
+                                    bhttp::parser<kIsRequest, bhttp::buffer_body>& parser,
+                                    beast::tcp_stream& out, char* buf, milliseconds read_timeout,
+                                    milliseconds write_timeout) {
+  bhttp::serializer<kIsRequest, bhttp::buffer_body> serializer{parser.get()};
+  RelayOutcome outcome;
+  for (;;) {
+    auto& body = parser.get().body();
+    if (!parser.is_done()) {
+      body.data = buf;
+      body.size = Worker::kRelayBufferSize;
+      in.expires_after(read_timeout);
+      auto [ec, n] = co_await bhttp::async_read_some(in, in_buffer, parser, kAwait);
+      if (ec == bhttp::error::need_buffer) {
+        ec = {};
+      }
+      if (ec) {
+        outcome.read_error = ec;
+        co_return outcome;
+      }
+      std::size_t got = Worker::kRelayBufferSize - body.size;
+      body.size = got;
+      body.data = got > 0 ? buf : nullptr;
+      body.more = !parser.is_done();
+      outcome.body_bytes += got;
+      if (got == 0 && !parser.is_done()) {
+        continue;  // only framing (a chunk header) was parsed
+      }
+    } else {
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    }
+    out.expires_after(write_timeout);
+    auto [ec, n] = co_await bhttp::async_write(out, serializer, kAwait);
+    if (ec == bhttp::error::need_buffer) {
+      ec = {};
+    }
+    if (n > 0) {
+      outcome.wrote_any = true;
+    }
+    if (ec) {
+      outcome.write_error = ec;
+      co_return outcome;
+    }
+    if (serializer.is_done()) {
+      co_return outcome;
+    }
+  }
+}
+
+asio::awaitable<bool> send_error(beast::tcp_stream& client, bhttp::status status,
+                                 std::string_view error, std::string detail,
+                                 std::string_view service, std::string_view version,
+                                 bool keep_alive, milliseconds timeout) {
+  auto res = http::make_error_response(status, error, detail, service, version, keep_alive);
+  client.expires_after(timeout);
+  auto [ec, n] = co_await bhttp::async_write(client, res, kAwait);
+  co_return !ec;
+}
+
+bool is_disconnect(const boost::system::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor;
+}
+
+// A pooled connection the upstream may have closed while it sat idle. One peek, no data read.
+bool looks_closed(UpstreamConnection& conn) {
+  char byte;
+  ssize_t n = ::recv(conn.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+struct Acquired {
+  std::unique_ptr<UpstreamConnection> conn;
+  bhttp::status status = bhttp::status::bad_gateway;  // when conn is null
+  metrics::Rejection rejection = metrics::Rejection::kUpstreamUnavailable;
+  std::string detail;
+};
+
+// Picks an upstream of `version` not in `tried` and not ejected (least outstanding requests or
+// round robin), and returns a pooled connection to it or a new one. A connect failure is
+// counted, may eject the upstream, and moves on to the next untried upstream.
+asio::awaitable<Acquired> acquire_upstream(Worker* worker, const ServiceRoute* service,
+                                           const VersionRoute* version, uint64_t* tried,
+                                           bool must_be_open, milliseconds connect_timeout) {
+  const auto& ups = version->upstreams;
+  const std::size_t n = std::min<std::size_t>(ups.size(), 64);
+  std::string last_error;
+  bool any_ejected = false;
+  for (;;) {
+    auto now = Clock::now();
+    std::size_t start = worker->next_rotation() % (n == 0 ? 1 : n);
+    const UpstreamTarget* best = nullptr;
+    std::size_t best_index = 0;
+    uint32_t best_load = UINT32_MAX;
+    for (std::size_t k = 0; k < n; ++k) {
+      std::size_t i = (start + k) % n;
+      if (*tried & (uint64_t{1} << i)) {
+        continue;
+      }
+      UpstreamState& st = worker->upstream(ups[i].id);
+      if (st.ejected_until > now) {
+        any_ejected = true;
+        continue;
+      }
+      if (service->balance == config::Balance::kRoundRobin) {
+        best = &ups[i];
+        best_index = i;
+        break;
+      }
+      if (st.outstanding < best_load) {
+        best = &ups[i];
+        best_index = i;
+        best_load = st.outstanding;
+      }
+    }
+    if (best == nullptr) {
+      Acquired a;
+      if (*tried == 0 && any_ejected) {
+        a.status = bhttp::status::service_unavailable;
+        a.rejection = metrics::Rejection::kNoHealthyUpstream;
+        a.detail = "every upstream of this version is ejected after connect failures";
+      } else {
+        a.status = bhttp::status::bad_gateway;
+        a.rejection = metrics::Rejection::kUpstreamUnavailable;
+        a.detail = last_error.empty() ? "no upstream could be reached" : last_error;
+      }
+      co_return a;
+    }
+    UpstreamState& st = worker->upstream(best->id);
+    while (!st.idle.empty()) {
+      auto conn = std::move(st.idle.back());
+      st.idle.pop_back();
+      if (must_be_open && looks_closed(*conn)) {
+        continue;
+      }
+      conn->reused = true;
+      Acquired a;
+      a.conn = std::move(conn);
+      co_return a;
+    }
+    auto conn = std::make_unique<UpstreamConnection>(worker->io_context().get_executor());
+    conn->upstream_id = best->id;
+    conn->stream.expires_after(connect_timeout);
+    auto [ec] = co_await conn->stream.async_connect(best->endpoint, kAwait);
+    if (!ec) {
+      st.consecutive_connect_failures = 0;
+      boost::system::error_code ignored;
+      conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+      Acquired a;
+      a.conn = std::move(conn);
+      co_return a;
+    }
+    *tried |= uint64_t{1} << best_index;
+    version->stats->shard(worker->index()).record_upstream_failure(metrics::UpstreamFailure::kConnect);
+    if (++st.consecutive_connect_failures >= service->eject_after) {
+      st.ejected_until = Clock::now() + milliseconds(service->eject_for_ms);
+      st.consecutive_connect_failures = 0;
+    }
+    last_error = "connect to " + best->authority + " failed: " +
+                 (ec == beast::error::timeout ? std::string("timed out") : ec.message());
+  }
+}
+
+std::string_view path_of(std::string_view target) {
+  if (target.starts_with("http://")) {
+    auto slash = target.find('/', 7);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+// Reads one request header from the client and serves the request. Returns what to do with the
+// client connection afterwards.
+asio::awaitable<After> handle_request(Worker* worker, beast::tcp_stream& client,
+                                      beast::flat_buffer& cbuf, const std::string& client_ip) {
+  std::shared_ptr<const RouteTable> routes = worker->routes();
+  const config::Limits& limits = routes->limits;
+  const milliseconds idle_timeout(limits.idle_timeout_ms);
+  auto& gm = worker->gateway_metrics();
+
+  RequestParser rq;
+  rq.header_limit(limits.max_header_bytes);
+  if (limits.max_body_bytes > 0) {
+    rq.body_limit(limits.max_body_bytes);
+  } else {
+    rq.body_limit(boost::none);
+  }
+  client.expires_after(milliseconds(limits.header_timeout_ms));
+  {
+    auto [ec, n] = co_await bhttp::async_read_header(client, cbuf, rq, kAwait);
+    if (ec) {
+      if (is_disconnect(ec)) {
+        co_return After::kClose;
+      }
+      bhttp::status status = bhttp::status::bad_request;
+      metrics::Rejection why = metrics::Rejection::kBadRequest;
+      std::string_view error = "bad_request";
+      std::string detail = "malformed request: " + ec.message();
+      if (ec == beast::error::timeout) {
+        status = bhttp::status::request_timeout;
+        why = metrics::Rejection::kRequestTimeout;
+        error = "request_timeout";
+        detail = "the request header did not arrive within " +
+                 std::to_string(limits.header_timeout_ms) + " ms";
+      } else if (ec == bhttp::error::header_limit) {
+        status = bhttp::status::request_header_fields_too_large;
+        why = metrics::Rejection::kHeaderTooLarge;
+        error = "header_too_large";
+        detail = "the request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes";
+      } else if (ec == bhttp::error::body_limit) {
+        status = bhttp::status::payload_too_large;
+        why = metrics::Rejection::kBodyTooLarge;
+        error = "body_too_large";
+        detail = "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes";
+      }
+      gm.record_rejection(why);
+      co_await send_error(client, status, error, std::move(detail), "", "", false, idle_timeout);
+      co_return After::kLingerClose;
+    }
+  }
+  const auto started = Clock::now();
+  auto& req = rq.get();
+  const http::Framing framing = http::request_framing(req);
+  const bool has_body = framing != http::Framing::kNone;
+  // Body left unread when we answer early: the connection cannot be reused.
+  const After after_early_answer = has_body ? After::kLingerClose : After::kKeepAlive;
+
+  if (framing == http::Framing::kInvalid) {
+    gm.record_rejection(metrics::Rejection::kBadRequest);
+    co_await send_error(client, bhttp::status::bad_request, "bad_request",
+                        "ambiguous message framing: Transfer-Encoding must end in chunked and "
+                        "may not come with Content-Length",
+                        "", "", false, idle_timeout);
+    co_return After::kLingerClose;
+  }
+  const std::string_view host = req[bhttp::field::host];
+  if (host.empty() && req.version() >= 11) {
+    gm.record_rejection(metrics::Rejection::kBadRequest);
+    co_await send_error(client, bhttp::status::bad_request, "bad_request",
+                        "an HTTP/1.1 request needs a Host header", "", "", false, idle_timeout);
+    co_return After::kLingerClose;
+  }
+  const std::string_view target = req.target();
+  if (target.empty() || (target.front() != '/' && !target.starts_with("http://"))) {
+    gm.record_rejection(metrics::Rejection::kBadRequest);
+    co_await send_error(client, bhttp::status::bad_request, "bad_request",
+                        "the request target must be an absolute path", "", "", false,
+                        idle_timeout);
+    co_return After::kLingerClose;
+  }
+  bool client_keep_alive = rq.keep_alive();
+
+  const ServiceRoute* service = routes->match(host, path_of(target));
+  if (service == nullptr) {
+    gm.record_rejection(metrics::Rejection::kNoRoute);
+    bool ok = co_await send_error(client, bhttp::status::not_found, "no_route",
+                                  "no service routes host \"" + std::string(host) + "\" path \"" +
+                                      std::string(path_of(target)) + "\"",
+                                  "", "", client_keep_alive && !has_body, idle_timeout);
+    co_return ok && client_keep_alive ? after_early_answer : After::kLingerClose;
+  }
+
+  PickInput pick_input;
+  pick_input.random_bucket = worker->random_bucket();
+  if (auto it = req.find(kVersionHeader); it != req.end()) {
+    pick_input.override_version = it->value();
+  }
+  switch (service->sticky.kind) {
+    case config::StickyKind::kIp:
+      pick_input.sticky_key = client_ip;
+      break;
+    case config::StickyKind::kHeader:
+      if (auto it = req.find(service->sticky.name); it != req.end() && !it->value().empty()) {
+        pick_input.sticky_key = it->value();
+      }
+      break;
+    case config::StickyKind::kCookie:
+      if (auto it = req.find(bhttp::field::cookie); it != req.end()) {
+        pick_input.sticky_key = find_cookie(it->value(), service->sticky.name);
+      }
+      break;
+    case config::StickyKind::kNone:
+      break;
+  }
+  const Pick pick = pick_version(*service, pick_input);
+  if (pick.error) {
+    gm.record_rejection(metrics::Rejection::kVersionNotDeployed);
+    std::string detail =
+        *pick.error == PickError::kVersionNotDeployed
+            ? "version \"" + std::string(*pick_input.override_version) +
+                  "\" is not in the current deployment of service \"" + service->name + "\""
+            : "the current deployment gives this request to no version";
+    bool ok = co_await send_error(client, bhttp::status::bad_request, "version_not_deployed",
+                                  std::move(detail), service->name, "",
+                                  client_keep_alive && !has_body, idle_timeout);
+    co_return ok && client_keep_alive ? after_early_answer : After::kLingerClose;
+  }
+  const VersionRoute* version = pick.version;
+  metrics::VersionShard& stats = version->stats->shard(worker->index());
+
+  // The request as the upstream sees it.
+  const bool expect_continue = http::has_token(req[bhttp::field::expect], "100-continue");
+  const bool is_head = req.method() == bhttp::verb::head;
+  const unsigned client_version = req.version();
+  std::string forwarded_host(host);
+  std::string forwarded_for = client_ip;
+  if (auto it = req.find("X-Forwarded-For"); it != req.end()) {
+    forwarded_for = std::string(it->value()) + ", " + client_ip;
+  }
+  http::strip_hop_by_hop(req);
+  req.erase(bhttp::field::expect);
+  if (framing == http::Framing::kChunked) {
+    req.chunked(true);
+  }
+  req.version(11);
+  req.set("X-Forwarded-For", forwarded_for);
+  req.set("X-Forwarded-Proto", "http");
+  req.set("X-Forwarded-Host", forwarded_host);
+
+  const milliseconds response_timeout(limits.response_timeout_ms);
+  RelayBuffer buffer(worker);
+  uint64_t tried = 0;
+  bool continue_sent = false;
+  int stale_retries = 0;
+  for (;;) {
+    Acquired acquired = co_await acquire_upstream(
+        worker, service, version, &tried, has_body, milliseconds(limits.connect_timeout_ms));
+    if (!acquired.conn) {
+      gm.record_rejection(acquired.rejection);
+      stats.record_response(static_cast<unsigned>(acquired.status),
+                            static_cast<uint64_t>((Clock::now() - started).count()), 0, 0);
+      bool ok = co_await send_error(client, acquired.status,
+                                    acquired.status == bhttp::status::service_unavailable
+                                        ? "no_healthy_upstream"
+                                        : "upstream_unavailable",
+                                    std::move(acquired.detail), service->name, version->name,
+                                    client_keep_alive && !has_body, idle_timeout);
+      co_return ok && client_keep_alive ? after_early_answer : After::kLingerClose;
+    }
+    std::unique_ptr<UpstreamConnection> conn = std::move(acquired.conn);
+    UpstreamState& upstream = worker->upstream(conn->upstream_id);
+    OutstandingGuard outstanding(upstream);
+
+    if (expect_continue && !continue_sent) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      client.expires_after(idle_timeout);
+      auto [ec, n] = co_await asio::async_write(client, asio::buffer(kContinue), kAwait);
+      if (ec) {
+        co_return After::kClose;
+      }
+      continue_sent = true;
+    }
+
+    // Request: header and body, streamed.
+    RelayOutcome sent = co_await relay<true>(client, cbuf, rq, conn->stream, buffer.data(),
+                                             idle_timeout, response_timeout);
+    if (sent.read_error) {
+      // The client failed or broke a limit mid-body; the upstream got a partial request.
+      if (sent.read_error == bhttp::error::body_limit) {
+        gm.record_rejection(metrics::Rejection::kBodyTooLarge);
+        co_await send_error(client, bhttp::status::payload_too_large, "body_too_large",
+                            "the request body exceeds " + std::to_string(limits.max_body_bytes) +
+                                " bytes",
+                            service->name, version->name, false, idle_timeout);
+        co_return After::kLingerClose;
+      }
+      if (!is_disconnect(sent.read_error) && sent.read_error != beast::error::timeout) {
+        gm.record_rejection(metrics::Rejection::kBadRequest);
+        co_await send_error(client, bhttp::status::bad_request, "bad_request",
+                            "malformed request body: " + sent.read_error.message(),
+                            service->name, version->name, false, idle_timeout);
+        co_return After::kLingerClose;
+      }
+      co_return After::kClose;
+    }
+    if (sent.write_error) {
+      if (conn->reused && !has_body && ++stale_retries <= kMaxStaleRetries) {
+        continue;  // a pooled connection the upstream had closed: try a fresh one
+      }
+      stats.record_upstream_failure(metrics::UpstreamFailure::kReset);
+      stats.record_response(502, static_cast<uint64_t>((Clock::now() - started).count()),
+                            sent.body_bytes, 0);
+      gm.record_rejection(metrics::Rejection::kUpstreamUnavailable);
+      co_await send_error(client, bhttp::status::bad_gateway, "upstream_reset",
+                          "the upstream closed the connection while receiving the request: " +
+                              sent.write_error.message(),
+                          service->name, version->name, false, idle_timeout);
+      co_return has_body ? After::kLingerClose : After::kClose;
+    }
+
+    // Response header; 1xx interim answers are skipped.
+    std::optional<ResponseParser> rp;
+    boost::system::error_code read_ec;
+    for (;;) {
+      rp.emplace();
+      rp->header_limit(kUpstreamHeaderLimit);
+      rp->body_limit(boost::none);
+      if (is_head) {
+        rp->skip(true);
+      }
+      conn->stream.expires_after(response_timeout);
+      auto [ec, n] = co_await bhttp::async_read_header(conn->stream, conn->buffer, *rp, kAwait);
+      read_ec = ec;
+      if (ec) {
+        break;
+      }
+      unsigned code = rp->get().result_int();
+      if (code < 100 || code >= 200 || code == 101) {
+        break;
+      }
+    }
+    if (!read_ec && rp->get().result_int() == 101) {
+      read_ec = bhttp::error::bad_version;  // protocol upgrades are not proxied yet
+    }
+    if (read_ec) {
+      if (read_ec != beast::error::timeout && conn->reused && !has_body &&
+          ++stale_retries <= kMaxStaleRetries) {
+        continue;
+      }
+      const bool timed_out = read_ec == beast::error::timeout;
+      stats.record_upstream_failure(timed_out ? metrics::UpstreamFailure::kTimeout
+                                              : metrics::UpstreamFailure::kReset);
+      const auto status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
+      stats.record_response(static_cast<unsigned>(status),
+                            static_cast<uint64_t>((Clock::now() - started).count()),
+                            sent.body_bytes, 0);
+      gm.record_rejection(timed_out ? metrics::Rejection::kUpstreamTimeout
+                    : metrics::Rejection::kUpstreamUnavailable);
+      std::string detail = timed_out ? "the upstream sent no response header within " +
+                                           std::to_string(limits.response_timeout_ms) + " ms"
+                                     : "the upstream failed before answering: " + read_ec.message();
+      bool ok = co_await send_error(client, status, timed_out ? "upstream_timeout" : "upstream_reset",
+                                    std::move(detail), service->name, version->name,
+                                    client_keep_alive, idle_timeout);
+      co_return ok && client_keep_alive ? After::kKeepAlive : After::kClose;
+    }
+
+    // Response as the client sees it.
+    auto& res = rp->get();
+    const unsigned status = res.result_int();
+    const bool upstream_keep_alive = rp->keep_alive();
+    const bool body_allowed = !is_head && status != 204 && status != 304;
+    const bool chunked = rp->chunked();
+    const bool sized = rp->content_length().has_value();
+    http::strip_hop_by_hop(res);
+    res.version(11);
+    if (body_allowed && chunked) {
+      res.chunked(true);
+    } else if (body_allowed && !sized) {
+      // Delimited by the upstream closing: re-frame it for a keep-alive client.
+      if (client_version >= 11) {
+        res.chunked(true);
+      } else {
+        client_keep_alive = false;
+      }
+    }
+    res.set(kVersionHeader, version->name);
+    const bool keep = client_keep_alive && !worker->draining();
+    res.keep_alive(keep);
+
+    RelayOutcome got = co_await relay<false>(conn->stream, conn->buffer, *rp, client,
+                                             buffer.data(), response_timeout, idle_timeout);
+    const auto latency = static_cast<uint64_t>((Clock::now() - started).count());
+    if (got.read_error) {
+      // The upstream failed mid-body: the client has part of an answer and must be closed.
+      const bool timed_out = got.read_error == beast::error::timeout;
+      stats.record_upstream_failure(timed_out ? metrics::UpstreamFailure::kTimeout
+                                              : metrics::UpstreamFailure::kReset);
+      stats.record_response(status, latency, sent.body_bytes, got.body_bytes);
+      co_return After::kClose;
+    }
+    stats.record_response(status, latency, sent.body_bytes, got.body_bytes);
+    if (got.write_error) {
+      co_return After::kClose;
+    }
+    if (upstream_keep_alive && rp->is_done() && conn->buffer.size() == 0 && !worker->draining() &&
+        upstream.idle.size() < Worker::kMaxIdlePerUpstream) {
+      upstream.idle.push_back(std::move(conn));
+    }
+    co_return keep ? After::kKeepAlive : After::kClose;
+  }
+}
+
+// Closes the connection without losing the answer just written: half-close, then drain what
+// the client still sends (bounded in bytes and time) so the kernel does not reset the answer.
+asio::awaitable<void> linger_close(beast::tcp_stream& client) {
+  boost::system::error_code ignored;
+  client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  char sink[4096];
+  std::size_t drained = 0;
+  client.expires_after(std::chrono::seconds(2));
+  while (drained < (1u << 20)) {
+    auto [ec, n] = co_await client.async_read_some(asio::buffer(sink), kAwait);
+    if (ec) {
+      break;
+    }
+    drained += n;
+  }
+  client.socket().close(ignored);
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_connection(Worker* worker, tcp::socket socket) {
+  beast::tcp_stream client(std::move(socket));
+  SessionEntry entry{&client, true};
+  SessionRegistration registration(worker, &entry);
+  std::string client_ip;
+  {
+    boost::system::error_code ec;
+    auto remote = client.socket().remote_endpoint(ec);
+    if (!ec) {
+      client_ip = remote.address().to_string();
+    }
+  }
+  beast::flat_buffer cbuf;
+  bool first = true;
+  After after = After::kClose;
+  for (;;) {
+    if (cbuf.size() == 0) {
+      // Waiting for the next request: the only time a drain may close this connection.
+      if (worker->draining()) {
+        break;
+      }
+      const auto& limits = worker->routes()->limits;
+      entry.idle = true;
+      client.expires_after(
+          milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
+      auto [ec, n] = co_await client.async_read_some(cbuf.prepare(4096), kAwait);
+      entry.idle = false;
+      if (ec) {
+        break;
+      }
+      cbuf.commit(n);
+    }
+    first = false;
+    entry.idle = false;
+    after = co_await handle_request(worker, client, cbuf, client_ip);
+    if (after != After::kKeepAlive) {
+      break;
+    }
+  }
+  boost::system::error_code ignored;
+  if (after == After::kLingerClose) {
+    co_await linger_close(client);
+  } else {
+    client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    client.socket().close(ignored);
+  }
+}
+
+}  // namespace rampart::gateway

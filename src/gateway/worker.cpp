@@ -1,0 +1,175 @@
+#include "gateway/worker.hpp"
+
+#include "common/log.hpp"
+#include "gateway/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/socket.h>
+
+#include <exception>
+
+namespace rampart::gateway {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+void log_escape(const char* what, std::exception_ptr e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::error("{} ended with an exception: {}", what, ex.what());
+  }
+}
+}  // namespace
+
+Worker::Worker(std::size_t index, WorkerShared shared)
+    : index_(index),
+      shared_(shared),
+      acceptor_(ioc_),
+      routes_(*shared.routes),
+      gateway_shard_(&shared.registry->gateway_shard(index)),
+      rng_state_(0x9E3779B97F4A7C15ULL * (index + 1) ^
+                 static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {}
+
+Worker::~Worker() {
+  stop();
+  join();
+}
+
+Result<tcp::endpoint> Worker::listen(const tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) {
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    int one = 1;
+    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      ec = boost::system::error_code(errno, boost::system::system_category());
+    }
+  }
+  if (!ec) {
+    acceptor_.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    return make_error(Errc::kIo, "cannot listen on " + endpoint.address().to_string() + ":" +
+                                     std::to_string(endpoint.port()) + ": " + ec.message());
+  }
+  return acceptor_.local_endpoint();
+}
+
+asio::awaitable<void> accept_loop(Worker* worker) {
+  auto& acceptor = worker->acceptor_;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        co_return;
+      }
+      // EMFILE and friends: back off briefly instead of spinning.
+      log::warn("worker {}: accept failed: {}", worker->index_, ec.message());
+      asio::steady_timer pause(worker->ioc_, std::chrono::milliseconds(10));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    auto& gm = *worker->gateway_shard_;
+    uint32_t active = worker->shared_.connections->fetch_add(1, std::memory_order_relaxed);
+    if (active >= worker->shared_.max_connections || worker->draining_) {
+      worker->shared_.connections->fetch_sub(1, std::memory_order_relaxed);
+      metrics::bump(gm.connections_rejected);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    metrics::bump(gm.connections_accepted);
+    metrics::bump(gm.connections_active);
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(worker->ioc_, serve_connection(worker, std::move(socket)),
+                   [](std::exception_ptr e) { log_escape("session", e); });
+  }
+}
+
+void Worker::start() {
+  asio::co_spawn(ioc_, accept_loop(this), [](std::exception_ptr e) { log_escape("acceptor", e); });
+  thread_ = std::thread([this] {
+    ioc_.run();
+    finished_.store(true, std::memory_order_release);
+  });
+}
+
+void Worker::drain() {
+  asio::post(ioc_, [this] { do_drain(); });
+}
+
+void Worker::do_drain() {
+  draining_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  // Idle keep-alive connections are closed now; busy ones close after their response.
+  for (SessionEntry* s : sessions_) {
+    if (s->idle) {
+      s->client->socket().cancel(ignored);
+    }
+  }
+  // Pooled upstream connections have no pending operation; closing them lets run() return.
+  for (auto& u : upstreams_) {
+    u.idle.clear();
+  }
+}
+
+void Worker::stop() { ioc_.stop(); }
+
+void Worker::join() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+uint32_t Worker::random_bucket() {
+  // xorshift64*: fast, and good enough to spread weighted-random picks.
+  rng_state_ ^= rng_state_ >> 12;
+  rng_state_ ^= rng_state_ << 25;
+  rng_state_ ^= rng_state_ >> 27;
+  return static_cast<uint32_t>(((rng_state_ * 0x2545F4914F6CDD1DULL) >> 32) % kBucketCount);
+}
+
+UpstreamState& Worker::upstream(uint32_t id) {
+  if (id >= upstreams_.size()) {
+    upstreams_.resize(id + 1);
+  }
+  return upstreams_[id];
+}
+
+std::unique_ptr<char[]> Worker::take_relay_buffer() {
+  if (relay_buffers_.empty()) {
+    return std::make_unique_for_overwrite<char[]>(kRelayBufferSize);
+  }
+  auto b = std::move(relay_buffers_.back());
+  relay_buffers_.pop_back();
+  return b;
+}
+
+void Worker::return_relay_buffer(std::unique_ptr<char[]> buffer) {
+  if (buffer && relay_buffers_.size() < 64) {
+    relay_buffers_.push_back(std::move(buffer));
+  }
+}
+
+void Worker::release_connection_slot() {
+  shared_.connections->fetch_sub(1, std::memory_order_relaxed);
+  metrics::drop(gateway_shard_->connections_active);
+}
+
+}  // namespace rampart::gateway

@@ -1,0 +1,120 @@
+#pragma once
+// A gateway worker: one thread, one io_context, its own acceptor (SO_REUSEPORT), its own
+// upstream connection pools and metrics shards. A connection stays on the worker that accepted
+// it for its whole life; nothing on the request path is shared with other workers except the
+// published route snapshot.
+
+#include "gateway/route_table.hpp"
+#include "gateway/snapshot.hpp"
+#include "metrics/registry.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <deque>
+#include <unordered_set>
+#include <vector>
+
+namespace rampart::gateway {
+
+// A keep-alive connection to an upstream, owned by one worker.
+struct UpstreamConnection {
+  explicit UpstreamConnection(boost::asio::any_io_executor ex) : stream(std::move(ex)) {}
+  boost::beast::tcp_stream stream;
+  boost::beast::flat_buffer buffer;
+  uint32_t upstream_id = 0;
+  bool reused = false;
+};
+
+// Per-worker state of one upstream endpoint.
+struct UpstreamState {
+  std::vector<std::unique_ptr<UpstreamConnection>> idle;  // LIFO
+  uint32_t outstanding = 0;  // requests in flight on this worker
+  uint32_t consecutive_connect_failures = 0;
+  std::chrono::steady_clock::time_point ejected_until{};
+};
+
+// What a session exposes to its worker so that a drain can close it when idle.
+struct SessionEntry {
+  boost::beast::tcp_stream* client = nullptr;
+  bool idle = true;
+};
+
+class Worker;
+// Accepts connections for `worker` until its acceptor closes.
+boost::asio::awaitable<void> accept_loop(Worker* worker);
+
+struct WorkerShared {
+  const SnapshotPublisher<RouteTable>* routes = nullptr;
+  metrics::Registry* registry = nullptr;
+  std::atomic<uint32_t>* connections = nullptr;  // across all workers
+  uint32_t max_connections = 10000;
+};
+
+class Worker {
+ public:
+  static constexpr std::size_t kRelayBufferSize = 64 * 1024;
+  static constexpr std::size_t kMaxIdlePerUpstream = 128;
+
+  Worker(std::size_t index, WorkerShared shared);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Opens this worker's acceptor on `endpoint` with SO_REUSEPORT. Call before start().
+  Result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Runs the io_context on a new thread.
+  void start();
+  // Stops accepting, closes idle connections, lets in-flight requests finish. Thread-safe.
+  void drain();
+  // Stops the io_context now (after a drain timeout). Thread-safe.
+  void stop();
+  void join();
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+
+  // ---- Used by sessions on this worker's thread only. ----
+  std::size_t index() const { return index_; }
+  boost::asio::io_context& io_context() { return ioc_; }
+  const std::shared_ptr<const RouteTable>& routes() { return routes_.get(); }
+  metrics::GatewayShard& gateway_metrics() { return *gateway_shard_; }
+  bool draining() const { return draining_; }
+  uint32_t random_bucket();
+  uint32_t next_rotation() { return rotation_++; }
+
+  UpstreamState& upstream(uint32_t id);
+  std::unique_ptr<char[]> take_relay_buffer();
+  void return_relay_buffer(std::unique_ptr<char[]> buffer);
+
+  void add_session(SessionEntry* entry) { sessions_.insert(entry); }
+  void remove_session(SessionEntry* entry) { sessions_.erase(entry); }
+  void release_connection_slot();
+
+ private:
+  friend boost::asio::awaitable<void> accept_loop(Worker* worker);
+  void do_drain();
+
+  std::size_t index_;
+  WorkerShared shared_;
+  boost::asio::io_context ioc_{1};
+  boost::asio::ip::tcp::acceptor acceptor_;
+  SnapshotReader<RouteTable> routes_;
+  metrics::GatewayShard* gateway_shard_;
+  std::deque<UpstreamState> upstreams_;  // deque: references stay valid as it grows
+  std::vector<std::unique_ptr<char[]>> relay_buffers_;
+  std::unordered_set<SessionEntry*> sessions_;
+  uint64_t rng_state_;
+  uint32_t rotation_ = 0;
+  bool draining_ = false;
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+}  // namespace rampart::gateway

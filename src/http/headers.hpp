@@ -1,0 +1,24 @@
+#pragma once
+// Header rules a proxy must apply on each hop (RFC 9110 §7.6.1, RFC 9112 §6).
+
+#include <boost/beast/http/fields.hpp>
+
+#include <string_view>
+
+namespace rampart::http {
+
+// Removes the hop-by-hop fields (Connection and every field it names, Keep-Alive,
+// Proxy-Connection, TE, Trailer, Upgrade, Transfer-Encoding, Proxy-Authorization,
+// Proxy-Authenticate) from `fields`. The caller restores the body framing (chunked or
+// Content-Length) for the next hop.
+void strip_hop_by_hop(boost::beast::http::fields& fields);
+
+// How a request body is framed, checked against request smuggling (RFC 9112 §6.3):
+// Transfer-Encoding must end in "chunked" and may not come with Content-Length.
+enum class Framing { kNone, kContentLength, kChunked, kInvalid };
+Framing request_framing(const boost::beast::http::fields& fields);
+
+// True when `value` (a comma-separated token list) contains `token`, case-insensitively.
+bool has_token(std::string_view value, std::string_view token);
+
+}  // namespace rampart::http

@@ -1,0 +1,73 @@
+#include "metrics/registry.hpp"
+
+namespace rampart::metrics {
+
+std::string_view to_string(Rejection rejection) {
+  switch (rejection) {
+    case Rejection::kNoRoute:
+      return "no_route";
+    case Rejection::kBadRequest:
+      return "bad_request";
+    case Rejection::kHeaderTooLarge:
+      return "header_too_large";
+    case Rejection::kBodyTooLarge:
+      return "body_too_large";
+    case Rejection::kVersionNotDeployed:
+      return "version_not_deployed";
+    case Rejection::kNoHealthyUpstream:
+      return "no_healthy_upstream";
+    case Rejection::kUpstreamUnavailable:
+      return "upstream_unavailable";
+    case Rejection::kUpstreamTimeout:
+      return "upstream_timeout";
+    case Rejection::kRequestTimeout:
+      return "request_timeout";
+  }
+  return "unknown";
+}
+
+Registry::Registry(std::size_t worker_count) : gateway_shards_(worker_count) {}
+
+std::shared_ptr<VersionStats> Registry::version_stats(std::string_view service,
+                                                      std::string_view version) {
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = versions_.try_emplace({std::string(service), std::string(version)});
+  if (inserted) {
+    it->second = std::make_shared<VersionStats>(it->first.first, it->first.second,
+                                                gateway_shards_.size());
+  }
+  return it->second;
+}
+
+std::vector<VersionSnapshot> Registry::snapshot_versions() const {
+  std::vector<std::shared_ptr<const VersionStats>> stats;
+  {
+    std::lock_guard lock(mutex_);
+    stats.reserve(versions_.size());
+    for (const auto& [key, value] : versions_) {
+      stats.push_back(value);
+    }
+  }
+  std::vector<VersionSnapshot> out;
+  out.reserve(stats.size());
+  for (const auto& s : stats) {
+    out.push_back(s->snapshot());
+  }
+  return out;
+}
+
+GatewaySnapshot Registry::snapshot_gateway() const {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  GatewaySnapshot out;
+  for (const GatewayShard& shard : gateway_shards_) {
+    out.connections_accepted += shard.connections_accepted.load(kRelaxed);
+    out.connections_active += shard.connections_active.load(kRelaxed);
+    out.connections_rejected += shard.connections_rejected.load(kRelaxed);
+    for (std::size_t i = 0; i < kRejectionCount; ++i) {
+      out.rejections[i] += shard.rejections[i].load(kRelaxed);
+    }
+  }
+  return out;
+}
+
+}  // namespace rampart::metrics

@@ -1,0 +1,96 @@
+#pragma once
+// Request metrics of one (service, version), kept in one shard per gateway worker.
+//
+// Thread safety: a VersionShard is written by exactly one worker thread (no locks, no
+// allocation, no read-modify-write instructions) and may be read by any thread at the same
+// time. A snapshot taken while workers write is not a consistent cut across counters (e.g.
+// requests() may be ahead of latency.count() by the requests in flight in record_response),
+// but each counter is exact as of some moment and the histogram in it is self-consistent.
+
+#include "metrics/counter.hpp"
+#include "metrics/latency_histogram.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rampart::metrics {
+
+// Failures talking to the upstream, apart from the application's own 5xx answers.
+enum class UpstreamFailure { kConnect, kReset, kTimeout };
+inline constexpr std::size_t kUpstreamFailureCount = 3;
+
+// "connect", "reset", "timeout".
+std::string_view to_string(UpstreamFailure failure);
+
+inline constexpr std::size_t kStatusClassCount = 5;  // 1xx .. 5xx
+
+struct VersionSnapshot {
+  std::string service;
+  std::string version;
+  std::array<uint64_t, kStatusClassCount> responses_by_class{};  // [0] = 1xx .. [4] = 5xx
+  std::array<uint64_t, kUpstreamFailureCount> upstream_failures{};  // by UpstreamFailure
+  uint64_t bytes_in = 0;   // request body bytes received from clients
+  uint64_t bytes_out = 0;  // response body bytes sent to clients
+  LatencyHistogram latency;
+
+  uint64_t requests() const;
+  uint64_t responses(unsigned status_class) const {  // REQUIRES: 1 <= status_class <= 5
+    return responses_by_class[status_class - 1];
+  }
+  uint64_t upstream_failure_count(UpstreamFailure failure) const {
+    return upstream_failures[static_cast<std::size_t>(failure)];
+  }
+};
+
+struct alignas(64) VersionShard {
+  // Writer side. `status` outside [100, 599] counts as 5xx: the gateway answered with an error.
+  void record_response(unsigned status, uint64_t latency_nanos, uint64_t bytes_in,
+                       uint64_t bytes_out);
+  void record_upstream_failure(UpstreamFailure failure);
+
+  // Reader side: adds this shard's counts to `out` (its service and version are left alone).
+  void add_to(VersionSnapshot& out) const;
+
+  std::array<std::atomic<uint64_t>, kStatusClassCount> responses_by_class{};
+  std::array<std::atomic<uint64_t>, kUpstreamFailureCount> upstream_failures{};
+  std::atomic<uint64_t> bytes_in{0};
+  std::atomic<uint64_t> bytes_out{0};
+  // The latency histogram. The writer updates sum/min/max before it publishes the bucket
+  // count with a release store; the reader loads buckets with acquire first, so the min and max
+  // it reads bound every sample it counted.
+  std::array<std::atomic<uint64_t>, LatencyHistogram::kBucketCount> latency_buckets{};
+  std::atomic<uint64_t> latency_sum{0};
+  std::atomic<uint64_t> latency_min{std::numeric_limits<uint64_t>::max()};
+  std::atomic<uint64_t> latency_max{0};
+};
+
+// The shards of one (service, version). Shared (shared_ptr) by every route snapshot that
+// routes to it and by the Registry, so counts survive config reloads.
+class VersionStats {
+ public:
+  VersionStats(std::string service, std::string version, std::size_t worker_count);
+
+  const std::string& service() const { return service_; }
+  const std::string& version() const { return version_; }
+  std::size_t worker_count() const { return shards_.size(); }
+
+  // The shard that worker `worker` writes to. REQUIRES: worker < worker_count().
+  VersionShard& shard(std::size_t worker) { return shards_[worker]; }
+  const VersionShard& shard(std::size_t worker) const { return shards_[worker]; }
+
+  // All shards merged; safe from any thread while workers write.
+  VersionSnapshot snapshot() const;
+
+ private:
+  std::string service_;
+  std::string version_;
+  std::vector<VersionShard> shards_;  // contiguous; alignas(64) keeps workers off each other's lines
+};
+
+}  // namespace rampart::metrics

@@ -50,6 +50,9 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
 void LatencyHistogram::clear() { *this = LatencyHistogram(); }
 
 uint64_t LatencyHistogram::representative(std::size_t bucket) const {
+  if (bucket == kOverflowBucket) {
+    return max_;
+  }
   return std::clamp(bucket_midpoint(bucket), min_, max_);
 }
 
@@ -80,9 +83,9 @@ uint64_t LatencyHistogram::count_at_or_below(uint64_t nanos) const {
     return count_;
   }
   // min_ <= nanos < max_: a representative clamp(mid, min_, max_) is <= nanos iff mid <= nanos,
-  // and midpoints grow with the bucket index.
+  // and midpoints grow with the bucket index; the overflow bucket's representative is max_.
   uint64_t total = 0;
-  for (std::size_t i = 0; i < kBucketCount; ++i) {
+  for (std::size_t i = 0; i < kOverflowBucket; ++i) {
     if (bucket_midpoint(i) > nanos) {
       break;
     }

@@ -1,13 +1,14 @@
 #pragma once
 // A fixed-size, mergeable log-linear histogram of nanosecond latencies (HdrHistogram-style).
 //
-// Values below 128 have a bucket each. Above, every power of two [2^e, 2^(e+1)) is split into
-// 64 equal sub-buckets, so a bucket is at most 1/64 of its lower bound wide. Values at or
-// beyond kRangeEnd (2^39 ns, ~550 s) are clamped into the last bucket; min() and max() stay exact.
+// Values below 128 have a bucket each. Above, every power of two [2^e, 2^(e+1)) up to kRangeEnd
+// (2^39 ns, ~550 s) is split into 64 equal sub-buckets, so a bucket is at most 1/64 of its lower
+// bound wide. Values >= kRangeEnd are clamped into the last bucket, kOverflowBucket.
 //
-// Approximation model: a recorded value is represented by its bucket's midpoint, clamped to
-// [min(), max()]; that is within 1/128 (< 0.8%) of the value for anything below kRangeEnd.
-// quantile() and count_at_or_below() both answer from this model, so
+// Approximation model: a recorded value is represented by its bucket's midpoint (rounded down)
+// clamped to [min(), max()], which is within 1/128 (< 0.8%) of the value; values in the
+// overflow bucket are represented by max(), an upper bound. min(), max(), count() and
+// sum_nanos() are exact. quantile() and count_at_or_below() both answer from this model, so
 // count_at_or_below(quantile(q)) >= ceil(q * count()).
 //
 // Thread safety: none; a LatencyHistogram is a plain value. The per-worker concurrent variant
@@ -29,17 +30,20 @@ class LatencyHistogram {
   static constexpr unsigned kFirstExponent = 7;  // log2(kExactBelow)
   static constexpr unsigned kLastExponent = 38;  // the last fully covered power of two
   static constexpr uint64_t kRangeEnd = uint64_t{1} << (kLastExponent + 1);
-  static constexpr std::size_t kBucketCount =
+  static constexpr std::size_t kOverflowBucket =
       kExactBelow + (kLastExponent - kFirstExponent + 1) * (std::size_t{1} << kSubBucketBits);
+  static constexpr std::size_t kBucketCount = kOverflowBucket + 1;
+  static_assert(kExactBelow == std::size_t{1} << kFirstExponent);
+  static_assert(kFirstExponent >= kSubBucketBits);
 
-  // The bucket holding `nanos`; values >= kRangeEnd map to kBucketCount - 1.
+  // The bucket holding `nanos`; values >= kRangeEnd map to kOverflowBucket.
   static constexpr std::size_t bucket_index(uint64_t nanos) {
     if (nanos < kExactBelow) {
       return static_cast<std::size_t>(nanos);
     }
     const unsigned exponent = 63 - static_cast<unsigned>(std::countl_zero(nanos));
     if (exponent > kLastExponent) {
-      return kBucketCount - 1;
+      return kOverflowBucket;
     }
     const uint64_t sub = (nanos >> (exponent - kSubBucketBits)) - (uint64_t{1} << kSubBucketBits);
     return kExactBelow + ((exponent - kFirstExponent) << kSubBucketBits) +
@@ -47,11 +51,14 @@ class LatencyHistogram {
   }
 
   // A bucket holds the values in [bucket_lower(i), bucket_upper(i)): lower inclusive, upper
-  // exclusive; bucket_upper(i) == bucket_lower(i + 1). The last bucket's nominal upper bound is
-  // kRangeEnd, though it also holds the clamped larger values. REQUIRES: i < kBucketCount.
+  // exclusive; bucket_upper(i) == bucket_lower(i + 1). The exception is kOverflowBucket:
+  // [kRangeEnd, UINT64_MAX], upper inclusive. REQUIRES: i < kBucketCount.
   static constexpr uint64_t bucket_lower(std::size_t i) {
     if (i < kExactBelow) {
       return i;
+    }
+    if (i == kOverflowBucket) {
+      return kRangeEnd;
     }
     const std::size_t j = i - kExactBelow;
     const unsigned exponent = kFirstExponent + static_cast<unsigned>(j >> kSubBucketBits);
@@ -61,6 +68,9 @@ class LatencyHistogram {
   static constexpr uint64_t bucket_upper(std::size_t i) {
     if (i < kExactBelow) {
       return i + 1;
+    }
+    if (i == kOverflowBucket) {
+      return std::numeric_limits<uint64_t>::max();
     }
     const unsigned exponent =
         kFirstExponent + static_cast<unsigned>((i - kExactBelow) >> kSubBucketBits);
@@ -93,10 +103,10 @@ class LatencyHistogram {
   // 0 when empty.
   uint64_t quantile(double q) const;
 
-  // How many samples have a representative <= nanos (see the model above): exact for values
-  // below 128 and for nanos >= max() or < min(); otherwise a sample sharing a bucket with `nanos`
-  // counts when the bucket midpoint is <= nanos, so samples within 1/128 of `nanos` may land
-  // on the wrong side.
+  // How many samples have a representative <= nanos (see the model above): exact below 128 and
+  // for nanos >= max() or < min(). Otherwise a sample sharing a bucket with `nanos` counts when
+  // the bucket midpoint is <= nanos, so samples within 1/128 of `nanos` may land on the wrong
+  // side; overflow samples never count.
   uint64_t count_at_or_below(uint64_t nanos) const;
 
   std::span<const uint64_t, kBucketCount> buckets() const { return counts_; }

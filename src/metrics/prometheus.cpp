@@ -38,8 +38,8 @@ struct Quantile {
 
 constexpr std::array<Quantile, 3> kQuantiles{{{0.5, "0.5"}, {0.95, "0.95"}, {0.99, "0.99"}}};
 
-constexpr std::array<std::string_view, kStatusClassCount> kStatusClasses{"1xx", "2xx", "3xx",
-                                                                         "4xx", "5xx"};
+constexpr std::array<std::string_view, kStatusClassCount> kStatusClasses{"1xx", "2xx", "3xx", "4xx",
+                                                                         "5xx"};
 
 constexpr double kNanosPerSecond = 1e9;
 
@@ -112,11 +112,11 @@ std::string render_prometheus(const Registry& registry) {
   for (std::size_t i = 0; i < versions.size(); ++i) {
     const LatencyHistogram& h = versions[i].latency;
     for (const LeBucket& b : kLeBuckets) {
-      fmt::format_to(out, "rampart_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n",
-                     labels[i], b.label, h.count_at_or_below(b.nanos));
+      fmt::format_to(out, "rampart_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels[i],
+                     b.label, h.count_at_or_below(b.nanos));
     }
-    fmt::format_to(out, "rampart_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n",
-                   labels[i], h.count());
+    fmt::format_to(out, "rampart_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels[i],
+                   h.count());
     fmt::format_to(out, "rampart_request_duration_seconds_sum{{{}}} {}\n", labels[i],
                    static_cast<double>(h.sum_nanos()) / kNanosPerSecond);
     fmt::format_to(out, "rampart_request_duration_seconds_count{{{}}} {}\n", labels[i], h.count());

@@ -33,8 +33,8 @@ std::shared_ptr<VersionStats> Registry::version_stats(std::string_view service,
   std::lock_guard lock(mutex_);
   auto [it, inserted] = versions_.try_emplace({std::string(service), std::string(version)});
   if (inserted) {
-    it->second = std::make_shared<VersionStats>(it->first.first, it->first.second,
-                                                gateway_shards_.size());
+    it->second =
+        std::make_shared<VersionStats>(it->first.first, it->first.second, gateway_shards_.size());
   }
   return it->second;
 }

@@ -41,7 +41,7 @@ std::string_view to_string(Rejection rejection);
 
 struct alignas(64) GatewayShard {
   std::atomic<uint64_t> connections_accepted{0};
-  std::atomic<uint64_t> connections_active{0};  // gauge: bump on accept, drop on close
+  std::atomic<uint64_t> connections_active{0};    // gauge: bump on accept, drop on close
   std::atomic<uint64_t> connections_rejected{0};  // over the connection cap
   std::array<std::atomic<uint64_t>, kRejectionCount> rejections{};  // indexed by Rejection
 

@@ -33,7 +33,7 @@ inline constexpr std::size_t kStatusClassCount = 5;  // 1xx .. 5xx
 struct VersionSnapshot {
   std::string service;
   std::string version;
-  std::array<uint64_t, kStatusClassCount> responses_by_class{};  // [0] = 1xx .. [4] = 5xx
+  std::array<uint64_t, kStatusClassCount> responses_by_class{};     // [0] = 1xx .. [4] = 5xx
   std::array<uint64_t, kUpstreamFailureCount> upstream_failures{};  // by UpstreamFailure
   uint64_t bytes_in = 0;   // request body bytes received from clients
   uint64_t bytes_out = 0;  // response body bytes sent to clients
@@ -90,7 +90,8 @@ class VersionStats {
  private:
   std::string service_;
   std::string version_;
-  std::vector<VersionShard> shards_;  // contiguous; alignas(64) keeps workers off each other's lines
+  // One per worker, contiguous; alignas(64) keeps workers off each other's cache lines.
+  std::vector<VersionShard> shards_;
 };
 
 }  // namespace rampart::metrics

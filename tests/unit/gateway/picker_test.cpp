@@ -1,6 +1,7 @@
 #include "gateway/picker.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/value_to.hpp>
 #include <gtest/gtest.h>
 #include <xxhash.h>
 

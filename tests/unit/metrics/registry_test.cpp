@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
+#include <iterator>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace rampart::metrics {
 namespace {
@@ -33,6 +36,7 @@ TEST(RegistryTest, SnapshotVersionsSortedByServiceThenVersion) {
   registry.version_stats("cart", "v1");
   const auto snapshots = registry.snapshot_versions();
   std::vector<std::pair<std::string, std::string>> got;
+  got.reserve(snapshots.size());
   for (const auto& s : snapshots) {
     got.emplace_back(s.service, s.version);
   }
@@ -64,7 +68,7 @@ TEST(RegistryTest, GatewaySnapshotMergesShards) {
   EXPECT_EQ(s.rejection_count(Rejection::kBadRequest), 0u);
 }
 
-TEST(RegistryTest, RejectionNamesAreDistinctSnakeCase) {
+TEST(RegistryTest, RejectionNames) {
   const std::pair<Rejection, std::string_view> kWant[] = {
       {Rejection::kNoRoute, "no_route"},
       {Rejection::kBadRequest, "bad_request"},
@@ -77,13 +81,9 @@ TEST(RegistryTest, RejectionNamesAreDistinctSnakeCase) {
       {Rejection::kRequestTimeout, "request_timeout"},
   };
   static_assert(std::size(kWant) == kRejectionCount);
-  std::set<std::string_view> seen;
-  for (std::size_t i = 0; i < kRejectionCount; ++i) {
-    EXPECT_EQ(static_cast<std::size_t>(kWant[i].first), i);
-    EXPECT_EQ(to_string(kWant[i].first), kWant[i].second);
-    seen.insert(to_string(static_cast<Rejection>(i)));
+  for (const auto& [rejection, name] : kWant) {
+    EXPECT_EQ(to_string(rejection), name);
   }
-  EXPECT_EQ(seen.size(), kRejectionCount);
 }
 
 }  // namespace

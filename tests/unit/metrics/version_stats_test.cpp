@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -72,8 +73,8 @@ TEST(VersionStatsTest, SnapshotMergesAllShards) {
   for (uint64_t v : {2'000'000ull, 4'000'000ull, 90ull, 7'000'000'000ull}) {
     want.record(v);
   }
-  EXPECT_TRUE(std::equal(want.buckets().begin(), want.buckets().end(),
-                         s.latency.buckets().begin()));
+  EXPECT_TRUE(
+      std::equal(want.buckets().begin(), want.buckets().end(), s.latency.buckets().begin()));
 }
 
 TEST(VersionStatsTest, ShardsDoNotShareCacheLines) {

@@ -1,0 +1,589 @@
+// parse_config(): walks the toml++ tree, fills the plain model, collects every problem with its
+// line. Collection (not early return) lets one run report all problems; dependent checks are
+// skipped when what they depend on was already reported, so one mistake gives one line.
+
+#include "config/config.hpp"
+#include "config/quote.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+namespace rampart::config {
+
+namespace {
+
+using Keys = std::span<const std::string_view>;
+
+constexpr std::array<std::string_view, 3> kRootKeys = {"server", "limits", "service"};
+constexpr std::array<std::string_view, 5> kServerKeys = {"listen", "admin", "workers",
+                                                         "max_connections", "drain_timeout_ms"};
+constexpr std::array<std::string_view, 6> kLimitsKeys = {
+    "max_header_bytes", "max_body_bytes",     "header_timeout_ms",
+    "idle_timeout_ms",  "connect_timeout_ms", "response_timeout_ms"};
+constexpr std::array<std::string_view, 9> kServiceKeys = {"name",         "routes",  "sticky",
+                                                          "salt",         "balance", "eject_after",
+                                                          "eject_for_ms", "version", "split"};
+constexpr std::array<std::string_view, 2> kVersionKeys = {"name", "upstreams"};
+
+// An inclusive range for an integer key, with how it reads to a person.
+struct Range {
+  int64_t min;
+  int64_t max;
+  std::string_view text;  // how it reads, when the numbers alone do not say it
+};
+constexpr Range kTimeoutMs{1, 3'600'000, "1 ms to 1 hour"};
+constexpr Range kWorkers{1, 256, ""};
+constexpr Range kConnections{1, 1'000'000, ""};
+constexpr Range kHeaderBytes{1024, 1 << 20, "1 KiB to 1 MiB"};
+constexpr Range kBodyBytes{0, int64_t{1} << 40, "0 = unlimited, up to 1 TiB"};
+constexpr Range kEjectAfter{1, 1000, ""};
+
+uint32_t line_of(const toml::node& n) { return n.source().begin.line; }
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "95%", "99.5%", "99.99%".
+std::string percent(uint32_t basis_points) {
+  std::string s = std::to_string(basis_points / 100);
+  if (const uint32_t frac = basis_points % 100; frac != 0) {
+    s += (frac % 10 == 0) ? "." + std::to_string(frac / 10)
+                          : (frac < 10 ? ".0" : ".") + std::to_string(frac);
+  }
+  return s + "%";
+}
+
+// A table being read: where its messages start and how they name it.
+struct Scope {
+  const toml::table& table;
+  std::string prefix;  // "" or `service "shop": `
+  std::string label;   // "in [server]", "at the top level", ...
+
+  std::string key(std::string_view k) const { return prefix + in_quotes(k) + " " + label; }
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string_view source_name) : source_(source_name) {}
+
+  Result<Config> run(const toml::table& root) {
+    Config cfg;
+    cfg.server.workers = std::clamp(std::thread::hardware_concurrency(), 1u, 256u);
+    const Scope top{root, "", "at the top level"};
+    reject_unknown(top, kRootKeys);
+    if (const toml::table* t = sub_table(top, "server", "[server]")) {
+      read_server({*t, "", "in [server]"}, cfg.server);
+    }
+    if (const toml::table* t = sub_table(top, "limits", "[limits]")) {
+      read_limits({*t, "", "in [limits]"}, cfg.limits);
+    }
+    if (const toml::node* n = root.get("service")) {
+      read_services(top, *n, cfg);
+    }
+    if (issues_.empty()) {
+      return cfg;
+    }
+    std::stable_sort(issues_.begin(), issues_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string all;
+    for (const auto& [line, text] : issues_) {
+      all += (all.empty() ? "" : "\n") + at(line) + text;
+    }
+    return make_error(Errc::kInvalidArgument, std::move(all));
+  }
+
+  std::string at(uint32_t line) const { return source_ + ":" + std::to_string(line) + ": "; }
+
+ private:
+  void fail(uint32_t line, std::string text) { issues_.emplace_back(line, std::move(text)); }
+  void fail(const toml::node& n, std::string text) { fail(line_of(n), std::move(text)); }
+
+  void reject_unknown(const Scope& s, Keys known) {
+    for (auto&& [k, v] : s.table) {
+      if (std::find(known.begin(), known.end(), k.str()) != known.end()) {
+        continue;
+      }
+      std::string text = s.prefix + "unknown key " + in_quotes(k.str()) + " " + s.label;
+      std::string_view best;
+      std::size_t best_distance = std::max<std::size_t>(2, k.str().size() / 3) + 1;
+      for (std::string_view candidate : known) {
+        if (const std::size_t d = edit_distance(k.str(), candidate); d < best_distance) {
+          best = candidate;
+          best_distance = d;
+        }
+      }
+      if (!best.empty()) {
+        text += "; did you mean " + in_quotes(best) + "?";
+      } else {
+        text += "; the keys are";
+        for (std::string_view candidate : known) {
+          text += (candidate == known.front() ? " " : ", ") + std::string(candidate);
+        }
+      }
+      fail(k.source().begin.line, std::move(text));
+    }
+  }
+
+  void missing(const Scope& s, std::string_view key, std::string_view example) {
+    fail(s.table, s.prefix + "missing key " + in_quotes(key) + " " + s.label + "; add " +
+                      std::string(example));
+  }
+
+  const toml::table* sub_table(const Scope& s, std::string_view key, std::string_view header) {
+    const toml::node* n = s.table.get(key);
+    if (n != nullptr && !n->is_table()) {
+      fail(*n, s.key(key) + " must be a table " + std::string(header) + ", got " + type_name(*n));
+      return nullptr;
+    }
+    return n != nullptr ? n->as_table() : nullptr;
+  }
+
+  // nullptr when absent (reported when `example` is given: the key is required) or mistyped.
+  const toml::value<std::string>* string_at(const Scope& s, std::string_view key,
+                                            std::string_view example = {}) {
+    const toml::node* n = s.table.get(key);
+    if (n == nullptr) {
+      if (!example.empty()) {
+        missing(s, key, example);
+      }
+      return nullptr;
+    }
+    if (!n->is_string()) {
+      fail(*n, s.key(key) + " must be a string, got " + type_name(*n));
+    }
+    return n->as_string();
+  }
+
+  // The strings of an array key; nullopt when absent (then reported: it is required) or wrong.
+  std::optional<std::vector<const toml::value<std::string>*>> strings_at(const Scope& s,
+                                                                         std::string_view key,
+                                                                         std::string_view example) {
+    const toml::node* n = s.table.get(key);
+    if (n == nullptr) {
+      missing(s, key, example);
+      return std::nullopt;
+    }
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) {
+      fail(*n, s.key(key) + " must be an array of strings, got " + type_name(*n) + "; write " +
+                   std::string(example));
+      return std::nullopt;
+    }
+    std::vector<const toml::value<std::string>*> out;
+    for (const toml::node& el : *arr) {
+      if (!el.is_string()) {
+        fail(el, s.key(key) + " must contain only strings, got " + type_name(el));
+        return std::nullopt;
+      }
+      out.push_back(el.as_string());
+    }
+    if (out.empty()) {
+      fail(*n, s.key(key) + " is empty; write " + std::string(example));
+      return std::nullopt;
+    }
+    return out;
+  }
+
+  template <class T>
+  void int_at(const Scope& s, std::string_view key, Range range, T& out) {
+    const toml::node* n = s.table.get(key);
+    if (n == nullptr) {
+      return;
+    }
+    const auto* v = n->as_integer();
+    if (v == nullptr) {
+      fail(*n, s.key(key) + " must be an integer, got " + type_name(*n));
+      return;
+    }
+    if (v->get() < range.min || v->get() > range.max) {
+      fail(*n, s.key(key) + " must be from " + std::to_string(range.min) + " to " +
+                   std::to_string(range.max) +
+                   (range.text.empty() ? "" : " (" + std::string(range.text) + ")") + ", got " +
+                   std::to_string(v->get()));
+      return;
+    }
+    out = static_cast<T>(v->get());
+  }
+
+  void endpoint_at(const Scope& s, std::string_view key, Endpoint& out) {
+    if (const auto* v = string_at(s, key)) {
+      auto e = parse_endpoint(v->get());
+      if (!e) {
+        fail(*v, s.key(key) + ": " + e.error().message);
+        return;
+      }
+      out = *e;
+    }
+  }
+
+  void read_server(const Scope& s, Server& out) {
+    reject_unknown(s, kServerKeys);
+    endpoint_at(s, "listen", out.listen);
+    endpoint_at(s, "admin", out.admin);
+    int_at(s, "workers", kWorkers, out.workers);
+    int_at(s, "max_connections", kConnections, out.max_connections);
+    int_at(s, "drain_timeout_ms", kTimeoutMs, out.drain_timeout_ms);
+  }
+
+  void read_limits(const Scope& s, Limits& out) {
+    reject_unknown(s, kLimitsKeys);
+    int_at(s, "max_header_bytes", kHeaderBytes, out.max_header_bytes);
+    int_at(s, "max_body_bytes", kBodyBytes, out.max_body_bytes);
+    int_at(s, "header_timeout_ms", kTimeoutMs, out.header_timeout_ms);
+    int_at(s, "idle_timeout_ms", kTimeoutMs, out.idle_timeout_ms);
+    int_at(s, "connect_timeout_ms", kTimeoutMs, out.connect_timeout_ms);
+    int_at(s, "response_timeout_ms", kTimeoutMs, out.response_timeout_ms);
+  }
+
+  // The tables of an array-of-tables key ([[service]], [[service.version]]); nullopt on error.
+  std::optional<std::vector<const toml::table*>> tables_at(const Scope& s, const toml::node& n,
+                                                           std::string_view key,
+                                                           std::string_view header) {
+    const toml::array* arr = n.as_array();
+    if (arr == nullptr || !std::all_of(arr->begin(), arr->end(),
+                                       [](const toml::node& el) { return el.is_table(); })) {
+      fail(n, s.key(key) + " must be an array of tables, got " + type_name(n) +
+                  "; write each one as " + std::string(header));
+      return std::nullopt;
+    }
+    std::vector<const toml::table*> out;
+    for (const toml::node& el : *arr) {
+      out.push_back(el.as_table());
+    }
+    return out;
+  }
+
+  void read_services(const Scope& top, const toml::node& n, Config& cfg) {
+    if (auto tables = tables_at(top, n, "service", "[[service]]")) {
+      for (const toml::table* t : *tables) {
+        cfg.services.push_back(read_service(*t, cfg.services.size() + 1));
+      }
+    }
+  }
+
+  Service read_service(const toml::table& t, std::size_t index) {
+    Service svc;
+    const auto* name_node = t.get_as<std::string>("name");
+    const std::string who =
+        name_node ? "service " + in_quotes(name_node->get()) : "service #" + std::to_string(index);
+    const Scope s{t, who + ": ", "in [[service]]"};
+    reject_unknown(s, kServiceKeys);
+    if (const auto* v = string_at(s, "name", "name = \"shop\"")) {
+      svc.name = v->get();
+      if (!is_valid_service_name(svc.name)) {
+        fail(*v, s.prefix +
+                     "the name is not valid; use 1 to 63 lower-case letters, digits, '_' and '-', "
+                     "starting with a letter or digit");
+      } else if (auto [it, fresh] = service_lines_.emplace(svc.name, line_of(*v)); !fresh) {
+        fail(*v, s.prefix + "the name is already used by the service at line " +
+                     std::to_string(it->second) + "; service names must be unique");
+      }
+    }
+    if (auto routes = strings_at(s, "routes", "routes = [\"shop.example.com/\", \"/shop/\"]")) {
+      for (const auto* v : *routes) {
+        if (auto r = parse_route(v->get()); !r) {
+          fail(*v, s.prefix + r.error().message);
+        } else if (claim_route(*r, index, who, *v, s.prefix)) {
+          svc.routes.push_back(*std::move(r));
+        }
+      }
+    }
+    if (const auto* v = string_at(s, "sticky")) {
+      if (auto sticky = parse_sticky(v->get()); !sticky) {
+        fail(*v, s.prefix + sticky.error().message);
+      } else {
+        svc.sticky = *sticky;
+      }
+    }
+    svc.salt = svc.name;
+    if (const auto* v = string_at(s, "salt")) {
+      if (v->get().empty()) {
+        fail(*v, s.key("salt") + " is empty; remove it to use the service name");
+      } else {
+        svc.salt = v->get();
+      }
+    }
+    if (const auto* v = string_at(s, "balance")) {
+      if (v->get() == "round_robin") {
+        svc.balance = Balance::kRoundRobin;
+      } else if (v->get() != "least_request") {
+        fail(*v, s.key("balance") + " is " + in_quotes(v->get()) +
+                     "; use \"least_request\" or \"round_robin\"");
+      }
+    }
+    int_at(s, "eject_after", kEjectAfter, svc.eject_after);
+    int_at(s, "eject_for_ms", kTimeoutMs, svc.eject_for_ms);
+    read_versions(s, who, svc);
+    read_split(s, svc);
+    return svc;
+  }
+
+  // Records that service #`index` serves `route`; false (reported) when it is already taken.
+  bool claim_route(const Route& route, std::size_t index, const std::string& who,
+                   const toml::node& at, const std::string& prefix) {
+    const std::string text = in_quotes(route.host + route.path_prefix);
+    auto [it, fresh] =
+        route_owners_.try_emplace({route.host, route.path_prefix}, index, who, line_of(at));
+    if (fresh) {
+      return true;
+    }
+    const auto& [owner, owner_who, owner_line] = it->second;
+    if (owner == index) {
+      fail(at, prefix + "route " + text + " is listed twice; remove one");
+    } else {
+      fail(at, prefix + "route " + text + " is already claimed by " + owner_who + " (line " +
+                   std::to_string(owner_line) + "); a host and prefix belong to one service only");
+    }
+    return false;
+  }
+
+  void read_versions(const Scope& s, const std::string& who, Service& svc) {
+    const toml::node* n = s.table.get("version");
+    auto tables = n != nullptr ? tables_at(s, *n, "version", "[[service.version]]")
+                               : std::optional(std::vector<const toml::table*>{});
+    if (tables && tables->empty()) {
+      fail(s.table,
+           s.prefix + "it has no versions; add a [[service.version]] with a name and upstreams");
+    }
+    if (!tables) {
+      return;
+    }
+    std::map<std::string, uint32_t> lines;
+    for (const toml::table* t : *tables) {
+      svc.versions.push_back(read_version(*t, who, lines));
+    }
+  }
+
+  Version read_version(const toml::table& t, const std::string& who,
+                       std::map<std::string, uint32_t>& lines) {
+    Version ver;
+    const auto* name_node = t.get_as<std::string>("name");
+    const Scope s{t, who + (name_node ? ", version " + in_quotes(name_node->get()) : "") + ": ",
+                  "in [[service.version]]"};
+    reject_unknown(s, kVersionKeys);
+    if (const auto* v = string_at(s, "name", "name = \"v1\"")) {
+      ver.name = v->get();
+      if (!is_valid_version_name(ver.name)) {
+        fail(*v,
+             s.prefix +
+                 "the name is not valid; use 1 to 63 letters, digits, '.', '_' and '-', "
+                 "starting with a letter or digit (it is sent in the X-Rampart-Version header)");
+      } else if (auto [it, fresh] = lines.emplace(ver.name, line_of(*v)); !fresh) {
+        fail(*v, s.prefix + "the name is already used by the version at line " +
+                     std::to_string(it->second) + "; version names must be unique in a service");
+      }
+    }
+    if (auto urls = strings_at(s, "upstreams", "upstreams = [\"http://127.0.0.1:9001\"]")) {
+      for (const auto* v : *urls) {
+        auto up = parse_upstream(v->get());
+        if (!up) {
+          fail(*v, s.prefix + up.error().message);
+        } else if (std::any_of(ver.upstreams.begin(), ver.upstreams.end(),
+                               [&](const Upstream& u) { return u.url == up->url; })) {
+          fail(*v, s.prefix + "upstream " + in_quotes(up->url) + " is listed twice; remove one");
+        } else {
+          ver.upstreams.push_back(*std::move(up));
+        }
+      }
+    }
+    return ver;
+  }
+
+  // A percentage with at most 2 decimals, as basis points; the error completes
+  // `split weight of "v1" ...`.
+  static Result<uint32_t> basis_points(const toml::node& n) {
+    auto bad = [](std::string text) { return make_error(Errc::kInvalidArgument, std::move(text)); };
+    if (const auto* i = n.as_integer()) {
+      if (i->get() < 0 || i->get() > 100) {
+        return bad("must be from 0 to 100 (a percentage), got " + std::to_string(i->get()));
+      }
+      return static_cast<uint32_t>(i->get() * 100);
+    }
+    const auto* f = n.as_floating_point();
+    if (f == nullptr) {
+      return bad("must be a number (a percentage), got " + type_name(n));
+    }
+    std::ostringstream text;
+    text << std::setprecision(12) << f->get();
+    if (!(f->get() >= 0.0 && f->get() <= 100.0)) {
+      return bad("must be from 0 to 100 (a percentage), got " + text.str());
+    }
+    const double scaled = f->get() * 100.0;
+    const double rounded = std::round(scaled);
+    if (std::abs(scaled - rounded) > 1e-6) {
+      return bad("is " + text.str() +
+                 ", which has more than 2 decimals; weights go in steps of 0.01");
+    }
+    return static_cast<uint32_t>(rounded);
+  }
+
+  void read_split(const Scope& s, Service& svc) {
+    if (svc.versions.empty()) {
+      return;  // already reported
+    }
+    if (auto weights = split_weights(s, svc.versions)) {
+      for (std::size_t i = 0; i < svc.versions.size(); ++i) {
+        svc.split.push_back(SplitEntry{svc.versions[i].name, (*weights)[i]});
+      }
+    }
+  }
+
+  // Basis points per version, in declaration order; nullopt (reported) on any error.
+  std::optional<std::vector<uint32_t>> split_weights(const Scope& s,
+                                                     const std::vector<Version>& versions) {
+    std::vector<uint32_t> weights(versions.size(), 0);
+    const toml::node* n = s.table.get("split");
+    if (n == nullptr && versions.size() == 1) {
+      weights[0] = 10000;
+      return weights;
+    }
+    if (n == nullptr) {
+      std::string example;
+      for (const Version& v : versions) {
+        example += (example.empty() ? v.name + " = 100" : ", " + v.name + " = 0");
+      }
+      fail(s.table, s.prefix + "it has " + std::to_string(versions.size()) +
+                        " versions but no [service.split]; add [service.split] with a percentage "
+                        "per version, e.g. " +
+                        example);
+      return std::nullopt;
+    }
+    const toml::table* t = sub_table(s, "split", "[service.split]");
+    if (t == nullptr) {
+      return std::nullopt;
+    }
+    bool complete = true;
+    for (auto&& [k, v] : *t) {
+      auto it = std::find_if(versions.begin(), versions.end(),
+                             [&](const Version& ver) { return ver.name == k.str(); });
+      if (it == versions.end()) {
+        fail(k.source().begin.line,
+             s.prefix + "split names version " + in_quotes(k.str()) +
+                 ", which is not declared; add a [[service.version]] named " + in_quotes(k.str()) +
+                 " or remove it from [service.split]");
+        complete = false;
+        continue;
+      }
+      auto bp = basis_points(v);
+      if (!bp) {
+        fail(v, s.prefix + "split weight of " + in_quotes(k.str()) + " " + bp.error().message);
+        complete = false;
+        continue;
+      }
+      weights[static_cast<std::size_t>(it - versions.begin())] = *bp;
+    }
+    if (!complete) {
+      return std::nullopt;  // a sum would only repeat what was reported
+    }
+    uint32_t sum = 0;
+    for (uint32_t w : weights) {
+      sum += w;
+    }
+    if (sum != 10000) {
+      fail(*t, s.prefix + "split sums to " + percent(sum) + ", it must sum to 100%");
+      return std::nullopt;
+    }
+    return weights;
+  }
+
+  std::string source_;
+  std::vector<std::pair<uint32_t, std::string>> issues_;
+  std::map<std::string, uint32_t> service_lines_;
+  // (host, prefix) -> (service index, "service \"shop\"", line).
+  std::map<std::pair<std::string, std::string>, std::tuple<std::size_t, std::string, uint32_t>>
+      route_owners_;
+};
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view toml_text, std::string_view source_name) {
+  Parser parser(source_name);
+  toml::table root;
+  try {
+    root = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    std::string text(e.description());
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    return make_error(Errc::kInvalidArgument, parser.at(e.source().begin.line) + text);
+  }
+  return parser.run(root);
+}
+
+Result<Config> load_config(const std::string& path) {
+  auto fail = [&] {
+    return make_error(Errc::kIo,
+                      "cannot read config file " + in_quotes(path) + ": " + std::strerror(errno));
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) {
+    return fail();
+  }
+  std::string text;
+  char buffer[16384];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+    text.append(buffer, n);
+  }
+  if (std::ferror(file.get())) {
+    return fail();
+  }
+  return parse_config(text, path);
+}
+
+}  // namespace rampart::config

@@ -1,0 +1,108 @@
+#include "http/headers.hpp"
+
+#include "http/error_response.hpp"
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include <utility>
+#include <vector>
+
+namespace rampart::http {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+bhttp::fields make(const Fields& list) {
+  bhttp::fields f;
+  for (const auto& [k, v] : list) {
+    f.insert(k, v);
+  }
+  return f;
+}
+
+TEST(Headers, FramingTable) {
+  struct Case {
+    const char* name;
+    Fields fields;
+    Framing want;
+  };
+  const Case cases[] = {
+      {"none", {{"Host", "x"}}, Framing::kNone},
+      {"content-length", {{"Content-Length", "5"}}, Framing::kContentLength},
+      {"chunked", {{"Transfer-Encoding", "chunked"}}, Framing::kChunked},
+      {"chunked any case", {{"Transfer-Encoding", "Chunked"}}, Framing::kChunked},
+      {"gzip then chunked", {{"Transfer-Encoding", "gzip, chunked"}}, Framing::kChunked},
+      {"chunked not last", {{"Transfer-Encoding", "chunked, gzip"}}, Framing::kInvalid},
+      {"gzip only", {{"Transfer-Encoding", "gzip"}}, Framing::kInvalid},
+      {"chunked twice in one", {{"Transfer-Encoding", "chunked, chunked"}}, Framing::kInvalid},
+      {"two TE fields",
+       {{"Transfer-Encoding", "gzip"}, {"Transfer-Encoding", "chunked"}},
+       Framing::kInvalid},
+      {"TE with CL", {{"Transfer-Encoding", "chunked"}, {"Content-Length", "3"}}, Framing::kInvalid},
+      {"CL with TE", {{"Content-Length", "3"}, {"Transfer-Encoding", "chunked"}}, Framing::kInvalid},
+      {"empty TE", {{"Transfer-Encoding", ""}}, Framing::kInvalid},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(request_framing(make(c.fields)), c.want);
+  }
+}
+
+TEST(Headers, StripsHopByHopAndWhatConnectionNames) {
+  auto f = make({{"Connection", "keep-alive, X-Secret"},
+                 {"Connection", "X-Other"},
+                 {"X-Secret", "1"},
+                 {"X-Other", "2"},
+                 {"Keep-Alive", "timeout=5"},
+                 {"Proxy-Connection", "keep-alive"},
+                 {"TE", "trailers"},
+                 {"Trailer", "X-Checksum"},
+                 {"Upgrade", "websocket"},
+                 {"Transfer-Encoding", "chunked"},
+                 {"Proxy-Authorization", "Basic abc"},
+                 {"X-Kept", "3"},
+                 {"Content-Length", "10"}});
+  strip_hop_by_hop(f);
+  std::vector<std::string> left;
+  for (const auto& field : f) {
+    left.emplace_back(field.name_string());
+  }
+  EXPECT_EQ(left, (std::vector<std::string>{"X-Kept", "Content-Length"}));
+}
+
+TEST(Headers, StripIsANoOpWithoutHopByHop) {
+  auto f = make({{"Host", "a"}, {"Accept", "*/*"}});
+  strip_hop_by_hop(f);
+  EXPECT_EQ(std::distance(f.begin(), f.end()), 2);
+}
+
+TEST(Headers, HasToken) {
+  EXPECT_TRUE(has_token("100-continue", "100-continue"));
+  EXPECT_TRUE(has_token("foo, 100-Continue", "100-continue"));
+  EXPECT_FALSE(has_token("100-continued", "100-continue"));
+  EXPECT_FALSE(has_token("", "close"));
+}
+
+TEST(ErrorResponse, IsJsonWithNullsForMissingNames) {
+  auto res = make_error_response(bhttp::status::not_found, "no_route", "nothing \"here\"", "", "",
+                                 true);
+  EXPECT_EQ(res.result(), bhttp::status::not_found);
+  EXPECT_EQ(res[bhttp::field::content_type], "application/json");
+  auto v = boost::json::parse(res.body()).as_object();
+  EXPECT_EQ(v.at("error").as_string(), "no_route");
+  EXPECT_EQ(v.at("detail").as_string(), "nothing \"here\"");
+  EXPECT_TRUE(v.at("service").is_null());
+  EXPECT_TRUE(v.at("version").is_null());
+  EXPECT_TRUE(res.keep_alive());
+  auto named = make_error_response(bhttp::status::gateway_timeout, "upstream_timeout", "", "shop",
+                                   "v2", false);
+  auto w = boost::json::parse(named.body()).as_object();
+  EXPECT_EQ(w.at("service").as_string(), "shop");
+  EXPECT_EQ(w.at("version").as_string(), "v2");
+  EXPECT_FALSE(named.keep_alive());
+}
+
+}  // namespace
+}  // namespace rampart::http

@@ -32,6 +32,7 @@ namespace {
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
 constexpr int kMaxStaleRetries = 2;
+constexpr std::size_t kIdleBufferCapacity = 16 * 1024;
 constexpr std::string_view kVersionHeader = "X-Rampart-Version";
 
 enum class After { kKeepAlive, kClose, kLingerClose };
@@ -239,6 +240,8 @@ asio::awaitable<Acquired> acquire_upstream(Worker* worker, const ServiceRoute* s
     }
     auto conn = std::make_unique<UpstreamConnection>(worker->io_context().get_executor());
     conn->upstream_id = best->id;
+    // Beast reads at most the buffer's free capacity: a small buffer means small reads.
+    conn->buffer.reserve(Worker::kRelayBufferSize);
     conn->stream.expires_after(connect_timeout);
     auto [ec] = co_await conn->stream.async_connect(best->endpoint, kAwait);
     if (!ec) {
@@ -451,7 +454,11 @@ asio::awaitable<After> handle_request(Worker* worker, beast::tcp_stream& client,
       continue_sent = true;
     }
 
-    // Request: header and body, streamed.
+    // Request: header and body, streamed. A body is read in large pieces; the buffer shrinks
+    // back after the request so idle connections stay small.
+    if (has_body && cbuf.capacity() < Worker::kRelayBufferSize) {
+      cbuf.reserve(Worker::kRelayBufferSize);
+    }
     RelayOutcome sent = co_await relay<true>(client, cbuf, rq, conn->stream, buffer.data(),
                                              idle_timeout, response_timeout);
     if (sent.read_error) {
@@ -636,6 +643,9 @@ asio::awaitable<void> serve_connection(Worker* worker, tcp::socket socket) {
     first = false;
     entry.idle = false;
     after = co_await handle_request(worker, client, cbuf, client_ip);
+    if (cbuf.size() == 0 && cbuf.capacity() > kIdleBufferCapacity) {
+      cbuf.shrink_to_fit();
+    }
     if (after != After::kKeepAlive) {
       break;
     }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <set>
 #include <utility>
@@ -48,17 +49,17 @@ Status check_value(std::string_view key, std::string_view value, std::string_vie
   if (value.size() > kMaxValueBytes) {
     return make_error(
         Errc::kInvalidArgument,
-        fmt::format("{}: the value of {} is {} bytes; the limit is {} bytes (kMaxValueBytes)",
-                    what, describe_key(key), value.size(), kMaxValueBytes));
+        fmt::format("{}: the value of {} is {} bytes; the limit is {} bytes (kMaxValueBytes)", what,
+                    describe_key(key), value.size(), kMaxValueBytes));
   }
   return {};
 }
 
 Status check_count(std::size_t count, std::string_view what) {
   if (count > kMaxOpsPerTxn) {
-    return make_error(Errc::kInvalidArgument,
-                      fmt::format("txn has {} {}; the limit is {} (kMaxOpsPerTxn)", count, what,
-                                  kMaxOpsPerTxn));
+    return make_error(
+        Errc::kInvalidArgument,
+        fmt::format("txn has {} {}; the limit is {} (kMaxOpsPerTxn)", count, what, kMaxOpsPerTxn));
   }
   return {};
 }
@@ -273,10 +274,9 @@ Result<RangeResponse> LocalStore::range_locked(std::string_view key, const Range
   const std::size_t fetch = options.limit == 0 ? 0 : options.limit + 1;
   // Inside a txn the current view already holds the txn's own writes, so any explicit
   // revision is read from the history.
-  const bool current =
-      options.revision == 0 || (!in_txn && options.revision == meta_.revision);
-  auto kvs = current ? storage_->range(span, fetch)
-                     : storage_->range_at(span, options.revision, fetch);
+  const bool current = options.revision == 0 || (!in_txn && options.revision == meta_.revision);
+  auto kvs =
+      current ? storage_->range(span, fetch) : storage_->range_at(span, options.revision, fetch);
   if (!kvs) {
     return kvs.error();
   }
@@ -517,8 +517,7 @@ std::int64_t LocalStore::compacted_revision() {
 
 bool LocalStore::wait_for_revision(std::int64_t revision, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  return revision_changed_.wait_for(lock, timeout,
-                                    [&] { return meta_.revision > revision; });
+  return revision_changed_.wait_for(lock, timeout, [&] { return meta_.revision > revision; });
 }
 
 void LocalStore::committed_locked(std::int64_t revision) {
@@ -556,9 +555,8 @@ bool LocalStore::lease_alive_locked(LeaseId id, std::chrono::steady_clock::time_
 
 Result<LeaseId> LocalStore::grant(std::chrono::seconds ttl) {
   if (ttl <= std::chrono::seconds::zero() || ttl > kMaxLeaseTtl) {
-    return make_error(Errc::kInvalidArgument,
-                      fmt::format("grant: ttl {}s is outside 1s..{}s", ttl.count(),
-                                  kMaxLeaseTtl.count()));
+    return make_error(Errc::kInvalidArgument, fmt::format("grant: ttl {}s is outside 1s..{}s",
+                                                          ttl.count(), kMaxLeaseTtl.count()));
   }
   std::lock_guard lock(mutex_);
   if (auto s = storage_->begin(); !s) {
@@ -635,8 +633,8 @@ Result<std::int64_t> LocalStore::revoke_locked(LeaseId id) {
   for (std::size_t i = 0; status && i < keys->size(); ++i) {
     status = storage_->erase((*keys)[i]);
     if (status) {
-      status = storage_->append_event(static_cast<std::int64_t>(i),
-                                      delete_event((*keys)[i], revision));
+      status =
+          storage_->append_event(static_cast<std::int64_t>(i), delete_event((*keys)[i], revision));
     }
   }
   if (status) {
@@ -707,11 +705,11 @@ Status LocalStore::check_integrity() {
   if (stored->revision != meta_.revision ||
       stored->compacted_revision != meta_.compacted_revision ||
       stored->next_lease_id != meta_.next_lease_id) {
-    return broken(fmt::format("stored counters (revision {}, compacted {}, next lease {}) differ "
-                              "from memory ({}, {}, {})",
-                              stored->revision, stored->compacted_revision,
-                              stored->next_lease_id, meta_.revision, meta_.compacted_revision,
-                              meta_.next_lease_id));
+    return broken(
+        fmt::format("stored counters (revision {}, compacted {}, next lease {}) differ "
+                    "from memory ({}, {}, {})",
+                    stored->revision, stored->compacted_revision, stored->next_lease_id,
+                    meta_.revision, meta_.compacted_revision, meta_.next_lease_id));
   }
   auto stored_leases = storage_->load_leases();
   if (!stored_leases) {
@@ -757,13 +755,13 @@ Status LocalStore::check_integrity() {
     if (event.revision() == expected + 1) {
       ++expected;
     } else if (event.revision() != expected) {
-      return broken(fmt::format("history jumps from revision {} to {}", expected,
-                                event.revision()));
+      return broken(
+          fmt::format("history jumps from revision {} to {}", expected, event.revision()));
     }
   }
   if (expected != meta_.revision) {
-    return broken(fmt::format("history ends at revision {}, the store is at {}", expected,
-                              meta_.revision));
+    return broken(
+        fmt::format("history ends at revision {}, the store is at {}", expected, meta_.revision));
   }
   return storage_->check_integrity();
 }

@@ -144,10 +144,9 @@ class MemoryStorage final : public Storage {
   }
 
   Status compact_history(std::int64_t revision) override {
-    auto end = std::partition_point(events_.begin(), events_.end(),
-                                    [revision](const StoredEvent& s) {
-                                      return s.event.revision() <= revision;
-                                    });
+    auto end = std::partition_point(
+        events_.begin(), events_.end(),
+        [revision](const StoredEvent& s) { return s.event.revision() <= revision; });
     // Walking back from the compaction point, the first event seen of a key is its latest.
     std::set<std::string_view> seen;
     std::vector<bool> keep(static_cast<std::size_t>(end - events_.begin()), false);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <utility>
@@ -360,6 +361,14 @@ class SqliteStorage final : public Storage {
     } else if (reason != code_text) {
       reason += fmt::format(" ({})", code_text);
     }
+    // The extended code says which operation failed (778 = fsync); the OS error says why.
+    reason += fmt::format(" [sqlite code {}", rc);
+    const int os_error = db_ ? sqlite3_system_errno(db_.get()) : 0;
+    if (os_error != 0 && (primary == SQLITE_IOERR || primary == SQLITE_FULL ||
+                          primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)) {
+      reason += fmt::format(", os error {}: {}", os_error, std::strerror(os_error));
+    }
+    reason += "]";
     return make_error(code, fmt::format("store {}: {} failed: {}", path_, what, reason));
   }
 
@@ -426,8 +435,8 @@ class SqliteStorage final : public Storage {
     std::error_code ec;
     const bool existed = std::filesystem::exists(path_, ec);
     sqlite3* raw = nullptr;
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                      SQLITE_OPEN_EXRESCODE;
+    const int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     const int rc = sqlite3_open_v2(path_.c_str(), &raw, flags,
                                    options.vfs.empty() ? nullptr : options.vfs.c_str());
     db_.reset(raw);
@@ -453,11 +462,16 @@ class SqliteStorage final : public Storage {
       return journal.error();
     }
     if (*journal != "wal") {
-      return make_error(Errc::kUnavailable,
-                        fmt::format("store {}: journal_mode is \"{}\", not \"wal\"", path_,
-                                    *journal));
+      return make_error(
+          Errc::kUnavailable,
+          fmt::format("store {}: journal_mode is \"{}\", not \"wal\"", path_, *journal));
     }
     if (auto s = exec("PRAGMA synchronous = FULL", "setting synchronous=FULL"); !s) {
+      return s;
+    }
+    // The WAL is kept open for the store's life (exclusive mode): after a checkpoint,
+    // truncate it back to this size rather than keep its high-water mark.
+    if (auto s = exec("PRAGMA journal_size_limit = 67108864", "setting journal_size_limit"); !s) {
       return s;
     }
     if (auto s = exec("BEGIN IMMEDIATE", "locking the file"); !s) {
@@ -545,8 +559,7 @@ class SqliteStorage final : public Storage {
         {&begin_, "BEGIN IMMEDIATE"},
         {&commit_, "COMMIT"},
         {&rollback_, "ROLLBACK"},
-        {&load_meta_,
-         "SELECT revision, compacted_revision, next_lease_id FROM meta WHERE id = 0"},
+        {&load_meta_, "SELECT revision, compacted_revision, next_lease_id FROM meta WHERE id = 0"},
         {&save_meta_,
          "UPDATE meta SET revision = ?1, compacted_revision = ?2, next_lease_id = ?3 "
          "WHERE id = 0"},
@@ -601,8 +614,7 @@ class SqliteStorage final : public Storage {
 
 }  // namespace
 
-SqliteStore::SqliteStore(std::unique_ptr<Storage> storage, StoreOptions options,
-                         std::string path)
+SqliteStore::SqliteStore(std::unique_ptr<Storage> storage, StoreOptions options, std::string path)
     : LocalStore(std::move(storage), std::move(options)), path_(std::move(path)) {}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,

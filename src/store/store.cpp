@@ -47,7 +47,8 @@ void Subscription::reset() {
 
 Result<std::int64_t> Store::put(std::string key, std::string value, LeaseId lease) {
   TxnRequest request;
-  request.success.emplace_back(PutOp{.key = std::move(key), .value = std::move(value), .lease = lease});
+  request.success.emplace_back(
+      PutOp{.key = std::move(key), .value = std::move(value), .lease = lease});
   auto response = txn(request);
   if (!response) {
     return response.error();

@@ -11,6 +11,7 @@
 //   kNotFound         unknown lease; or history/revision compacted (see is_compacted)
 //   kUnavailable      the backend cannot serve (I/O error, disk full, file removed); the
 //                     write did not happen as far as this process can tell (docs/store.md)
+//   kInternal         a bug, or a store file that breaks its own invariants
 
 #include "common/result.hpp"
 
@@ -58,8 +59,8 @@ struct RangeOptions {
 
 struct RangeResponse {
   std::vector<KeyValue> kvs{};  // sorted by key, byte-wise
-  bool more = false;          // the limit cut the answer short
-  std::int64_t revision = 0;  // the store's revision when the range was read
+  bool more = false;            // the limit cut the answer short
+  std::int64_t revision = 0;    // the store's revision when the range was read
 };
 
 enum class CompareTarget { kValue, kCreateRevision, kModRevision, kVersion, kLease };
@@ -71,7 +72,7 @@ struct Compare {
   std::string key{};
   CompareTarget target = CompareTarget::kModRevision;
   CompareOp op = CompareOp::kEqual;
-  std::string value{};        // operand for kValue (byte-wise comparison)
+  std::string value{};      // operand for kValue (byte-wise comparison)
   std::int64_t number = 0;  // operand for every other target
 };
 

@@ -22,9 +22,8 @@ Result<std::vector<Event>> Watcher::next(std::chrono::milliseconds timeout) {
     if (!batch->events.empty()) {
       // A batch ends with a whole revision, so resuming after its last event loses nothing;
       // without `more`, nothing matched up to the batch's revision either.
-      last_revision_ =
-          batch->more ? batch->events.back().revision()
-                      : std::max(batch->events.back().revision(), batch->revision);
+      last_revision_ = batch->more ? batch->events.back().revision()
+                                   : std::max(batch->events.back().revision(), batch->revision);
       return std::move(batch->events);
     }
     // Nothing under the prefix up to batch->revision: skip ahead and sleep until a newer

@@ -1,8 +1,8 @@
 // What only the SQLite backend promises: durability across reopen and kill -9, one owner per
 // file, and clean failure when the file or the disk under it stops cooperating.
 
-#include "fault_vfs.hpp"
 #include "store/sqlite_store.hpp"
+#include "fault_vfs.hpp"
 #include "store/store.hpp"
 #include "store_test_support.hpp"
 
@@ -28,9 +28,9 @@ namespace rampart::store {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::faults;
 using testing::fails_with;
 using testing::FakeClock;
+using testing::faults;
 using testing::kFaultVfsName;
 using testing::register_fault_vfs;
 using testing::succeeded;
@@ -77,12 +77,12 @@ TEST_F(SqliteStoreTest, ReopenKeepsRevisionKeysHistoryAndLeases) {
   {
     auto store = open();
     ASSERT_TRUE(store);
-    store->put("a", "1").value();                // 1
-    store->put("b", "1").value();                // 2
-    store->put("a", "2").value();                // 3
-    store->del("b").value();                     // 4
+    store->put("a", "1").value();  // 1
+    store->put("b", "1").value();  // 2
+    store->put("a", "2").value();  // 3
+    store->del("b").value();       // 4
     lease = store->grant(30s).value();
-    store->put("leased", "x", lease).value();    // 5
+    store->put("leased", "x", lease).value();  // 5
     const LeaseId spent = store->grant(20s).value();
     store->revoke(spent).value();
     ASSERT_TRUE(succeeded(store->compact(2)));
@@ -156,13 +156,32 @@ TEST_F(SqliteStoreTest, OpenRefusesFilesItCannotUse) {
   EXPECT_TRUE(fails_with(SqliteStore::open(path()), Errc::kUnavailable, "newer"));
 }
 
+TEST_F(SqliteStoreTest, OpenRefusesAReadOnlyFileOrDirectory) {
+  if (::geteuid() == 0) {
+    GTEST_SKIP() << "root writes through file permissions";
+  }
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    store->put("a", "1").value();
+  }
+  namespace fs = std::filesystem;
+  fs::permissions(path(), fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  EXPECT_TRUE(fails_with(SqliteStore::open(path()), Errc::kUnavailable, "read-only"));
+  fs::permissions(path(), fs::perms::owner_write, fs::perm_options::add);
+  fs::permissions(dir_.path(),
+                  fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                  fs::perm_options::remove);
+  EXPECT_TRUE(fails_with(SqliteStore::open(path()), Errc::kUnavailable, "readonly"));
+}
+
 TEST_F(SqliteStoreTest, WritesFailCleanlyWhileTheDiskRefusesThemAndReadsGoOn) {
   register_fault_vfs();
   auto store = open({.vfs = kFaultVfsName});
   ASSERT_TRUE(store);
-  store->put("a", "1").value();                        // 1
+  store->put("a", "1").value();  // 1
   const LeaseId lease = store->grant(30s).value();
-  store->put("leased", "1", lease).value();            // 2
+  store->put("leased", "1", lease).value();  // 2
   const auto kvs = store->range("", {.prefix = true}).value().kvs;
   const auto events = store->events_since("", 0).value().events;
 

@@ -36,6 +36,8 @@ struct Backend {
   std::function<std::unique_ptr<Store>(const std::filesystem::path& dir, Clock clock)> open;
 };
 
+void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
+
 const Backend kBackends[] = {
     {"memory",
      [](const std::filesystem::path&, Clock clock) -> std::unique_ptr<Store> {
@@ -139,23 +141,28 @@ TEST_P(StoreConformance, EveryWriteTxnAddsExactlyOneRevision) {
   EXPECT_EQ(store().revision(), 4);
   EXPECT_EQ(store().del("never-there").value(), 0);
   EXPECT_EQ(store().revision(), 4);
-  auto response = txn({.success = {PutOp{.key = "c", .value = "1"}, PutOp{.key = "d", .value = "1"}}});
+  auto response =
+      txn({.success = {PutOp{.key = "c", .value = "1"}, PutOp{.key = "d", .value = "1"}}});
   EXPECT_EQ(response.revision, 5);
   EXPECT_EQ(store().revision(), 5);
   EXPECT_EQ(store().range("a").value().revision, 5);
 }
 
 TEST_P(StoreConformance, KeysCarryCreateAndModRevisionAndVersion) {
-  store().put("k", "v1").value();                  // 1
-  store().put("other", "x").value();               // 2
-  store().put("k", "v2").value();                  // 3
+  store().put("k", "v1").value();     // 1
+  store().put("other", "x").value();  // 2
+  store().put("k", "v2").value();     // 3
   auto k = store().get("k").value();
   ASSERT_TRUE(k);
-  EXPECT_EQ(*k, (KeyValue{.key = "k", .value = "v2", .create_revision = 1, .mod_revision = 3,
-                          .version = 2, .lease = 0}));
-  store().del("k").value();                        // 4
+  EXPECT_EQ(*k, (KeyValue{.key = "k",
+                          .value = "v2",
+                          .create_revision = 1,
+                          .mod_revision = 3,
+                          .version = 2,
+                          .lease = 0}));
+  store().del("k").value();  // 4
   EXPECT_EQ(store().get("k").value(), std::nullopt);
-  store().put("k", "v3").value();                  // 5: created anew
+  store().put("k", "v3").value();  // 5: created anew
   k = store().get("k").value();
   ASSERT_TRUE(k);
   EXPECT_EQ(k->create_revision, 5);
@@ -168,7 +175,7 @@ TEST_P(StoreConformance, KeysCarryCreateAndModRevisionAndVersion) {
 }
 
 TEST_P(StoreConformance, RangeIsSortedByteWiseAndHonoursPrefixAndLimit) {
-  const std::vector<std::string> keys = {"app/2", "app/10", "app/1", "apq",  "ap",
+  const std::vector<std::string> keys = {"app/2", "app/10", "app/1", "apq",     "ap",
                                          "app",   "b",      "app0",  "app/\xff"};
   for (const auto& key : keys) {
     store().put(key, "v:" + key).value();
@@ -249,10 +256,10 @@ struct CompareCase {
 
 TEST_P(StoreConformance, TxnCompareEveryTargetAndOp) {
   const LeaseId lease = store().grant(60s).value();
-  store().put("k", "m").value();                // 1
-  store().put("other", "x").value();            // 2
-  store().put("k", "m").value();                // 3: k create 1, mod 3, version 2
-  store().put("leased", "x", lease).value();    // 4
+  store().put("k", "m").value();              // 1
+  store().put("other", "x").value();          // 2
+  store().put("k", "m").value();              // 3: k create 1, mod 3, version 2
+  store().put("leased", "x", lease).value();  // 4
   using T = CompareTarget;
   using O = CompareOp;
   auto value = [](std::string key, O op, std::string v) {
@@ -306,8 +313,7 @@ TEST_P(StoreConformance, TxnCompareEveryTargetAndOp) {
                          .success = {PutOp{.key = "ran", .value = "success " + mark}},
                          .failure = {PutOp{.key = "ran", .value = "failure " + mark}}});
     EXPECT_EQ(response.succeeded, cases[i].holds);
-    EXPECT_EQ(store().get("ran").value()->value,
-              (cases[i].holds ? "success " : "failure ") + mark);
+    EXPECT_EQ(store().get("ran").value()->value, (cases[i].holds ? "success " : "failure ") + mark);
   }
   // Several compares: all must hold.
   auto mixed = txn({.compares = {cases[0].compare, cases[1].compare},
@@ -361,19 +367,21 @@ TEST_P(StoreConformance, AllOpsOfOneTxnShareOneRevision) {
     EXPECT_EQ(store().get(key).value()->mod_revision, 2) << key;
   }
   EXPECT_EQ(history("", 1), (std::vector<Seen>{put_seen("a", 2, "1"), put_seen("b", 2, "1"),
-                                              del_seen("c", 2), put_seen("d", 2, "1")}));
+                                               del_seen("c", 2), put_seen("d", 2, "1")}));
 }
 
 TEST_P(StoreConformance, TxnThatWritesNothingKeepsTheRevision) {
   store().put("a", "1").value();
-  auto reads = txn({.success = {RangeOp{.key = "a"}, RangeOp{.key = "", .options = {.prefix = true}}}});
+  auto reads =
+      txn({.success = {RangeOp{.key = "a"}, RangeOp{.key = "", .options = {.prefix = true}}}});
   EXPECT_EQ(reads.revision, 1);
-  auto failed = txn({.compares = {Compare{.key = "a", .target = CompareTarget::kVersion,
-                                          .number = 7}},
-                     .success = {PutOp{.key = "b", .value = "1"}}});
+  auto failed =
+      txn({.compares = {Compare{.key = "a", .target = CompareTarget::kVersion, .number = 7}},
+           .success = {PutOp{.key = "b", .value = "1"}}});
   EXPECT_FALSE(failed.succeeded);
   EXPECT_EQ(failed.revision, 1);
-  auto missing = txn({.success = {DeleteOp{.key = "nope"}, DeleteOp{.key = "zz/", .prefix = true}}});
+  auto missing =
+      txn({.success = {DeleteOp{.key = "nope"}, DeleteOp{.key = "zz/", .prefix = true}}});
   EXPECT_EQ(std::get<DeleteResponse>(missing.responses[0]).deleted, 0);
   EXPECT_EQ(missing.revision, 1);
   EXPECT_EQ(txn({}).revision, 1);
@@ -381,17 +389,37 @@ TEST_P(StoreConformance, TxnThatWritesNothingKeepsTheRevision) {
   EXPECT_TRUE(history("", 1).empty());
 }
 
+TEST_P(StoreConformance, TxnFailingMidwayLeavesNothingBehind) {
+  store().put("a", "1").value();  // 1
+  store().put("b", "1").value();  // 2
+  ASSERT_TRUE(succeeded(store().compact(2)));
+  // The writes before the failing op are undone with it.
+  auto compacted = store().txn({.success = {PutOp{.key = "a", .value = "2"}, DeleteOp{.key = "b"},
+                                            RangeOp{.key = "a", .options = {.revision = 1}}}});
+  EXPECT_TRUE(is_compacted(compacted.error()));
+  auto future = store().txn({.success = {PutOp{.key = "c", .value = "1"},
+                                         RangeOp{.key = "a", .options = {.revision = 9}}}});
+  EXPECT_TRUE(fails_with(future, Errc::kInvalidArgument, "future"));
+  EXPECT_EQ(store().revision(), 2);
+  EXPECT_EQ(store().get("a").value()->value, "1");
+  EXPECT_TRUE(store().get("b").value());
+  EXPECT_EQ(store().get("c").value(), std::nullopt);
+  EXPECT_TRUE(history("", 2).empty());
+  EXPECT_EQ(store().put("d", "1").value(), 3);
+}
+
 TEST_P(StoreConformance, TxnMayWriteAKeyOnlyOnce) {
   store().put("p/x", "1").value();
-  auto twice = store().txn({.success = {PutOp{.key = "a", .value = "1"}, PutOp{.key = "a", .value = "2"}}});
+  auto twice =
+      store().txn({.success = {PutOp{.key = "a", .value = "1"}, PutOp{.key = "a", .value = "2"}}});
   EXPECT_TRUE(fails_with(twice, Errc::kInvalidArgument, "at most once"));
   auto put_and_delete = store().txn(
       {.success = {PutOp{.key = "p/y", .value = "1"}, DeleteOp{.key = "p/", .prefix = true}}});
   EXPECT_TRUE(fails_with(put_and_delete, Errc::kInvalidArgument, "at most once"));
   // The failure branch is checked too, even when the success branch would run.
-  auto bad_failure = store().txn({.success = {PutOp{.key = "a", .value = "1"}},
-                                  .failure = {PutOp{.key = "b", .value = "1"},
-                                              PutOp{.key = "b", .value = "2"}}});
+  auto bad_failure =
+      store().txn({.success = {PutOp{.key = "a", .value = "1"}},
+                   .failure = {PutOp{.key = "b", .value = "1"}, PutOp{.key = "b", .value = "2"}}});
   EXPECT_TRUE(fails_with(bad_failure, Errc::kInvalidArgument, "failure"));
   EXPECT_EQ(store().revision(), 1);
   EXPECT_EQ(store().get("a").value(), std::nullopt);
@@ -412,7 +440,7 @@ TEST_P(StoreConformance, DeleteByKeyAndByPrefixEmitsAnEventPerKey) {
   EXPECT_EQ(keys_of(del.prev_kvs), (std::vector<std::string>{"p/a", "p/b", "p/c"}));
   EXPECT_EQ(store().del("q").value(), 1);
   EXPECT_EQ(history("", 4), (std::vector<Seen>{del_seen("p/a", 5), del_seen("p/b", 5),
-                                              del_seen("p/c", 5), del_seen("q", 6)}));
+                                               del_seen("p/c", 5), del_seen("q", 6)}));
   const auto events = store().events_since("", 4).value().events;
   EXPECT_EQ(events[0].kv.create_revision, 0);
   EXPECT_EQ(events[0].kv.version, 0);
@@ -420,10 +448,10 @@ TEST_P(StoreConformance, DeleteByKeyAndByPrefixEmitsAnEventPerKey) {
 }
 
 TEST_P(StoreConformance, EventsSinceFromZeroFromTheMiddleAndByPrefix) {
-  store().put("a/1", "x").value();  // 1
-  store().put("b/1", "x").value();  // 2
-  store().put("a/2", "y").value();  // 3
-  store().del("a/1").value();       // 4
+  store().put("a/1", "x").value();                                                           // 1
+  store().put("b/1", "x").value();                                                           // 2
+  store().put("a/2", "y").value();                                                           // 3
+  store().del("a/1").value();                                                                // 4
   txn({.success = {PutOp{.key = "a/3", .value = "z"}, PutOp{.key = "b/2", .value = "w"}}});  // 5
   const std::vector<Seen> all = {put_seen("a/1", 1, "x"), put_seen("b/1", 2, "x"),
                                  put_seen("a/2", 3, "y"), del_seen("a/1", 4),
@@ -444,8 +472,8 @@ TEST_P(StoreConformance, EventsSinceFromZeroFromTheMiddleAndByPrefix) {
 TEST_P(StoreConformance, EventsSinceLimitNeverSplitsARevision) {
   txn({.success = {PutOp{.key = "a", .value = "1"}, PutOp{.key = "b", .value = "1"},
                    PutOp{.key = "c", .value = "1"}}});  // 1
-  store().put("d", "1").value();                       // 2
-  store().put("e", "1").value();                       // 3
+  store().put("d", "1").value();                        // 2
+  store().put("e", "1").value();                        // 3
   auto first = store().events_since("", 0, 2).value();
   EXPECT_EQ(seen(first.events), (std::vector<Seen>{put_seen("a", 1, "1"), put_seen("b", 1, "1"),
                                                    put_seen("c", 1, "1")}));
@@ -492,10 +520,9 @@ TEST_P(StoreConformance, ManyWritesGiveEveryEventOnceInOrder) {
       live.erase(key);
     } else if (kind == 1) {
       const std::string second = "z" + std::to_string(i);
-      const std::int64_t revision =
-          txn({.success = {PutOp{.key = key, .value = std::to_string(i)},
-                           PutOp{.key = second, .value = "pair"}}})
-              .revision;
+      const std::int64_t revision = txn({.success = {PutOp{.key = key, .value = std::to_string(i)},
+                                                     PutOp{.key = second, .value = "pair"}}})
+                                        .revision;
       expected.push_back(put_seen(key, revision, std::to_string(i)));
       expected.push_back(put_seen(second, revision, "pair"));
       live[key] = std::to_string(i);
@@ -688,10 +715,10 @@ TEST_P(StoreConformance, UnknownLeasesAndBadTtlsAreRejected) {
   EXPECT_EQ(store().revision(), 0);
   EXPECT_EQ(store().get("a").value(), std::nullopt);
   // Only the branch that runs is checked for leases (as etcd).
-  auto other_branch = txn({.compares = {Compare{.key = "a", .target = CompareTarget::kVersion,
-                                                .number = 0}},
-                           .success = {PutOp{.key = "a", .value = "1"}},
-                           .failure = {PutOp{.key = "a", .value = "1", .lease = 12345}}});
+  auto other_branch =
+      txn({.compares = {Compare{.key = "a", .target = CompareTarget::kVersion, .number = 0}},
+           .success = {PutOp{.key = "a", .value = "1"}},
+           .failure = {PutOp{.key = "a", .value = "1", .lease = 12345}}});
   EXPECT_TRUE(other_branch.succeeded);
   EXPECT_TRUE(fails_with(store().keep_alive(12345), Errc::kNotFound));
   EXPECT_TRUE(fails_with(store().revoke(12345), Errc::kNotFound));
@@ -715,8 +742,8 @@ TEST_P(StoreConformance, LimitsAreEnforcedAndNamed) {
   EXPECT_TRUE(succeeded(store().put(std::string(kMaxKeyBytes, 'k'), "v")));
   EXPECT_TRUE(fails_with(store().put(std::string(kMaxKeyBytes + 1, 'k'), "v"),
                          Errc::kInvalidArgument, "4096"));
-  EXPECT_TRUE(fails_with(store().range(std::string(kMaxKeyBytes + 1, 'k')),
-                         Errc::kInvalidArgument, "4096"));
+  EXPECT_TRUE(fails_with(store().range(std::string(kMaxKeyBytes + 1, 'k')), Errc::kInvalidArgument,
+                         "4096"));
   EXPECT_TRUE(succeeded(store().put("big", std::string(kMaxValueBytes, 'v'))));
   EXPECT_EQ(store().get("big").value()->value.size(), kMaxValueBytes);
   EXPECT_TRUE(fails_with(store().put("big", std::string(kMaxValueBytes + 1, 'v')),

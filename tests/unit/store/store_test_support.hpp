@@ -65,9 +65,8 @@ template <class R>
   }
   const Error& e = result.error();
   if (e.code != code) {
-    return ::testing::AssertionFailure()
-           << "failed with " << to_string(e.code) << " (" << e.message << "); expected "
-           << to_string(code);
+    return ::testing::AssertionFailure() << "failed with " << to_string(e.code) << " (" << e.message
+                                         << "); expected " << to_string(code);
   }
   if (e.message.find(fragment) == std::string::npos) {
     return ::testing::AssertionFailure()

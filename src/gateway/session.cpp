@@ -4,6 +4,7 @@
 #include "gateway/worker.hpp"
 #include "http/error_response.hpp"
 #include "http/headers.hpp"
+#include "http/wire.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -15,7 +16,9 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <array>
 #include <chrono>
+#include <span>
 #include <string>
 
 namespace rampart::gateway {
@@ -91,21 +94,37 @@ struct RelayOutcome {
   bool wrote_any = false;  // some of the message (header included) reached the other side
 };
 
-// Streams a message whose header `parser` has read from `in` to `out`, header first, then the
-// body through `buf` in pieces of at most Worker::kRelayBufferSize. Memory stays bounded
-// whatever the body's size or framing; a chunked body is re-chunked, a sized one keeps its size.
+// Streams a message whose header `parser` has read from `in` to `out`: the head first, then
+// the body in pieces of at most Worker::kRelayBufferSize read into `buf`. Memory stays bounded
+// whatever the body's size or framing. The head is written into `buf` in front of the first
+// body piece, so a small message leaves in one contiguous write. A chunked message (after the
+// caller's changes to the head) is re-chunked piece by piece; otherwise the body is copied as
+// it comes.
 template <bool kIsRequest>
 asio::awaitable<RelayOutcome> relay(beast::tcp_stream& in, beast::flat_buffer& in_buffer,
                                     bhttp::parser<kIsRequest, bhttp::buffer_body>& parser,
                                     beast::tcp_stream& out, char* buf, milliseconds read_timeout,
                                     milliseconds write_timeout) {
-  bhttp::serializer<kIsRequest, bhttp::buffer_body> serializer{parser.get()};
   RelayOutcome outcome;
+  auto& message = parser.get();
+  const bool chunked_out = message.chunked();
+  constexpr std::size_t kCap = Worker::kRelayBufferSize;
+  // A head too large for half the buffer goes out on its own from the heap.
+  std::size_t head_size = http::write_head(message, std::span<char>(buf, kCap / 2));
+  std::string big_head;
+  if (head_size == 0) {
+    big_head = http::head_string(message);
+  }
+  bool head_sent = false;
+  char chunk_line[20];
   for (;;) {
-    auto& body = parser.get().body();
+    const std::size_t offset = head_sent ? 0 : head_size;
+    char* data = buf + offset;
+    std::size_t got = 0;
     if (!parser.is_done()) {
-      body.data = buf;
-      body.size = Worker::kRelayBufferSize;
+      auto& body = message.body();
+      body.data = data;
+      body.size = kCap - offset;
       in.expires_after(read_timeout);
       auto [ec, n] = co_await bhttp::async_read_some(in, in_buffer, parser, kAwait);
       if (ec == bhttp::error::need_buffer) {
@@ -115,32 +134,48 @@ asio::awaitable<RelayOutcome> relay(beast::tcp_stream& in, beast::flat_buffer& i
         outcome.read_error = ec;
         co_return outcome;
       }
-      std::size_t got = Worker::kRelayBufferSize - body.size;
-      body.size = got;
-      body.data = got > 0 ? buf : nullptr;
-      body.more = !parser.is_done();
+      got = kCap - offset - body.size;
       outcome.body_bytes += got;
       if (got == 0 && !parser.is_done()) {
         continue;  // only framing (a chunk header) was parsed
       }
-    } else {
-      body.data = nullptr;
-      body.size = 0;
-      body.more = false;
     }
-    out.expires_after(write_timeout);
-    auto [ec, n] = co_await bhttp::async_write(out, serializer, kAwait);
-    if (ec == bhttp::error::need_buffer) {
-      ec = {};
+    const bool last = parser.is_done();
+    std::array<asio::const_buffer, 5> pieces;
+    std::size_t count = 0;
+    if (!head_sent && !big_head.empty()) {
+      pieces[count++] = asio::buffer(big_head);
     }
-    if (n > 0) {
-      outcome.wrote_any = true;
+    if (chunked_out) {
+      if (!head_sent && head_size > 0) {
+        pieces[count++] = asio::const_buffer(buf, head_size);
+      }
+      if (got > 0) {
+        pieces[count++] = asio::const_buffer(chunk_line, http::write_chunk_size(got, chunk_line));
+        pieces[count++] = asio::const_buffer(data, got);
+        pieces[count++] = asio::buffer(http::kCrlf);
+      }
+      if (last) {
+        pieces[count++] = asio::buffer(http::kLastChunk);
+      }
+    } else if (offset + got > 0) {
+      // Head and body piece are adjacent in `buf`.
+      pieces[count++] = asio::const_buffer(buf, offset + got);
     }
-    if (ec) {
-      outcome.write_error = ec;
-      co_return outcome;
+    head_sent = true;
+    if (count > 0) {
+      out.expires_after(write_timeout);
+      auto [ec, n] = co_await asio::async_write(
+          out, std::span<const asio::const_buffer>(pieces.data(), count), kAwait);
+      if (n > 0) {
+        outcome.wrote_any = true;
+      }
+      if (ec) {
+        outcome.write_error = ec;
+        co_return outcome;
+      }
     }
-    if (serializer.is_done()) {
+    if (last) {
       co_return outcome;
     }
   }

@@ -87,28 +87,28 @@ steps=("100 0" "90 10" "50 50" "0 100" "100 0")
 labels=("all on v1" "canary: 10% to v2" "half and half" "all on v2" "rolled back to v1")
 duration=$(( ${#steps[@]} * 3 + 2 ))
 echo
-echo "wrk: 8 connections from many clients for ${duration}s against http://$gw/ ..."
+echo "wrk: 8 keep-alive connections for ${duration}s against http://$gw/ ..."
 wrk -t2 -c8 -d"${duration}s" "http://$gw/" >"$work/wrk.out" 2>&1 &
 wrk_pid=$!
 pids+=($wrk_pid)
 
 printf "\n%-22s %8s %8s %10s\n" "step" "v1 req" "v2 req" "v2 share"
-read -r p1 p2 _ < <(counts)
 for i in "${!steps[@]}"; do
   read -r w1 w2 <<<"${steps[$i]}"
   write_config "$w1" "$w2"
   "$bin" reload --admin "$admin" >/dev/null
-  sleep 3
+  sleep 0.2
+  read -r p1 p2 _ < <(counts)
+  sleep 2.8
   read -r c1 c2 _ < <(counts)
   d1=$((c1 - p1)); d2=$((c2 - p2))
   share=$(awk -v a="$d1" -v b="$d2" 'BEGIN { if (a+b>0) printf "%.1f%%", 100*b/(a+b); else print "-" }')
   printf "%-22s %8d %8d %10s   (split v1=%s v2=%s)\n" "${labels[$i]}" "$d1" "$d2" "$share" "$w1" "$w2"
-  p1=$c1; p2=$c2
 done
 wait "$wrk_pid" || true
 read -r c1 c2 bad < <(counts)
-total=$(grep -Eo '[0-9]+ requests in' "$work/wrk.out" | awk '{print $1}')
-errors=$(grep -Eo 'Non-2xx or 3xx responses: [0-9]+' "$work/wrk.out" | awk '{print $NF}')
+total=$(grep -Eo '[0-9]+ requests in' "$work/wrk.out" | awk '{print $1}' || true)
+errors=$(grep -Eo 'Non-2xx or 3xx responses: [0-9]+' "$work/wrk.out" | awk '{print $NF}' || true)
 sockerr=$(grep -Eo 'Socket errors: .*' "$work/wrk.out" || true)
 echo
 echo "requests sent: ${total:-0}; answered by v1: $c1, by v2: $c2; failed: $(( ${errors:-0} + bad ))${sockerr:+ ($sockerr)}"

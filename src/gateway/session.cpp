@@ -335,12 +335,11 @@ asio::awaitable<After> handle_request(Worker* worker, beast::tcp_stream& client,
       std::string_view error = "bad_request";
       std::string detail = "malformed request: " + ec.message();
       if (ec == beast::error::timeout) {
-        status = bhttp::status::request_timeout;
-        why = metrics::Rejection::kRequestTimeout;
-        error = "request_timeout";
-        detail = "the request header did not arrive within " +
-                 std::to_string(limits.header_timeout_ms) + " ms";
-      } else if (ec == bhttp::error::header_limit) {
+        // The stream closed the socket when its timer fired: nothing can be answered.
+        gm.record_rejection(metrics::Rejection::kRequestTimeout);
+        co_return After::kClose;
+      }
+      if (ec == bhttp::error::header_limit) {
         status = bhttp::status::request_header_fields_too_large;
         why = metrics::Rejection::kHeaderTooLarge;
         error = "header_too_large";

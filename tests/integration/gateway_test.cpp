@@ -367,6 +367,58 @@ TEST_F(GatewayTest, LimitsOnHeaderAndBody) {
   EXPECT_EQ(cluster.client().request("POST", "/count", {}, std::string(1000, 'd')).status, 200u);
 }
 
+TEST_F(GatewayTest, HeaderTimeoutIdleTimeoutAndConnectionCap) {
+  int v1 = cluster.start_app("v1");
+  cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}),
+                        "max_connections = 3",
+                        "header_timeout_ms = 300\nidle_timeout_ms = 400");
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  const asio::ip::tcp::endpoint gw(asio::ip::make_address("127.0.0.1"),
+                                   static_cast<unsigned short>(cluster.port()));
+  // A header that never completes: the connection is closed after header_timeout_ms.
+  {
+    asio::ip::tcp::socket s(ioc);
+    s.connect(gw);
+    auto t0 = std::chrono::steady_clock::now();
+    asio::write(s, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\n")));
+    boost::system::error_code ec;
+    char buf[1024];
+    std::size_t got = 0;
+    while (!ec) got += s.read_some(asio::buffer(buf), ec);
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(ec, asio::error::eof);
+    EXPECT_EQ(got, 0u);
+    EXPECT_GE(took, std::chrono::milliseconds(250));
+    EXPECT_LT(took, std::chrono::milliseconds(2000));
+  }
+  // An idle keep-alive connection is closed after idle_timeout_ms.
+  {
+    auto c = cluster.client();
+    ASSERT_EQ(c.get("/").status, 200u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    Reply r = c.raw("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 0u) << "the idle connection should have been closed";
+  }
+  // The connection cap: three held, the fourth is closed at once; a slot frees on close.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::vector<std::unique_ptr<HttpClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<HttpClient>("127.0.0.1", cluster.port()));
+    ASSERT_EQ(held.back()->get("/").status, 200u);
+  }
+  Reply over = cluster.client().get("/");
+  EXPECT_EQ(over.status, 0u);
+  held.pop_back();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(cluster.client().get("/").status, 200u);
+  std::string metrics = cluster.admin().get("/metrics").body;
+  EXPECT_NE(metrics.find("rampart_connections_rejected_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("rampart_gateway_rejections_total{reason=\"request_timeout\"} 1\n"),
+            std::string::npos)
+      << metrics;
+}
+
 TEST_F(GatewayTest, ExpectContinue) {
   int v1 = cluster.start_app("v1");
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));

@@ -19,8 +19,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_app() {  # name -> port
-  local name=$1 line
+start_app() {  # name: starts the app, sets app_port
+  local name=$1 line=""
   "$app" --port 0 --name "$name" --latency-ms 2 --jitter-ms 1 >"$work/$name.out" 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 100); do
@@ -28,11 +28,12 @@ start_app() {  # name -> port
     [ -n "$line" ] && break
     sleep 0.05
   done
-  echo "${line##*:}"
+  app_port=${line##*:}
+  [ -n "$app_port" ] || { echo "demo: demo-app $name did not start" >&2; exit 1; }
 }
 
-v1=$(start_app v1)
-v2=$(start_app v2)
+start_app v1; v1=$app_port
+start_app v2; v2=$app_port
 echo "demo-app v1 on 127.0.0.1:$v1, v2 on 127.0.0.1:$v2"
 
 write_config() {  # v1-weight v2-weight

@@ -101,9 +101,9 @@ struct RelayOutcome {
 // caller's changes to the head) is re-chunked piece by piece; otherwise the body is copied as
 // it comes.
 template <bool kIsRequest>
-asio::awaitable<RelayOutcome> relay(beast::tcp_stream& in, beast::flat_buffer& in_buffer,
+asio::awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer,
                                     bhttp::parser<kIsRequest, bhttp::buffer_body>& parser,
-                                    beast::tcp_stream& out, char* buf, milliseconds read_timeout,
+                                    TimedSocket& out, char* buf, milliseconds read_timeout,
                                     milliseconds write_timeout) {
   RelayOutcome outcome;
   auto& message = parser.get();
@@ -126,7 +126,8 @@ asio::awaitable<RelayOutcome> relay(beast::tcp_stream& in, beast::flat_buffer& i
       body.data = data;
       body.size = kCap - offset;
       in.expires_after(read_timeout);
-      auto [ec, n] = co_await bhttp::async_read_some(in, in_buffer, parser, kAwait);
+      auto [read_ec, n] = co_await bhttp::async_read_some(in, in_buffer, parser, kAwait);
+      auto ec = in.classify(read_ec);
       if (ec == bhttp::error::need_buffer) {
         ec = {};
       }
@@ -171,7 +172,7 @@ asio::awaitable<RelayOutcome> relay(beast::tcp_stream& in, beast::flat_buffer& i
         outcome.wrote_any = true;
       }
       if (ec) {
-        outcome.write_error = ec;
+        outcome.write_error = out.classify(ec);
         co_return outcome;
       }
     }
@@ -181,7 +182,7 @@ asio::awaitable<RelayOutcome> relay(beast::tcp_stream& in, beast::flat_buffer& i
   }
 }
 
-asio::awaitable<bool> send_error(beast::tcp_stream& client, bhttp::status status,
+asio::awaitable<bool> send_error(TimedSocket& client, bhttp::status status,
                                  std::string_view error, std::string detail,
                                  std::string_view service, std::string_view version,
                                  bool keep_alive, milliseconds timeout) {
@@ -273,12 +274,14 @@ asio::awaitable<Acquired> acquire_upstream(Worker* worker, const ServiceRoute* s
       a.conn = std::move(conn);
       co_return a;
     }
-    auto conn = std::make_unique<UpstreamConnection>(worker->io_context().get_executor());
+    auto conn = std::make_unique<UpstreamConnection>(worker->deadlines(),
+                                                     worker->io_context().get_executor());
     conn->upstream_id = best->id;
     // Beast reads at most the buffer's free capacity: a small buffer means small reads.
     conn->buffer.reserve(Worker::kRelayBufferSize);
     conn->stream.expires_after(connect_timeout);
-    auto [ec] = co_await conn->stream.async_connect(best->endpoint, kAwait);
+    auto [connect_ec] = co_await conn->stream.socket().async_connect(best->endpoint, kAwait);
+    const auto ec = conn->stream.classify(connect_ec);
     if (!ec) {
       st.consecutive_connect_failures = 0;
       boost::system::error_code ignored;
@@ -309,7 +312,7 @@ std::string_view path_of(std::string_view target) {
 
 // Reads one request header from the client and serves the request. Returns what to do with the
 // client connection afterwards.
-asio::awaitable<After> handle_request(Worker* worker, beast::tcp_stream& client,
+asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
                                       beast::flat_buffer& cbuf, const std::string& client_ip) {
   std::shared_ptr<const RouteTable> routes = worker->routes();
   const config::Limits& limits = routes->limits;
@@ -325,7 +328,8 @@ asio::awaitable<After> handle_request(Worker* worker, beast::tcp_stream& client,
   }
   client.expires_after(milliseconds(limits.header_timeout_ms));
   {
-    auto [ec, n] = co_await bhttp::async_read_header(client, cbuf, rq, kAwait);
+    auto [read_ec, n] = co_await bhttp::async_read_header(client, cbuf, rq, kAwait);
+    const auto ec = client.classify(read_ec);
     if (ec) {
       if (is_disconnect(ec)) {
         co_return After::kClose;
@@ -541,7 +545,7 @@ asio::awaitable<After> handle_request(Worker* worker, beast::tcp_stream& client,
       }
       conn->stream.expires_after(response_timeout);
       auto [ec, n] = co_await bhttp::async_read_header(conn->stream, conn->buffer, *rp, kAwait);
-      read_ec = ec;
+      read_ec = conn->stream.classify(ec);
       if (ec) {
         break;
       }
@@ -624,7 +628,7 @@ asio::awaitable<After> handle_request(Worker* worker, beast::tcp_stream& client,
 
 // Closes the connection without losing the answer just written: half-close, then drain what
 // the client still sends (bounded in bytes and time) so the kernel does not reset the answer.
-asio::awaitable<void> linger_close(beast::tcp_stream& client) {
+asio::awaitable<void> linger_close(TimedSocket& client) {
   boost::system::error_code ignored;
   client.socket().shutdown(tcp::socket::shutdown_send, ignored);
   char sink[4096];
@@ -643,7 +647,7 @@ asio::awaitable<void> linger_close(beast::tcp_stream& client) {
 }  // namespace
 
 asio::awaitable<void> serve_connection(Worker* worker, tcp::socket socket) {
-  beast::tcp_stream client(std::move(socket));
+  TimedSocket client(worker->deadlines(), std::move(socket));
   SessionEntry entry{&client, true};
   SessionRegistration registration(worker, &entry);
   std::string client_ip;

@@ -34,44 +34,49 @@ void log_escape(const char* what, std::exception_ptr e) {
 Worker::Worker(std::size_t index, WorkerShared shared)
     : index_(index),
       shared_(shared),
-      acceptor_(ioc_),
       routes_(*shared.routes),
       gateway_shard_(&shared.registry->gateway_shard(index)),
       rng_state_(0x9E3779B97F4A7C15ULL * (index + 1) ^
-                 static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {}
+                 static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
+  acceptor_.emplace(ioc_);
+}
 
 Worker::~Worker() {
   stop();
   join();
+  acceptor_.reset();
+  for (auto& u : upstreams_) {
+    u.idle.clear();
+  }
 }
 
 Result<tcp::endpoint> Worker::listen(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
+  acceptor_->open(endpoint.protocol(), ec);
   if (!ec) {
-    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
   }
   if (!ec) {
     int one = 1;
-    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    if (::setsockopt(acceptor_->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
       ec = boost::system::error_code(errno, boost::system::system_category());
     }
   }
   if (!ec) {
-    acceptor_.bind(endpoint, ec);
+    acceptor_->bind(endpoint, ec);
   }
   if (!ec) {
-    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   }
   if (ec) {
     return make_error(Errc::kIo, "cannot listen on " + endpoint.address().to_string() + ":" +
                                      std::to_string(endpoint.port()) + ": " + ec.message());
   }
-  return acceptor_.local_endpoint();
+  return acceptor_->local_endpoint();
 }
 
 asio::awaitable<void> accept_loop(Worker* worker) {
-  auto& acceptor = worker->acceptor_;
+  auto& acceptor = *worker->acceptor_;
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec) {
@@ -101,8 +106,21 @@ asio::awaitable<void> accept_loop(Worker* worker) {
   }
 }
 
+asio::awaitable<void> tick_deadlines(Worker* worker) {
+  asio::steady_timer timer(worker->ioc_);
+  for (;;) {
+    timer.expires_after(DeadlineWheel::kTick);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    worker->deadlines_.tick();
+    if (worker->draining_ && worker->sessions_.empty()) {
+      co_return;  // nothing left to time out: let run() return
+    }
+  }
+}
+
 void Worker::start() {
   asio::co_spawn(ioc_, accept_loop(this), [](std::exception_ptr e) { log_escape("acceptor", e); });
+  asio::co_spawn(ioc_, tick_deadlines(this), [](std::exception_ptr e) { log_escape("ticker", e); });
   thread_ = std::thread([this] {
     ioc_.run();
     finished_.store(true, std::memory_order_release);
@@ -116,7 +134,7 @@ void Worker::drain() {
 void Worker::do_drain() {
   draining_ = true;
   boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  acceptor_->close(ignored);
   // Idle keep-alive connections are closed now; busy ones close after their response.
   for (SessionEntry* s : sessions_) {
     if (s->idle) {

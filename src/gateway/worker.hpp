@@ -4,6 +4,7 @@
 // it for its whole life; nothing on the request path is shared with other workers except the
 // published route snapshot.
 
+#include "gateway/deadline.hpp"
 #include "gateway/route_table.hpp"
 #include "gateway/snapshot.hpp"
 #include "metrics/registry.hpp"
@@ -12,12 +13,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <deque>
 #include <unordered_set>
@@ -27,8 +28,9 @@ namespace rampart::gateway {
 
 // A keep-alive connection to an upstream, owned by one worker.
 struct UpstreamConnection {
-  explicit UpstreamConnection(boost::asio::any_io_executor ex) : stream(std::move(ex)) {}
-  boost::beast::tcp_stream stream;
+  UpstreamConnection(DeadlineWheel& wheel, const boost::asio::ip::tcp::socket::executor_type& ex)
+      : stream(wheel, ex) {}
+  TimedSocket stream;
   boost::beast::flat_buffer buffer;
   uint32_t upstream_id = 0;
   bool reused = false;
@@ -44,13 +46,15 @@ struct UpstreamState {
 
 // What a session exposes to its worker so that a drain can close it when idle.
 struct SessionEntry {
-  boost::beast::tcp_stream* client = nullptr;
+  TimedSocket* client = nullptr;
   bool idle = true;
 };
 
 class Worker;
 // Accepts connections for `worker` until its acceptor closes.
 boost::asio::awaitable<void> accept_loop(Worker* worker);
+// Fires due deadlines every DeadlineWheel::kTick until the worker has drained.
+boost::asio::awaitable<void> tick_deadlines(Worker* worker);
 
 struct WorkerShared {
   const SnapshotPublisher<RouteTable>* routes = nullptr;
@@ -86,6 +90,7 @@ class Worker {
   const std::shared_ptr<const RouteTable>& routes() { return routes_.get(); }
   metrics::GatewayShard& gateway_metrics() { return *gateway_shard_; }
   bool draining() const { return draining_; }
+  DeadlineWheel& deadlines() { return deadlines_; }
   uint32_t random_bucket();
   uint32_t next_rotation() { return rotation_++; }
 
@@ -99,12 +104,16 @@ class Worker {
 
  private:
   friend boost::asio::awaitable<void> accept_loop(Worker* worker);
+  friend boost::asio::awaitable<void> tick_deadlines(Worker* worker);
   void do_drain();
 
+  // Order matters at destruction: ioc_ is declared last so that it goes first, destroying
+  // the coroutine frames of unfinished sessions while everything they touch (deadlines,
+  // upstream states, relay buffers, the session set) still exists. Sockets that belong to no
+  // frame (the acceptor, pooled connections) are closed in ~Worker before that.
   std::size_t index_;
   WorkerShared shared_;
-  boost::asio::io_context ioc_{1};
-  boost::asio::ip::tcp::acceptor acceptor_;
+  DeadlineWheel deadlines_;
   SnapshotReader<RouteTable> routes_;
   metrics::GatewayShard* gateway_shard_;
   std::deque<UpstreamState> upstreams_;  // deque: references stay valid as it grows
@@ -115,6 +124,8 @@ class Worker {
   bool draining_ = false;
   std::atomic<bool> finished_{false};
   std::thread thread_;
+  boost::asio::io_context ioc_{1};
+  std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
 };
 
 }  // namespace rampart::gateway

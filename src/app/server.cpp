@@ -244,8 +244,8 @@ int run_server(const ServerOptions& options) {
 
   gw.start();
   admin_server.start();
-  std::printf("rampart %s: gateway on %s (%u workers), admin on %s\n", std::string(kVersion).c_str(),
-              endpoint_text(*bound).c_str(), cfg.server.workers,
+  std::printf("rampart %s: gateway on %s (%u workers), admin on %s\n",
+              std::string(kVersion).c_str(), endpoint_text(*bound).c_str(), cfg.server.workers,
               endpoint_text(*admin_bound).c_str());
   std::fflush(stdout);
   control.run();

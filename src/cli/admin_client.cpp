@@ -40,7 +40,8 @@ Result<HttpResult> admin_request(const std::string& address, const std::string& 
   stream.connect(endpoints, ec);
   if (ec) {
     return make_error(Errc::kUnavailable, "cannot reach the rampart admin API at " + address +
-                                              ": " + ec.message() + " (is `rampart server` running?)");
+                                              ": " + ec.message() +
+                                              " (is `rampart server` running?)");
   }
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, address);
@@ -62,8 +63,8 @@ Result<HttpResult> admin_request(const std::string& address, const std::string& 
     bhttp::read(stream, buffer, parser, ec);
   }
   if (ec) {
-    return make_error(Errc::kUnavailable,
-                      "request to the rampart admin API at " + address + " failed: " + ec.message());
+    return make_error(Errc::kUnavailable, "request to the rampart admin API at " + address +
+                                              " failed: " + ec.message());
   }
   return HttpResult{parser.get().result_int(), std::move(parser.get().body())};
 }

@@ -31,8 +31,8 @@ Level level() { return g_level.load(std::memory_order_relaxed); }
 void write(Level level, std::string_view message) {
   using namespace std::chrono;
   auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  std::string line =
-      fmt::format("{}.{:03d} {} {}\n", now / 1000, static_cast<int>(now % 1000), level_name(level), message);
+  std::string line = fmt::format("{}.{:03d} {} {}\n", now / 1000, static_cast<int>(now % 1000),
+                                 level_name(level), message);
   // One write: concurrent lines never interleave. A short write to stderr is not retried.
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
 }

@@ -10,7 +10,8 @@ uint64_t DeadlineWheel::now_tick() {
   // The coarse clock is cheap and resolves a few milliseconds: enough for 10 ms slots.
   timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  uint64_t ms = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+  uint64_t ms =
+      static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
   return ms / static_cast<uint64_t>(kTick.count());
 }
 

@@ -16,9 +16,8 @@
 
 namespace rampart::gateway {
 
-class Deadline
-    : public boost::intrusive::list_base_hook<
-          boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+class Deadline : public boost::intrusive::list_base_hook<
+                     boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
   explicit Deadline(boost::asio::ip::tcp::socket* socket) : socket_(socket) {}
   bool fired() const { return fired_; }

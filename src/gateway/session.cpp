@@ -182,10 +182,9 @@ asio::awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buff
   }
 }
 
-asio::awaitable<bool> send_error(TimedSocket& client, bhttp::status status,
-                                 std::string_view error, std::string detail,
-                                 std::string_view service, std::string_view version,
-                                 bool keep_alive, milliseconds timeout) {
+asio::awaitable<bool> send_error(TimedSocket& client, bhttp::status status, std::string_view error,
+                                 std::string detail, std::string_view service,
+                                 std::string_view version, bool keep_alive, milliseconds timeout) {
   auto res = http::make_error_response(status, error, detail, service, version, keep_alive);
   client.expires_after(timeout);
   auto [ec, n] = co_await bhttp::async_write(client, res, kAwait);
@@ -291,7 +290,8 @@ asio::awaitable<Acquired> acquire_upstream(Worker* worker, const ServiceRoute* s
       co_return a;
     }
     *tried |= uint64_t{1} << best_index;
-    version->stats->shard(worker->index()).record_upstream_failure(metrics::UpstreamFailure::kConnect);
+    version->stats->shard(worker->index())
+        .record_upstream_failure(metrics::UpstreamFailure::kConnect);
     if (++st.consecutive_connect_failures >= service->eject_after) {
       st.ejected_until = Clock::now() + milliseconds(service->eject_for_ms);
       st.consecutive_connect_failures = 0;
@@ -312,8 +312,8 @@ std::string_view path_of(std::string_view target) {
 
 // Reads one request header from the client and serves the request. Returns what to do with the
 // client connection afterwards.
-asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
-                                      beast::flat_buffer& cbuf, const std::string& client_ip) {
+asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat_buffer& cbuf,
+                                      const std::string& client_ip) {
   std::shared_ptr<const RouteTable> routes = worker->routes();
   const config::Limits& limits = routes->limits;
   const milliseconds idle_timeout(limits.idle_timeout_ms);
@@ -385,8 +385,7 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
   if (target.empty() || (target.front() != '/' && !target.starts_with("http://"))) {
     gm.record_rejection(metrics::Rejection::kBadRequest);
     co_await send_error(client, bhttp::status::bad_request, "bad_request",
-                        "the request target must be an absolute path", "", "", false,
-                        idle_timeout);
+                        "the request target must be an absolute path", "", "", false, idle_timeout);
     co_return After::kLingerClose;
   }
   bool client_keep_alive = rq.keep_alive();
@@ -398,7 +397,7 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
                                   "no service routes host \"" + std::string(host) + "\" path \"" +
                                       std::string(path_of(target)) + "\"",
                                   "", "", client_keep_alive && !has_body, idle_timeout);
-    co_return ok && client_keep_alive ? after_early_answer : After::kLingerClose;
+    co_return ok&& client_keep_alive ? after_early_answer : After::kLingerClose;
   }
 
   PickInput pick_input;
@@ -426,15 +425,15 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
   const Pick pick = pick_version(*service, pick_input);
   if (pick.error) {
     gm.record_rejection(metrics::Rejection::kVersionNotDeployed);
-    std::string detail =
-        *pick.error == PickError::kVersionNotDeployed
-            ? "version \"" + std::string(*pick_input.override_version) +
-                  "\" is not in the current deployment of service \"" + service->name + "\""
-            : "the current deployment gives this request to no version";
+    std::string detail = *pick.error == PickError::kVersionNotDeployed
+                             ? "version \"" + std::string(*pick_input.override_version) +
+                                   "\" is not in the current deployment of service \"" +
+                                   service->name + "\""
+                             : "the current deployment gives this request to no version";
     bool ok = co_await send_error(client, bhttp::status::bad_request, "version_not_deployed",
                                   std::move(detail), service->name, "",
                                   client_keep_alive && !has_body, idle_timeout);
-    co_return ok && client_keep_alive ? after_early_answer : After::kLingerClose;
+    co_return ok&& client_keep_alive ? after_early_answer : After::kLingerClose;
   }
   const VersionRoute* version = pick.version;
   metrics::VersionShard& stats = version->stats->shard(worker->index());
@@ -464,8 +463,8 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
   bool continue_sent = false;
   int stale_retries = 0;
   for (;;) {
-    Acquired acquired = co_await acquire_upstream(
-        worker, service, version, &tried, has_body, milliseconds(limits.connect_timeout_ms));
+    Acquired acquired = co_await acquire_upstream(worker, service, version, &tried, has_body,
+                                                  milliseconds(limits.connect_timeout_ms));
     if (!acquired.conn) {
       gm.record_rejection(acquired.rejection);
       stats.record_response(static_cast<unsigned>(acquired.status),
@@ -476,7 +475,7 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
                                         : "upstream_unavailable",
                                     std::move(acquired.detail), service->name, version->name,
                                     client_keep_alive && !has_body, idle_timeout);
-      co_return ok && client_keep_alive ? after_early_answer : After::kLingerClose;
+      co_return ok&& client_keep_alive ? after_early_answer : After::kLingerClose;
     }
     std::unique_ptr<UpstreamConnection> conn = std::move(acquired.conn);
     UpstreamState& upstream = worker->upstream(conn->upstream_id);
@@ -503,17 +502,17 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
       // The client failed or broke a limit mid-body; the upstream got a partial request.
       if (sent.read_error == bhttp::error::body_limit) {
         gm.record_rejection(metrics::Rejection::kBodyTooLarge);
-        co_await send_error(client, bhttp::status::payload_too_large, "body_too_large",
-                            "the request body exceeds " + std::to_string(limits.max_body_bytes) +
-                                " bytes",
-                            service->name, version->name, false, idle_timeout);
+        co_await send_error(
+            client, bhttp::status::payload_too_large, "body_too_large",
+            "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
+            service->name, version->name, false, idle_timeout);
         co_return After::kLingerClose;
       }
       if (!is_disconnect(sent.read_error) && sent.read_error != beast::error::timeout) {
         gm.record_rejection(metrics::Rejection::kBadRequest);
         co_await send_error(client, bhttp::status::bad_request, "bad_request",
-                            "malformed request body: " + sent.read_error.message(),
-                            service->name, version->name, false, idle_timeout);
+                            "malformed request body: " + sent.read_error.message(), service->name,
+                            version->name, false, idle_timeout);
         co_return After::kLingerClose;
       }
       co_return After::kClose;
@@ -570,14 +569,14 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
                             static_cast<uint64_t>((Clock::now() - started).count()),
                             sent.body_bytes, 0);
       gm.record_rejection(timed_out ? metrics::Rejection::kUpstreamTimeout
-                    : metrics::Rejection::kUpstreamUnavailable);
+                                    : metrics::Rejection::kUpstreamUnavailable);
       std::string detail = timed_out ? "the upstream sent no response header within " +
                                            std::to_string(limits.response_timeout_ms) + " ms"
                                      : "the upstream failed before answering: " + read_ec.message();
-      bool ok = co_await send_error(client, status, timed_out ? "upstream_timeout" : "upstream_reset",
-                                    std::move(detail), service->name, version->name,
-                                    client_keep_alive, idle_timeout);
-      co_return ok && client_keep_alive ? After::kKeepAlive : After::kClose;
+      bool ok = co_await send_error(
+          client, status, timed_out ? "upstream_timeout" : "upstream_reset", std::move(detail),
+          service->name, version->name, client_keep_alive, idle_timeout);
+      co_return ok&& client_keep_alive ? After::kKeepAlive : After::kClose;
     }
 
     // Response as the client sees it.
@@ -603,8 +602,8 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client,
     const bool keep = client_keep_alive && !worker->draining();
     res.keep_alive(keep);
 
-    RelayOutcome got = co_await relay<false>(conn->stream, conn->buffer, *rp, client,
-                                             buffer.data(), response_timeout, idle_timeout);
+    RelayOutcome got = co_await relay<false>(conn->stream, conn->buffer, *rp, client, buffer.data(),
+                                             response_timeout, idle_timeout);
     const auto latency = static_cast<uint64_t>((Clock::now() - started).count());
     if (got.read_error) {
       // The upstream failed mid-body: the client has part of an answer and must be closed.
@@ -669,8 +668,7 @@ asio::awaitable<void> serve_connection(Worker* worker, tcp::socket socket) {
       }
       const auto& limits = worker->routes()->limits;
       entry.idle = true;
-      client.expires_after(
-          milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
+      client.expires_after(milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
       auto [ec, n] = co_await client.async_read_some(cbuf.prepare(4096), kAwait);
       entry.idle = false;
       if (ec) {

@@ -5,8 +5,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <sys/socket.h>
@@ -36,8 +36,9 @@ Worker::Worker(std::size_t index, WorkerShared shared)
       shared_(shared),
       routes_(*shared.routes),
       gateway_shard_(&shared.registry->gateway_shard(index)),
-      rng_state_(0x9E3779B97F4A7C15ULL * (index + 1) ^
-                 static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
+      rng_state_(
+          0x9E3779B97F4A7C15ULL * (index + 1) ^
+          static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
   acceptor_.emplace(ioc_);
 }
 

@@ -17,10 +17,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <thread>
-#include <deque>
 #include <unordered_set>
 #include <vector>
 
@@ -39,7 +39,7 @@ struct UpstreamConnection {
 // Per-worker state of one upstream endpoint.
 struct UpstreamState {
   std::vector<std::unique_ptr<UpstreamConnection>> idle;  // LIFO
-  uint32_t outstanding = 0;  // requests in flight on this worker
+  uint32_t outstanding = 0;                               // requests in flight on this worker
   uint32_t consecutive_connect_failures = 0;
   std::chrono::steady_clock::time_point ejected_until{};
 };

@@ -8,12 +8,9 @@ namespace rampart::http {
 namespace beast = boost::beast;
 namespace json = boost::json;
 
-beast::http::response<beast::http::string_body> make_error_response(beast::http::status status,
-                                                                     std::string_view error,
-                                                                     std::string_view detail,
-                                                                     std::string_view service,
-                                                                     std::string_view version,
-                                                                     bool keep_alive) {
+beast::http::response<beast::http::string_body> make_error_response(
+    beast::http::status status, std::string_view error, std::string_view detail,
+    std::string_view service, std::string_view version, bool keep_alive) {
   json::object body;
   body["error"] = error;
   body["detail"] = detail;

@@ -26,8 +26,8 @@ void strip_hop_by_hop(beast::http::fields& fields) {
   if (connection != fields.end()) {
     // Collect first: erasing while iterating the Connection value would invalidate it.
     std::vector<std::string> named;
-    for (auto it = fields.find(field::connection); it != fields.end() && it->name() == field::connection;
-         ++it) {
+    for (auto it = fields.find(field::connection);
+         it != fields.end() && it->name() == field::connection; ++it) {
       for (auto t : beast::http::token_list{it->value()}) {
         named.emplace_back(t);
       }
@@ -40,9 +40,14 @@ void strip_hop_by_hop(beast::http::fields& fields) {
     fields.erase(field::connection);
   }
   static constexpr std::array kHopByHop = {
-      field::keep_alive,         field::proxy_connection,    field::te,
-      field::trailer,            field::upgrade,             field::transfer_encoding,
-      field::proxy_authorization, field::proxy_authenticate,
+      field::keep_alive,
+      field::proxy_connection,
+      field::te,
+      field::trailer,
+      field::upgrade,
+      field::transfer_encoding,
+      field::proxy_authorization,
+      field::proxy_authenticate,
   };
   for (auto f : kHopByHop) {
     fields.erase(f);

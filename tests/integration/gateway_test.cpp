@@ -46,7 +46,8 @@ TEST_F(GatewayTest, StickyClientStaysOnCanaryAsItGrows) {
   int v1 = cluster.start_app("v1");
   int v2 = cluster.start_app("v2");
   auto config = [&](double canary) {
-    return service_config("shop", "\"/\"", "ip", {{"v1", {v1}, 100 - canary}, {"v2", {v2}, canary}});
+    return service_config("shop", "\"/\"", "ip",
+                          {{"v1", {v1}, 100 - canary}, {"v2", {v2}, canary}});
   };
   cluster.start_gateway(config(10));
   // 200 clients on distinct loopback source addresses.
@@ -114,8 +115,8 @@ TEST_F(GatewayTest, OverrideHeaderPinsAVersion) {
 
 TEST_F(GatewayTest, NoRouteIsJson404) {
   int v1 = cluster.start_app("v1");
-  cluster.start_gateway(service_config("shop", "\"shop.example.com/\", \"/shop/\"", "none",
-                                       {{"v1", {v1}, 100}}));
+  cluster.start_gateway(
+      service_config("shop", "\"shop.example.com/\", \"/shop/\"", "none", {{"v1", {v1}, 100}}));
   auto c = cluster.client();
   Reply r = c.get("/other");
   EXPECT_EQ(r.status, 404u);
@@ -142,8 +143,7 @@ TEST_F(GatewayTest, ForwardsHeadersAndDropsHopByHop) {
   EXPECT_EQ(h.at("x-custom").as_string(), "kept");
   EXPECT_EQ(h.at("x-forwarded-for").as_string(), "203.0.113.7, 127.0.0.9");
   EXPECT_EQ(h.at("x-forwarded-proto").as_string(), "http");
-  EXPECT_EQ(h.at("x-forwarded-host").as_string(),
-            "127.0.0.1:" + std::to_string(cluster.port()));
+  EXPECT_EQ(h.at("x-forwarded-host").as_string(), "127.0.0.1:" + std::to_string(cluster.port()));
   // Responses carry the version and no hop-by-hop fields of the upstream's.
   EXPECT_EQ(r.header("X-Rampart-Version"), "v1");
   EXPECT_EQ(r.header("Keep-Alive"), "");
@@ -220,8 +220,8 @@ TEST_F(GatewayTest, OneGibDownloadWithBoundedMemory) {
   const long rss_before = cluster.gateway().rss_kib();
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket s(ioc);
-  s.connect({boost::asio::ip::make_address("127.0.0.1"),
-             static_cast<unsigned short>(cluster.port())});
+  s.connect(
+      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(cluster.port())});
   const std::size_t size = std::size_t{1} << 30;
   std::string req = "GET /bytes/" + std::to_string(size) + " HTTP/1.1\r\nHost: x\r\n\r\n";
   boost::asio::write(s, boost::asio::buffer(req));
@@ -242,14 +242,15 @@ TEST_F(GatewayTest, OneGibDownloadWithBoundedMemory) {
     } else {
       body += n;
     }
-    if ((received & ((64u << 20) - 1)) < n) rss_peak = std::max(rss_peak, cluster.gateway().rss_kib());
+    if ((received & ((64u << 20) - 1)) < n)
+      rss_peak = std::max(rss_peak, cluster.gateway().rss_kib());
   }
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(body, size);
   EXPECT_NE(head.find("200 OK"), std::string::npos);
   // The gateway relays through fixed buffers: far less than the body stays resident.
-  EXPECT_LT(rss_peak - rss_before, 64 * 1024) << "RSS grew from " << rss_before << " to "
-                                              << rss_peak << " KiB";
+  EXPECT_LT(rss_peak - rss_before, 64 * 1024)
+      << "RSS grew from " << rss_before << " to " << rss_peak << " KiB";
 }
 
 TEST_F(GatewayTest, SlowUpstreamGets504) {
@@ -276,10 +277,9 @@ TEST_F(GatewayTest, RefusedUpstreamIsRetriedElsewhereOr502) {
   int live = cluster.start_app("v1");
   int dead = free_port();
   int dead2 = free_port();
-  cluster.start_gateway(
-      service_config("shop", "\"/shop/\"", "none", {{"v1", {dead, live}, 100}},
-                     "balance = \"round_robin\"\neject_after = 1000") +
-      service_config("gone", "\"/gone/\"", "none", {{"g1", {dead2}, 100}}));
+  cluster.start_gateway(service_config("shop", "\"/shop/\"", "none", {{"v1", {dead, live}, 100}},
+                                       "balance = \"round_robin\"\neject_after = 1000") +
+                        service_config("gone", "\"/gone/\"", "none", {{"g1", {dead2}, 100}}));
   auto c = cluster.client();
   for (int i = 0; i < 50; ++i) {
     Reply r = c.get("/shop/" + std::to_string(i));
@@ -292,8 +292,10 @@ TEST_F(GatewayTest, RefusedUpstreamIsRetriedElsewhereOr502) {
   EXPECT_EQ(body.at("version").as_string(), "g1");
   // Connect failures are counted apart from the app's own answers.
   std::string metrics = cluster.admin().get("/metrics").body;
-  EXPECT_NE(metrics.find("rampart_upstream_failures_total{service=\"gone\",version=\"g1\",kind=\"connect\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.find(
+          "rampart_upstream_failures_total{service=\"gone\",version=\"g1\",kind=\"connect\"} 1"),
+      std::string::npos)
       << metrics;
 }
 
@@ -324,13 +326,21 @@ TEST_F(GatewayTest, SmugglingAttemptsAreRejected) {
     const char* raw;
   };
   const Case cases[] = {
-      {"CL and TE", "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
-      {"TE and CL", "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n"},
-      {"differing CL", "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde"},
+      {"CL and TE",
+       "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n"},
+      {"TE and CL",
+       "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: "
+       "4\r\n\r\n0\r\n\r\n"},
+      {"differing CL",
+       "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde"},
       {"CL list", "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 5\r\n\r\nabcde"},
       {"TE not chunked", "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabcd"},
-      {"TE chunked twice", "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"},
-      {"bad chunk size", "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"},
+      {"TE chunked twice",
+       "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"},
+      {"bad chunk size",
+       "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+       "chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"},
       {"negative CL", "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n"},
       {"space before colon", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 4\r\n\r\nabcd"},
       {"no host", "GET / HTTP/1.1\r\n\r\n"},
@@ -370,8 +380,7 @@ TEST_F(GatewayTest, LimitsOnHeaderAndBody) {
 TEST_F(GatewayTest, HeaderTimeoutIdleTimeoutAndConnectionCap) {
   int v1 = cluster.start_app("v1");
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}),
-                        "max_connections = 3",
-                        "header_timeout_ms = 300\nidle_timeout_ms = 400");
+                        "max_connections = 3", "header_timeout_ms = 300\nidle_timeout_ms = 400");
   namespace asio = boost::asio;
   asio::io_context ioc;
   const asio::ip::tcp::endpoint gw(asio::ip::make_address("127.0.0.1"),
@@ -424,8 +433,8 @@ TEST_F(GatewayTest, ExpectContinue) {
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::socket s(ioc);
-  s.connect({boost::asio::ip::make_address("127.0.0.1"),
-             static_cast<unsigned short>(cluster.port())});
+  s.connect(
+      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(cluster.port())});
   std::string head =
       "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
   boost::asio::write(s, boost::asio::buffer(head));
@@ -474,7 +483,8 @@ TEST_F(GatewayTest, ReloadUnderLoadFailsNoRequest) {
         if (r.status != 200) {
           failures++;
           std::lock_guard lock(failure_mutex);
-          if (first_failure.empty()) first_failure = std::to_string(r.status) + " " + r.error + r.body;
+          if (first_failure.empty())
+            first_failure = std::to_string(r.status) + " " + r.error + r.body;
         } else if (r.header("X-Rampart-Version") == "v2") {
           on_v2++;
         }
@@ -495,7 +505,8 @@ TEST_F(GatewayTest, ReloadUnderLoadFailsNoRequest) {
   EXPECT_GT(total.load(), 500);
   EXPECT_GT(on_v2.load(), v2_before);  // the last split (30% on v2) is in effect
   // A config with an error is refused and the old one stays.
-  cluster.write_config("[[service]]\nname = \"shop\"\nroutes = [\"/\"]\n[service.split]\nv9 = 100\n");
+  cluster.write_config(
+      "[[service]]\nname = \"shop\"\nroutes = [\"/\"]\n[service.split]\nv9 = 100\n");
   Reply refused = cluster.admin().request("POST", "/reload");
   EXPECT_EQ(refused.status, 400u);
   EXPECT_NE(refused.body.find("rampart.toml:"), std::string::npos) << refused.body;

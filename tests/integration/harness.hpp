@@ -9,8 +9,8 @@
 
 #include <csignal>
 #include <cstdio>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace rampart::testing {
@@ -49,8 +49,9 @@ class Cluster {
   }
 
   void write_config(const std::string& services) {
-    std::string text = "[server]\nlisten = \"127.0.0.1:0\"\nadmin = \"127.0.0.1:0\"\nworkers = 2\n" +
-                       extra_server_ + "\n";
+    std::string text =
+        "[server]\nlisten = \"127.0.0.1:0\"\nadmin = \"127.0.0.1:0\"\nworkers = 2\n" +
+        extra_server_ + "\n";
     if (!limits_.empty()) {
       text += "[limits]\n" + limits_ + "\n";
     }

@@ -91,7 +91,8 @@ Reply HttpClient::read_reply(bool head) {
   return r;
 }
 
-Reply HttpClient::get(const std::string& target, const std::map<std::string, std::string>& headers) {
+Reply HttpClient::get(const std::string& target,
+                      const std::map<std::string, std::string>& headers) {
   return request("GET", target, headers, "");
 }
 

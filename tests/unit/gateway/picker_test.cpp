@@ -1,9 +1,9 @@
 #include "gateway/picker.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value_to.hpp>
 #include <gtest/gtest.h>
 #include <xxhash.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/value_to.hpp>
 
 #include <fstream>
 #include <map>
@@ -48,8 +48,8 @@ TEST(Picker, CaseFile) {
     const auto& o = c.as_object();
     std::string name = json::value_to<std::string>(o.at("name"));
     SCOPED_TRACE(name);
-    ServiceRoute s = make_service(o.at("versions").as_object(),
-                                  json::value_to<std::string>(o.at("sticky")));
+    ServiceRoute s =
+        make_service(o.at("versions").as_object(), json::value_to<std::string>(o.at("sticky")));
     PickInput in;
     std::string override_text, key_text;
     if (o.contains("override")) {
@@ -130,8 +130,8 @@ TEST(Picker, StickyBucketsAreUniform) {
   const int n = 100000;
   uint64_t seed = salt_seed("shop");
   for (int i = 0; i < n; ++i) {
-    per_decile[sticky_bucket(seed, "10.0." + std::to_string(i / 256) + "." +
-                                       std::to_string(i % 256)) /
+    per_decile[sticky_bucket(seed,
+                             "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256)) /
                1000]++;
   }
   for (int c : per_decile) {

@@ -53,7 +53,7 @@ TEST(RouteTable, MatchesMostSpecificRoute) {
       {"shop.example.com", "/", "shop"},
       {"SHOP.Example.com:8080", "/anything", "shop"},
       {"other.example.com", "/shop/cart", "shop"},
-      {"other.example.com", "/shop", "api"},  // "/shop/" does not match "/shop"
+      {"other.example.com", "/shop", "api"},         // "/shop/" does not match "/shop"
       {"other.example.com", "/shop/api/v1", "api"},  // longer prefix wins
       {"shop.example.com", "/shop/api/x", "api"},
       {"api.example.com", "/shop/x", "shop"},  // longer path prefix beats the host route

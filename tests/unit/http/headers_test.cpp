@@ -2,8 +2,8 @@
 
 #include "http/error_response.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include <utility>
 #include <vector>
@@ -40,8 +40,12 @@ TEST(Headers, FramingTable) {
       {"two TE fields",
        {{"Transfer-Encoding", "gzip"}, {"Transfer-Encoding", "chunked"}},
        Framing::kInvalid},
-      {"TE with CL", {{"Transfer-Encoding", "chunked"}, {"Content-Length", "3"}}, Framing::kInvalid},
-      {"CL with TE", {{"Content-Length", "3"}, {"Transfer-Encoding", "chunked"}}, Framing::kInvalid},
+      {"TE with CL",
+       {{"Transfer-Encoding", "chunked"}, {"Content-Length", "3"}},
+       Framing::kInvalid},
+      {"CL with TE",
+       {{"Content-Length", "3"}, {"Transfer-Encoding", "chunked"}},
+       Framing::kInvalid},
       {"empty TE", {{"Transfer-Encoding", ""}}, Framing::kInvalid},
   };
   for (const auto& c : cases) {
@@ -86,8 +90,8 @@ TEST(Headers, HasToken) {
 }
 
 TEST(ErrorResponse, IsJsonWithNullsForMissingNames) {
-  auto res = make_error_response(bhttp::status::not_found, "no_route", "nothing \"here\"", "", "",
-                                 true);
+  auto res =
+      make_error_response(bhttp::status::not_found, "no_route", "nothing \"here\"", "", "", true);
   EXPECT_EQ(res.result(), bhttp::status::not_found);
   EXPECT_EQ(res[bhttp::field::content_type], "application/json");
   auto v = boost::json::parse(res.body()).as_object();

@@ -55,8 +55,12 @@ TEST(Wire, ChunkSizeLines) {
     std::size_t size;
     const char* want;
   };
-  const Case cases[] = {{0, "0\r\n"}, {1, "1\r\n"}, {15, "f\r\n"}, {16, "10\r\n"},
-                        {65536, "10000\r\n"}, {0xdeadbeef, "deadbeef\r\n"},
+  const Case cases[] = {{0, "0\r\n"},
+                        {1, "1\r\n"},
+                        {15, "f\r\n"},
+                        {16, "10\r\n"},
+                        {65536, "10000\r\n"},
+                        {0xdeadbeef, "deadbeef\r\n"},
                         {~std::size_t{0}, "ffffffffffffffff\r\n"}};
   for (const auto& c : cases) {
     char line[20];

@@ -17,6 +17,12 @@ curated=(
   src/http/headers.cpp
   src/metrics/latency_histogram.cpp
   src/config/config.cpp
+  src/config/values.cpp
+  src/http/wire.cpp
+  src/gateway/deadline.cpp
+  src/store/local_store.cpp
+  src/store/sqlite_store.cpp
+  src/metrics/prometheus.cpp
 )
 existing=()
 for f in "${curated[@]}"; do

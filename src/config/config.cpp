@@ -509,8 +509,9 @@ class Parser {
     }
     bool complete = true;
     for (auto&& [k, v] : *t) {
+      const std::string_view name = k.str();
       auto it = std::find_if(versions.begin(), versions.end(),
-                             [&](const Version& ver) { return ver.name == k.str(); });
+                             [name](const Version& ver) { return ver.name == name; });
       if (it == versions.end()) {
         fail(k.source().begin.line,
              s.prefix + "split names version " + in_quotes(k.str()) +

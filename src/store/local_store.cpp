@@ -695,7 +695,7 @@ Result<std::vector<LeaseId>> LocalStore::expire_leases() {
 
 Status LocalStore::check_integrity() {
   std::lock_guard lock(mutex_);
-  auto broken = [](std::string what) {
+  auto broken = [](const std::string& what) {
     return make_error(Errc::kInternal, "store integrity: " + what);
   };
   auto stored = storage_->load_meta();

@@ -35,7 +35,6 @@ namespace {
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
 constexpr int kMaxStaleRetries = 2;
-constexpr std::size_t kIdleBufferCapacity = 16 * 1024;
 constexpr std::string_view kVersionHeader = "X-Rampart-Version";
 
 enum class After { kKeepAlive, kClose, kLingerClose };
@@ -668,9 +667,16 @@ asio::awaitable<void> serve_connection(Worker* worker, tcp::socket socket) {
       }
       const auto& limits = worker->routes()->limits;
       entry.idle = true;
+      // An idle connection holds no buffer: wait for readability first, then read. With many
+      // idle keep-alive clients this is most of their memory.
+      cbuf.shrink_to_fit();
       client.expires_after(milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
-      auto [ec, n] = co_await client.async_read_some(cbuf.prepare(4096), kAwait);
+      auto [wait_ec] = co_await client.socket().async_wait(tcp::socket::wait_read, kAwait);
       entry.idle = false;
+      if (wait_ec) {
+        break;
+      }
+      auto [ec, n] = co_await client.async_read_some(cbuf.prepare(4096), kAwait);
       if (ec) {
         break;
       }
@@ -679,9 +685,6 @@ asio::awaitable<void> serve_connection(Worker* worker, tcp::socket socket) {
     first = false;
     entry.idle = false;
     after = co_await handle_request(worker, client, cbuf, client_ip);
-    if (cbuf.size() == 0 && cbuf.capacity() > kIdleBufferCapacity) {
-      cbuf.shrink_to_fit();
-    }
     if (after != After::kKeepAlive) {
       break;
     }

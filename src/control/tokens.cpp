@@ -1,0 +1,242 @@
+// DeploymentService's API tokens: creation, authentication, the bootstrap admin token.
+
+#include "control/deployment_service.hpp"
+#include "control/mutation.hpp"
+#include "model/codec.hpp"
+#include "model/keys.hpp"
+#include "model/validate.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace rampart::control {
+
+namespace {
+
+namespace keys = model::keys;
+using detail::Plan;
+
+constexpr std::size_t kSecretBytes = 32;
+
+Result<std::string> random_secret() {
+  std::array<unsigned char, kSecretBytes> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    return make_error(Errc::kInternal, "RAND_bytes failed: the system has no randomness to give");
+  }
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char byte : bytes) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0xf];
+  }
+  return out;
+}
+
+Error io_error(std::string_view what, const std::string& path, int err) {
+  return make_error(Errc::kIo, fmt::format("{} \"{}\": {}", what, path, std::strerror(err)));
+}
+
+// Owns a file descriptor.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+// Writes `content` to `path` with mode 0600, durably: a temporary file next to it (written,
+// fsync'd), renamed over `path`, then the directory fsync'd.
+Status write_secret_file(const std::string& path, std::string_view content) {
+  const std::string tmp = path + ".tmp";
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd.get() < 0) {
+    return io_error("cannot create", tmp, errno);
+  }
+  // The umask may have narrowed the mode, and an old temporary file keeps its own.
+  if (::fchmod(fd.get(), 0600) != 0) {
+    return io_error("cannot chmod", tmp, errno);
+  }
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io_error("cannot write", tmp, errno);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) {
+    return io_error("cannot fsync", tmp, errno);
+  }
+  if (::close(fd.release()) != 0) {
+    return io_error("cannot close", tmp, errno);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return io_error("cannot rename to", path, err);
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) {
+    dir = ".";
+  }
+  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) {
+    return io_error("cannot fsync directory", dir, errno);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> DeploymentService::create_token(std::string_view name, model::Role role,
+                                                    std::string_view actor) {
+  auto secret = random_secret();
+  if (!secret) {
+    return secret.error();
+  }
+  auto created = create_token_with_secret(name, role, actor, std::move(*secret), false);
+  if (!created) {
+    return created.error();
+  }
+  return std::move(**created);
+}
+
+Result<std::optional<std::string>> DeploymentService::create_token_with_secret(
+    std::string_view name, model::Role role, std::string_view actor, std::string secret,
+    bool only_without_admin) {
+  if (auto st = model::validate_token_name("name", name); !st) {
+    return st.error();
+  }
+  if (auto st = model::validate_token_name("actor", actor); !st) {
+    return st.error();
+  }
+  auto attempt = [&]() -> Result<std::optional<Plan>> {
+    auto view = detail::read_view(
+        store_, {store::RangeOp{.key = keys::tokens_prefix(), .options = {.prefix = true}}});
+    if (!view) {
+      return view.error();
+    }
+    for (const auto& kv : view->ranges[0].kvs) {
+      auto token = detail::decode_token(kv);
+      if (!token) {
+        return token.error();
+      }
+      if (only_without_admin && token->role == model::Role::kAdmin) {
+        return std::optional<Plan>{};
+      }
+      if (token->name == name) {
+        return make_error(Errc::kConflict,
+                          fmt::format("name: a token named \"{}\" exists already", name));
+      }
+    }
+    const std::int64_t now = clock_();
+    model::Token token{std::string(name), role, model::hash_token_secret(secret), now};
+    Plan plan(*view);
+    plan.put(keys::token(name), model::encode(token), 0);
+    plan.audit.at = now;
+    plan.audit.actor = std::string(actor);
+    plan.audit.action = "token.create";
+    plan.audit.target = fmt::format("token:{}", name);
+    plan.audit.before = nullptr;
+    // Not the hash: the audit log is readable by every role.
+    plan.audit.after = boost::json::object{{"name", token.name},
+                                           {"role", model::to_string(token.role)},
+                                           {"created_at", token.created_at}};
+    return std::optional<Plan>{std::move(plan)};
+  };
+  auto committed = detail::mutate(store_, attempt);
+  if (!committed) {
+    return committed.error();
+  }
+  if (!*committed) {
+    return std::optional<std::string>{};
+  }
+  return std::optional<std::string>{std::move(secret)};
+}
+
+Result<std::optional<std::string>> DeploymentService::ensure_bootstrap_token(
+    const std::string& path) {
+  auto existing = tokens();
+  if (!existing) {
+    return existing.error();
+  }
+  for (const auto& token : *existing) {
+    if (token.role == model::Role::kAdmin) {
+      return std::optional<std::string>{};
+    }
+  }
+  auto secret = random_secret();
+  if (!secret) {
+    return secret.error();
+  }
+  // The file first: a token whose secret nobody saved would lock the admin out for good.
+  if (auto st = write_secret_file(path, *secret); !st) {
+    return st.error();
+  }
+  auto created = create_token_with_secret(kBootstrapTokenName, model::Role::kAdmin, kSystemActor,
+                                          *secret, true);
+  if (!created || !*created) {
+    // Not committed (an error, or an admin token appeared meanwhile): the file names no token.
+    ::unlink(path.c_str());
+  }
+  return created;
+}
+
+Result<model::Token> DeploymentService::authenticate(std::string_view secret) {
+  auto all = tokens();
+  if (!all) {
+    return all.error();
+  }
+  const std::string hash = model::hash_token_secret(secret);
+  for (auto& token : *all) {
+    if (token.sha256.size() == hash.size() &&
+        CRYPTO_memcmp(token.sha256.data(), hash.data(), hash.size()) == 0) {
+      return std::move(token);
+    }
+  }
+  return make_error(Errc::kNotFound, "unknown token");
+}
+
+Result<std::vector<model::Token>> DeploymentService::tokens() {
+  auto range = store_.range(keys::tokens_prefix(), {.prefix = true});
+  if (!range) {
+    return range.error();
+  }
+  std::vector<model::Token> out;
+  out.reserve(range->kvs.size());
+  for (const auto& kv : range->kvs) {
+    auto token = detail::decode_token(kv);
+    if (!token) {
+      return token.error();
+    }
+    out.push_back(std::move(*token));
+  }
+  return out;
+}
+
+}  // namespace rampart::control

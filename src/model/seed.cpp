@@ -1,0 +1,135 @@
+#include "model/seed.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace rampart::model {
+
+namespace {
+
+StickyKind from_config(config::StickyKind kind) {
+  switch (kind) {
+    case config::StickyKind::kIp:
+      return StickyKind::kIp;
+    case config::StickyKind::kHeader:
+      return StickyKind::kHeader;
+    case config::StickyKind::kCookie:
+      return StickyKind::kCookie;
+    case config::StickyKind::kNone:
+      return StickyKind::kNone;
+  }
+  return StickyKind::kIp;
+}
+
+config::StickyKind to_config_kind(StickyKind kind) {
+  switch (kind) {
+    case StickyKind::kIp:
+      return config::StickyKind::kIp;
+    case StickyKind::kHeader:
+      return config::StickyKind::kHeader;
+    case StickyKind::kCookie:
+      return config::StickyKind::kCookie;
+    case StickyKind::kNone:
+      return config::StickyKind::kNone;
+  }
+  return config::StickyKind::kIp;
+}
+
+Balance from_config(config::Balance balance) {
+  return balance == config::Balance::kRoundRobin ? Balance::kRoundRobin : Balance::kLeastRequest;
+}
+
+config::Balance to_config_balance(Balance balance) {
+  return balance == Balance::kRoundRobin ? config::Balance::kRoundRobin
+                                         : config::Balance::kLeastRequest;
+}
+
+Error broken(std::string_view service, std::string what) {
+  return make_error(Errc::kInternal,
+                    fmt::format("service \"{}\" in the store: {}", service, std::move(what)));
+}
+
+}  // namespace
+
+std::vector<SeedService> seed_from_config(const config::Config& config) {
+  std::vector<SeedService> out;
+  out.reserve(config.services.size());
+  for (const auto& cs : config.services) {
+    SeedService seed;
+    Service& s = seed.service;
+    s.name = cs.name;
+    for (const auto& route : cs.routes) {
+      s.routes.push_back(Route{route.host, route.path_prefix});
+    }
+    s.sticky = Sticky{from_config(cs.sticky.kind), cs.sticky.name};
+    s.salt = cs.salt;
+    s.balance = from_config(cs.balance);
+    s.eject_after = cs.eject_after;
+    s.eject_for_ms = cs.eject_for_ms;
+    for (const auto& cv : cs.versions) {
+      Version v;
+      v.service = cs.name;
+      v.name = cv.name;
+      for (const auto& upstream : cv.upstreams) {
+        v.upstreams.push_back(upstream.url);
+      }
+      seed.versions.push_back(std::move(v));
+    }
+    for (const auto& entry : cs.split) {
+      seed.split.push_back(SplitEntry{entry.version, entry.basis_points});
+    }
+    out.push_back(std::move(seed));
+  }
+  return out;
+}
+
+Result<config::Config> to_config(const Snapshot& snapshot, const config::Config& base) {
+  config::Config out;
+  out.server = base.server;
+  out.limits = base.limits;
+  for (const auto& state : snapshot.services) {
+    if (!state.latest) {
+      continue;
+    }
+    const Service& s = state.service;
+    config::Service cs;
+    cs.name = s.name;
+    for (const auto& route : s.routes) {
+      cs.routes.push_back(config::Route{route.host, route.path_prefix});
+    }
+    cs.sticky = config::Sticky{to_config_kind(s.sticky.kind), s.sticky.name};
+    cs.salt = s.salt;
+    cs.balance = to_config_balance(s.balance);
+    cs.eject_after = s.eject_after;
+    cs.eject_for_ms = s.eject_for_ms;
+    for (const auto& entry : state.latest->split) {
+      auto v =
+          std::find_if(state.versions.begin(), state.versions.end(),
+                       [&](const Version& candidate) { return candidate.name == entry.version; });
+      if (v == state.versions.end()) {
+        return broken(s.name, fmt::format("deployment {} names version \"{}\", which it lacks",
+                                          state.latest->id, entry.version));
+      }
+      if (v->upstreams.empty()) {
+        return broken(s.name, fmt::format("version \"{}\" has no upstreams", v->name));
+      }
+      config::Version cv;
+      cv.name = v->name;
+      for (const auto& url : v->upstreams) {
+        auto upstream = config::parse_upstream(url);
+        if (!upstream) {
+          return broken(s.name,
+                        fmt::format("version \"{}\": {}", v->name, upstream.error().message));
+        }
+        cv.upstreams.push_back(*upstream);
+      }
+      cs.versions.push_back(std::move(cv));
+      cs.split.push_back(config::SplitEntry{entry.version, entry.basis_points});
+    }
+    out.services.push_back(std::move(cs));
+  }
+  return out;
+}
+
+}  // namespace rampart::model

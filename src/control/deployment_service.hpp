@@ -132,7 +132,8 @@ class DeploymentService {
   // writes its secret to `path` (exactly the 64 hex digits, no newline; mode 0600, replacing
   // any file there, fsync'd before the token is committed, so a token never exists whose
   // secret was not saved) and answers the secret. When an admin token exists: writes nothing
-  // and answers std::nullopt. File errors answer kIo naming the path.
+  // and answers std::nullopt. File errors answer kIo naming the path (and create no token); a
+  // store error leaves the file in place (the next call replaces it if no token was created).
   Result<std::optional<std::string>> ensure_bootstrap_token(const std::string& path);
 
   // --- Reads --------------------------------------------------------------------------------

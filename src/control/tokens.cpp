@@ -200,10 +200,13 @@ Result<std::optional<std::string>> DeploymentService::ensure_bootstrap_token(
   }
   auto created = create_token_with_secret(kBootstrapTokenName, model::Role::kAdmin, kSystemActor,
                                           *secret, true);
-  if (!created || !*created) {
-    // Not committed (an error, or an admin token appeared meanwhile): the file names no token.
+  if (created && !*created) {
+    // An admin token appeared meanwhile: ours was not created, the file names no token.
     ::unlink(path.c_str());
   }
+  // On an error the file stays: a store write that failed may still have happened (see
+  // docs/store.md), and then the file holds the only copy of the secret. If it did not
+  // happen, the next start finds no admin token and replaces the file.
   return created;
 }
 

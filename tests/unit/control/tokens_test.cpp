@@ -1,0 +1,232 @@
+// API tokens: creation, authentication by secret, roles, the bootstrap admin token file.
+
+#include "control/deployment_service.hpp"
+
+#include "control_test_support.hpp"
+#include "model/keys.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace rampart::control {
+namespace {
+
+using model::Role;
+using testing::FakeClock;
+using testing::TempDir;
+namespace keys = model::keys;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+unsigned file_mode(const std::filesystem::path& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+bool is_hex_secret(const std::string& s) {
+  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+class TokensTest : public ::testing::Test {
+ protected:
+  store::MemoryStore store_;
+  FakeClock clock_;
+  DeploymentService service_{store_, clock_.as_clock()};
+};
+
+TEST_F(TokensTest, CreateAndAuthenticateEachRole) {
+  struct Case {
+    std::string name;
+    Role role;
+  };
+  const std::vector<Case> cases = {
+      {"root", Role::kAdmin}, {"ci", Role::kDeployer}, {"dashboard", Role::kReadOnly}};
+  std::vector<std::string> secrets;
+  for (const auto& c : cases) {
+    auto secret = service_.create_token(c.name, c.role, "alice");
+    ASSERT_TRUE(secret) << secret.error().message;
+    EXPECT_TRUE(is_hex_secret(*secret)) << *secret;
+    secrets.push_back(*secret);
+  }
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    auto token = service_.authenticate(secrets[i]);
+    ASSERT_TRUE(token) << token.error().message;
+    EXPECT_EQ(token->name, cases[i].name);
+    EXPECT_EQ(token->role, cases[i].role);
+    EXPECT_EQ(token->created_at, clock_.now());
+    EXPECT_EQ(token->sha256, model::hash_token_secret(secrets[i]));
+  }
+  EXPECT_NE(secrets[0], secrets[1]);
+  auto all = service_.tokens();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].name, "ci");  // by name
+}
+
+TEST_F(TokensTest, UnknownSecretsAreNotFound) {
+  auto secret = service_.create_token("ci", Role::kDeployer, "alice");
+  ASSERT_TRUE(secret);
+  std::string altered = *secret;
+  altered[0] = altered[0] == 'a' ? 'b' : 'a';
+  for (const std::string& s : {std::string(), altered, *secret + "0", secret->substr(1),
+                               model::hash_token_secret(*secret)}) {
+    auto token = service_.authenticate(s);
+    ASSERT_FALSE(token) << s;
+    EXPECT_EQ(token.error().code, Errc::kNotFound);
+    EXPECT_EQ(token.error().message, "unknown token");
+  }
+}
+
+TEST_F(TokensTest, OnlyTheHashIsStored) {
+  auto secret = service_.create_token("ci", Role::kDeployer, "alice");
+  ASSERT_TRUE(secret);
+  auto everything = store_.range("", {.prefix = true});
+  ASSERT_TRUE(everything);
+  for (const auto& kv : everything->kvs) {
+    EXPECT_EQ(kv.value.find(*secret), std::string::npos) << kv.key;
+  }
+}
+
+TEST_F(TokensTest, NamesAreUniqueAndValid) {
+  ASSERT_TRUE(service_.create_token("ci", Role::kDeployer, "alice"));
+  const std::int64_t before = store_.revision();
+  auto twice = service_.create_token("ci", Role::kAdmin, "alice");
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, Errc::kConflict);
+  EXPECT_EQ(twice.error().message, "name: a token named \"ci\" exists already");
+  auto bad = service_.create_token("c i", Role::kAdmin, "alice");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::kInvalidArgument);
+  EXPECT_TRUE(bad.error().message.starts_with("name: \"c i\" is not a valid token name"));
+  EXPECT_EQ(store_.revision(), before);
+}
+
+TEST_F(TokensTest, BootstrapWritesAnAdminSecretWithMode0600) {
+  TempDir dir;
+  const auto path = dir.path() / "admin.token";
+  const mode_t old_umask = ::umask(0);  // the file must be 0600 whatever the umask
+  auto secret = service_.ensure_bootstrap_token(path.string());
+  ::umask(old_umask);
+  ASSERT_TRUE(secret) << secret.error().message;
+  ASSERT_TRUE(*secret);
+  EXPECT_TRUE(is_hex_secret(**secret));
+  EXPECT_EQ(read_file(path), **secret);
+  EXPECT_EQ(file_mode(path), 0600u);
+  EXPECT_FALSE(std::filesystem::exists(path.string() + ".tmp"));
+
+  auto token = service_.authenticate(**secret);
+  ASSERT_TRUE(token) << token.error().message;
+  EXPECT_EQ(token->name, "bootstrap");
+  EXPECT_EQ(token->role, Role::kAdmin);
+  auto log = service_.audit();
+  ASSERT_TRUE(log);
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ((*log)[0].actor, "rampart");
+  EXPECT_EQ((*log)[0].target, "token:bootstrap");
+
+  // A second start finds the admin token: nothing is written, the file is left alone.
+  const std::int64_t revision = store_.revision();
+  auto again = service_.ensure_bootstrap_token(path.string());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(read_file(path), **secret);
+  EXPECT_EQ(store_.revision(), revision);
+}
+
+TEST_F(TokensTest, BootstrapReplacesAnOldFileAndItsMode) {
+  TempDir dir;
+  const auto path = dir.path() / "admin.token";
+  {
+    std::ofstream old(path);
+    old << "stale secret from an earlier store";
+  }
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  auto secret = service_.ensure_bootstrap_token(path.string());
+  ASSERT_TRUE(secret && *secret);
+  EXPECT_EQ(read_file(path), **secret);
+  EXPECT_EQ(file_mode(path), 0600u);
+}
+
+TEST_F(TokensTest, NoBootstrapWhenAnAdminTokenExists) {
+  ASSERT_TRUE(service_.create_token("root", Role::kAdmin, "alice"));
+  TempDir dir;
+  const auto path = dir.path() / "admin.token";
+  auto secret = service_.ensure_bootstrap_token(path.string());
+  ASSERT_TRUE(secret) << secret.error().message;
+  EXPECT_FALSE(*secret);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  auto all = service_.tokens();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1u);
+}
+
+TEST_F(TokensTest, BootstrapWhenOnlyNonAdminTokensExist) {
+  ASSERT_TRUE(service_.create_token("ci", Role::kDeployer, "alice"));
+  TempDir dir;
+  auto secret = service_.ensure_bootstrap_token((dir.path() / "admin.token").string());
+  ASSERT_TRUE(secret && *secret);
+  auto token = service_.authenticate(**secret);
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->role, Role::kAdmin);
+}
+
+TEST_F(TokensTest, AnUnwritableFileCreatesNoToken) {
+  TempDir dir;
+  const auto path = dir.path() / "missing-dir" / "admin.token";
+  auto secret = service_.ensure_bootstrap_token(path.string());
+  ASSERT_FALSE(secret);
+  EXPECT_EQ(secret.error().code, Errc::kIo);
+  EXPECT_NE(secret.error().message.find(path.string()), std::string::npos)
+      << secret.error().message;
+  auto all = service_.tokens();
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(all->empty()) << "a token whose secret was not saved";
+  EXPECT_EQ(store_.revision(), 0);
+}
+
+TEST(BootstrapFailures, AStoreErrorKeepsTheFileAndTheNextStartReplacesIt) {
+  testing::HookStore store;
+  FakeClock clock;
+  DeploymentService service(store, clock.as_clock());
+  TempDir dir;
+  const auto path = dir.path() / "admin.token";
+  store.fail_writes = true;
+  auto failed = service.ensure_bootstrap_token(path.string());
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, Errc::kUnavailable);
+  const std::string unused = read_file(path);
+  EXPECT_TRUE(is_hex_secret(unused));
+  auto none = service.tokens();
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+
+  store.fail_writes = false;
+  auto secret = service.ensure_bootstrap_token(path.string());
+  ASSERT_TRUE(secret && *secret) << (secret ? "" : secret.error().message);
+  EXPECT_NE(**secret, unused);
+  EXPECT_EQ(read_file(path), **secret);
+  EXPECT_FALSE(service.authenticate(unused));
+  EXPECT_TRUE(service.authenticate(**secret));
+}
+
+TEST_F(TokensTest, TokensLiveUnderTheirKey) {
+  ASSERT_TRUE(service_.create_token("ci", Role::kDeployer, "alice"));
+  auto kv = store_.get(keys::token("ci"));
+  ASSERT_TRUE(kv && *kv);
+  EXPECT_NE((*kv)->value.find(R"("role":"deployer")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rampart::control

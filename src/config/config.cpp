@@ -142,7 +142,11 @@ class Parser {
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string all;
     for (const auto& [line, text] : issues_) {
-      all += (all.empty() ? "" : "\n") + at(line) + text;
+      if (!all.empty()) {
+        all += '\n';
+      }
+      all += at(line);
+      all += text;
     }
     return make_error(Errc::kInvalidArgument, std::move(all));
   }

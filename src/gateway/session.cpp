@@ -587,10 +587,10 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast
     const bool sized = rp->content_length().has_value();
     http::strip_hop_by_hop(res);
     res.version(11);
-    if (body_allowed && chunked) {
-      res.chunked(true);
-    } else if (body_allowed && !sized) {
-      // Delimited by the upstream closing: re-frame it for a keep-alive client.
+    if (body_allowed && (chunked || !sized)) {
+      // A body of unknown length: chunked for HTTP/1.1 clients (also one the upstream
+      // delimited by closing); an HTTP/1.0 client cannot read chunks, so its body ends when
+      // the connection closes.
       if (client_version >= 11) {
         res.chunked(true);
       } else {

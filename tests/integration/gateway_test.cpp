@@ -253,6 +253,29 @@ TEST_F(GatewayTest, OneGibDownloadWithBoundedMemory) {
       << "RSS grew from " << rss_before << " to " << rss_peak << " KiB";
 }
 
+TEST_F(GatewayTest, Http10ClientGetsAClosedDelimitedBodyInsteadOfChunks) {
+  int v1 = cluster.start_app("v1");
+  cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect(
+      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(cluster.port())});
+  boost::asio::write(s, boost::asio::buffer(std::string("GET /chunked/70000 HTTP/1.0\r\n\r\n")));
+  std::string all;
+  boost::system::error_code ec;
+  char buf[8192];
+  while (!ec) {
+    std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
+    all.append(buf, n);
+  }
+  auto end = all.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos) << all;
+  std::string head = all.substr(0, end);
+  EXPECT_EQ(head.find("chunked"), std::string::npos) << head;
+  EXPECT_NE(head.find("Connection: close"), std::string::npos) << head;
+  EXPECT_EQ(all.substr(end + 4), pattern(70000));
+}
+
 TEST_F(GatewayTest, SlowUpstreamGets504) {
   int v1 = cluster.start_app("v1");
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}), "",

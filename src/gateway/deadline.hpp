@@ -7,7 +7,8 @@
 // arming a deadline is a few pointer writes, and a 10 ms tick cancels the socket operations
 // whose deadline passed. Deadlines fire between 0 and ~10 ms late.
 
-#include <boost/asio/ip/tcp.hpp>
+#include "gateway/io.hpp"
+
 #include <boost/intrusive/list.hpp>
 
 #include <array>
@@ -19,12 +20,12 @@ namespace rampart::gateway {
 class Deadline : public boost::intrusive::list_base_hook<
                      boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
-  explicit Deadline(boost::asio::ip::tcp::socket* socket) : socket_(socket) {}
+  explicit Deadline(Socket* socket) : socket_(socket) {}
   bool fired() const { return fired_; }
 
  private:
   friend class DeadlineWheel;
-  boost::asio::ip::tcp::socket* socket_;
+  Socket* socket_;
   uint64_t due_tick_ = 0;
   bool fired_ = false;
 };
@@ -59,9 +60,9 @@ class DeadlineWheel {
 // timed_out() is true until the next expires_after(). Not movable: the wheel points into it.
 class TimedSocket {
  public:
-  using executor_type = boost::asio::ip::tcp::socket::executor_type;
+  using executor_type = Executor;
 
-  TimedSocket(DeadlineWheel& wheel, boost::asio::ip::tcp::socket socket)
+  TimedSocket(DeadlineWheel& wheel, Socket socket)
       : wheel_(&wheel), socket_(std::move(socket)), deadline_(&socket_) {}
   TimedSocket(DeadlineWheel& wheel, const executor_type& ex)
       : wheel_(&wheel), socket_(ex), deadline_(&socket_) {}
@@ -69,7 +70,7 @@ class TimedSocket {
   TimedSocket& operator=(const TimedSocket&) = delete;
 
   executor_type get_executor() { return socket_.get_executor(); }
-  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  Socket& socket() { return socket_; }
 
   template <class Buffers, class Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
@@ -89,7 +90,7 @@ class TimedSocket {
 
  private:
   DeadlineWheel* wheel_;
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
   Deadline deadline_;
 };
 

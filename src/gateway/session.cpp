@@ -32,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+constexpr auto kAwait = asio::as_tuple(kUseAwaitable);
 constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
 constexpr int kMaxStaleRetries = 2;
 constexpr std::string_view kVersionHeader = "X-Rampart-Version";
@@ -100,10 +100,10 @@ struct RelayOutcome {
 // caller's changes to the head) is re-chunked piece by piece; otherwise the body is copied as
 // it comes.
 template <bool kIsRequest>
-asio::awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer,
-                                    bhttp::parser<kIsRequest, bhttp::buffer_body>& parser,
-                                    TimedSocket& out, char* buf, milliseconds read_timeout,
-                                    milliseconds write_timeout) {
+Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer,
+                              bhttp::parser<kIsRequest, bhttp::buffer_body>& parser,
+                              TimedSocket& out, char* buf, milliseconds read_timeout,
+                              milliseconds write_timeout) {
   RelayOutcome outcome;
   auto& message = parser.get();
   const bool chunked_out = message.chunked();
@@ -181,9 +181,9 @@ asio::awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buff
   }
 }
 
-asio::awaitable<bool> send_error(TimedSocket& client, bhttp::status status, std::string_view error,
-                                 std::string detail, std::string_view service,
-                                 std::string_view version, bool keep_alive, milliseconds timeout) {
+Awaitable<bool> send_error(TimedSocket& client, bhttp::status status, std::string_view error,
+                           std::string detail, std::string_view service, std::string_view version,
+                           bool keep_alive, milliseconds timeout) {
   auto res = http::make_error_response(status, error, detail, service, version, keep_alive);
   client.expires_after(timeout);
   auto [ec, n] = co_await bhttp::async_write(client, res, kAwait);
@@ -213,9 +213,9 @@ struct Acquired {
 // Picks an upstream of `version` not in `tried` and not ejected (least outstanding requests or
 // round robin), and returns a pooled connection to it or a new one. A connect failure is
 // counted, may eject the upstream, and moves on to the next untried upstream.
-asio::awaitable<Acquired> acquire_upstream(Worker* worker, const ServiceRoute* service,
-                                           const VersionRoute* version, uint64_t* tried,
-                                           bool must_be_open, milliseconds connect_timeout) {
+Awaitable<Acquired> acquire_upstream(Worker* worker, const ServiceRoute* service,
+                                     const VersionRoute* version, uint64_t* tried,
+                                     bool must_be_open, milliseconds connect_timeout) {
   const auto& ups = version->upstreams;
   const std::size_t n = std::min<std::size_t>(ups.size(), 64);
   std::string last_error;
@@ -311,8 +311,8 @@ std::string_view path_of(std::string_view target) {
 
 // Reads one request header from the client and serves the request. Returns what to do with the
 // client connection afterwards.
-asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat_buffer& cbuf,
-                                      const std::string& client_ip) {
+Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat_buffer& cbuf,
+                                const std::string& client_ip) {
   std::shared_ptr<const RouteTable> routes = worker->routes();
   const config::Limits& limits = routes->limits;
   const milliseconds idle_timeout(limits.idle_timeout_ms);
@@ -626,9 +626,9 @@ asio::awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast
 
 // Closes the connection without losing the answer just written: half-close, then drain what
 // the client still sends (bounded in bytes and time) so the kernel does not reset the answer.
-asio::awaitable<void> linger_close(TimedSocket& client) {
+Awaitable<void> linger_close(TimedSocket& client) {
   boost::system::error_code ignored;
-  client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  client.socket().shutdown(Socket::shutdown_send, ignored);
   char sink[4096];
   std::size_t drained = 0;
   client.expires_after(std::chrono::seconds(2));
@@ -644,7 +644,7 @@ asio::awaitable<void> linger_close(TimedSocket& client) {
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(Worker* worker, tcp::socket socket) {
+Awaitable<void> serve_connection(Worker* worker, Socket socket) {
   TimedSocket client(worker->deadlines(), std::move(socket));
   SessionEntry entry{&client, true};
   SessionRegistration registration(worker, &entry);
@@ -671,7 +671,7 @@ asio::awaitable<void> serve_connection(Worker* worker, tcp::socket socket) {
       // idle keep-alive clients this is most of their memory.
       cbuf.shrink_to_fit();
       client.expires_after(milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
-      auto [wait_ec] = co_await client.socket().async_wait(tcp::socket::wait_read, kAwait);
+      auto [wait_ec] = co_await client.socket().async_wait(Socket::wait_read, kAwait);
       entry.idle = false;
       if (wait_ec) {
         break;
@@ -693,7 +693,7 @@ asio::awaitable<void> serve_connection(Worker* worker, tcp::socket socket) {
   if (after == After::kLingerClose) {
     co_await linger_close(client);
   } else {
-    client.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    client.socket().shutdown(Socket::shutdown_send, ignored);
     client.socket().close(ignored);
   }
 }

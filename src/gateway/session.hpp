@@ -1,7 +1,6 @@
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include "gateway/io.hpp"
 
 namespace rampart::gateway {
 
@@ -10,6 +9,6 @@ class Worker;
 // Serves one client connection on `worker`'s thread until it closes: read a request header,
 // route, pick the version, forward over a pooled upstream connection streaming both bodies,
 // answer, and loop while keep-alive holds.
-boost::asio::awaitable<void> serve_connection(Worker* worker, boost::asio::ip::tcp::socket socket);
+Awaitable<void> serve_connection(Worker* worker, Socket socket);
 
 }  // namespace rampart::gateway

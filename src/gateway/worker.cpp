@@ -76,18 +76,18 @@ Result<tcp::endpoint> Worker::listen(const tcp::endpoint& endpoint) {
   return acceptor_->local_endpoint();
 }
 
-asio::awaitable<void> accept_loop(Worker* worker) {
+Awaitable<void> accept_loop(Worker* worker) {
   auto& acceptor = *worker->acceptor_;
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(kUseAwaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
         co_return;
       }
       // EMFILE and friends: back off briefly instead of spinning.
       log::warn("worker {}: accept failed: {}", worker->index_, ec.message());
-      asio::steady_timer pause(worker->ioc_, std::chrono::milliseconds(10));
-      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      Timer pause(worker->ioc_, std::chrono::milliseconds(10));
+      co_await pause.async_wait(asio::as_tuple(kUseAwaitable));
       continue;
     }
     auto& gm = *worker->gateway_shard_;
@@ -107,11 +107,11 @@ asio::awaitable<void> accept_loop(Worker* worker) {
   }
 }
 
-asio::awaitable<void> tick_deadlines(Worker* worker) {
-  asio::steady_timer timer(worker->ioc_);
+Awaitable<void> tick_deadlines(Worker* worker) {
+  Timer timer(worker->ioc_);
   for (;;) {
     timer.expires_after(DeadlineWheel::kTick);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await timer.async_wait(asio::as_tuple(kUseAwaitable));
     worker->deadlines_.tick();
     if (worker->draining_ && worker->sessions_.empty()) {
       co_return;  // nothing left to time out: let run() return

@@ -28,8 +28,7 @@ namespace rampart::gateway {
 
 // A keep-alive connection to an upstream, owned by one worker.
 struct UpstreamConnection {
-  UpstreamConnection(DeadlineWheel& wheel, const boost::asio::ip::tcp::socket::executor_type& ex)
-      : stream(wheel, ex) {}
+  UpstreamConnection(DeadlineWheel& wheel, const Executor& ex) : stream(wheel, ex) {}
   TimedSocket stream;
   boost::beast::flat_buffer buffer;
   uint32_t upstream_id = 0;
@@ -52,9 +51,9 @@ struct SessionEntry {
 
 class Worker;
 // Accepts connections for `worker` until its acceptor closes.
-boost::asio::awaitable<void> accept_loop(Worker* worker);
+Awaitable<void> accept_loop(Worker* worker);
 // Fires due deadlines every DeadlineWheel::kTick until the worker has drained.
-boost::asio::awaitable<void> tick_deadlines(Worker* worker);
+Awaitable<void> tick_deadlines(Worker* worker);
 
 struct WorkerShared {
   const SnapshotPublisher<RouteTable>* routes = nullptr;
@@ -103,8 +102,8 @@ class Worker {
   void release_connection_slot();
 
  private:
-  friend boost::asio::awaitable<void> accept_loop(Worker* worker);
-  friend boost::asio::awaitable<void> tick_deadlines(Worker* worker);
+  friend Awaitable<void> accept_loop(Worker* worker);
+  friend Awaitable<void> tick_deadlines(Worker* worker);
   void do_drain();
 
   // Order matters at destruction: ioc_ is declared last so that it goes first, destroying
@@ -125,7 +124,7 @@ class Worker {
   std::atomic<bool> finished_{false};
   std::thread thread_;
   boost::asio::io_context ioc_{1};
-  std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::optional<Acceptor> acceptor_;
 };
 
 }  // namespace rampart::gateway

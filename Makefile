@@ -37,6 +37,7 @@ demo: build
 bench: build
 	bash bench/proxy.sh
 	bash bench/idle.sh
+	bash bench/cpu.sh
 
 sanitize: asan tsan
 

@@ -146,29 +146,6 @@ long Process::rss_kib() const {
   return -1;
 }
 
-TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "rampart-test-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp failed");
-  }
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-void TempDir::write(const std::string& name, const std::string& content) const {
-  // Write then rename, so a reader never sees half a file.
-  std::string tmp = file(name + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << content;
-  }
-  std::filesystem::rename(tmp, file(name));
-}
-
 std::string tail_file(const std::string& path, std::size_t max_bytes) {
   std::ifstream in(path);
   std::stringstream ss;

@@ -1,6 +1,8 @@
 #pragma once
 // Test support: real child processes (rampart, demo-app) started by the test itself.
 
+#include "support/temp_dir.hpp"
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -37,19 +39,6 @@ class Process {
   int stdout_fd_ = -1;
   std::string pending_;
   std::string log_path_;
-};
-
-// A fresh temporary directory, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  void write(const std::string& name, const std::string& content) const;
-
- private:
-  std::string path_;
 };
 
 // The last `max_bytes` of a file, for failure messages.

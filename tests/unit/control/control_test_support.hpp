@@ -6,6 +6,8 @@
 #include "control/deployment_service.hpp"
 #include "store/memory_store.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -102,29 +104,7 @@ class HookStore final : public store::Store {
   store::MemoryStore inner_;
 };
 
-// A fresh directory under the system's temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "rampart-control-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using rampart::testing::TempDir;
 
 // Two services: "shop" (v1, v2; the split given as TOML lines) and "api" (one version).
 inline std::string config_text(std::string_view shop_split = "v1 = 90\nv2 = 10",

@@ -4,6 +4,8 @@
 #include "common/result.hpp"
 #include "store/store.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -30,31 +32,7 @@ class FakeClock {
   std::atomic<std::int64_t> ns_{1'000'000'000'000};
 };
 
-// A fresh directory under the system's temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "rampart-store-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add, ec);
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using rampart::testing::TempDir;
 
 // EXPECT_TRUE(fails_with(result, Errc::kX, "fragment")): the result is an error with that
 // code whose message contains the fragment.

@@ -90,7 +90,6 @@ struct RelayOutcome {
   boost::system::error_code read_error;   // on the side the body comes from
   boost::system::error_code write_error;  // on the side it goes to
   uint64_t body_bytes = 0;
-  bool wrote_any = false;  // some of the message (header included) reached the other side
 };
 
 // Streams a message whose header `parser` has read from `in` to `out`: the head first, then
@@ -167,9 +166,6 @@ Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer,
       out.expires_after(write_timeout);
       auto [ec, n] = co_await asio::async_write(
           out, std::span<const asio::const_buffer>(pieces.data(), count), kAwait);
-      if (n > 0) {
-        outcome.wrote_any = true;
-      }
       if (ec) {
         outcome.write_error = out.classify(ec);
         co_return outcome;
@@ -188,6 +184,11 @@ Awaitable<bool> send_error(TimedSocket& client, bhttp::status status, std::strin
   client.expires_after(timeout);
   auto [ec, n] = co_await bhttp::async_write(client, res, kAwait);
   co_return !ec;
+}
+
+uint64_t elapsed_ns(Clock::time_point since) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - since).count());
 }
 
 bool is_disconnect(const boost::system::error_code& ec) {
@@ -466,8 +467,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
                                                   milliseconds(limits.connect_timeout_ms));
     if (!acquired.conn) {
       gm.record_rejection(acquired.rejection);
-      stats.record_response(static_cast<unsigned>(acquired.status),
-                            static_cast<uint64_t>((Clock::now() - started).count()), 0, 0);
+      stats.record_response(static_cast<unsigned>(acquired.status), elapsed_ns(started), 0, 0);
       bool ok = co_await send_error(client, acquired.status,
                                     acquired.status == bhttp::status::service_unavailable
                                         ? "no_healthy_upstream"
@@ -521,8 +521,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         continue;  // a pooled connection the upstream had closed: try a fresh one
       }
       stats.record_upstream_failure(metrics::UpstreamFailure::kReset);
-      stats.record_response(502, static_cast<uint64_t>((Clock::now() - started).count()),
-                            sent.body_bytes, 0);
+      stats.record_response(502, elapsed_ns(started), sent.body_bytes, 0);
       gm.record_rejection(metrics::Rejection::kUpstreamUnavailable);
       co_await send_error(client, bhttp::status::bad_gateway, "upstream_reset",
                           "the upstream closed the connection while receiving the request: " +
@@ -564,9 +563,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       stats.record_upstream_failure(timed_out ? metrics::UpstreamFailure::kTimeout
                                               : metrics::UpstreamFailure::kReset);
       const auto status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
-      stats.record_response(static_cast<unsigned>(status),
-                            static_cast<uint64_t>((Clock::now() - started).count()),
-                            sent.body_bytes, 0);
+      stats.record_response(static_cast<unsigned>(status), elapsed_ns(started), sent.body_bytes, 0);
       gm.record_rejection(timed_out ? metrics::Rejection::kUpstreamTimeout
                                     : metrics::Rejection::kUpstreamUnavailable);
       std::string detail = timed_out ? "the upstream sent no response header within " +
@@ -603,7 +600,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
 
     RelayOutcome got = co_await relay<false>(conn->stream, conn->buffer, *rp, client, buffer.data(),
                                              response_timeout, idle_timeout);
-    const auto latency = static_cast<uint64_t>((Clock::now() - started).count());
+    const auto latency = elapsed_ns(started);
     if (got.read_error) {
       // The upstream failed mid-body: the client has part of an answer and must be closed.
       const bool timed_out = got.read_error == beast::error::timeout;

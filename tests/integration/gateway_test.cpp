@@ -219,9 +219,7 @@ TEST_F(GatewayTest, OneGibDownloadWithBoundedMemory) {
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));
   const long rss_before = cluster.gateway().rss_kib();
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s(ioc);
-  s.connect(
-      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(cluster.port())});
+  boost::asio::ip::tcp::socket s = cluster.raw_socket(ioc);
   const std::size_t size = std::size_t{1} << 30;
   std::string req = "GET /bytes/" + std::to_string(size) + " HTTP/1.1\r\nHost: x\r\n\r\n";
   boost::asio::write(s, boost::asio::buffer(req));
@@ -257,9 +255,7 @@ TEST_F(GatewayTest, Http10ClientGetsAClosedDelimitedBodyInsteadOfChunks) {
   int v1 = cluster.start_app("v1");
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s(ioc);
-  s.connect(
-      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(cluster.port())});
+  boost::asio::ip::tcp::socket s = cluster.raw_socket(ioc);
   boost::asio::write(s, boost::asio::buffer(std::string("GET /chunked/70000 HTTP/1.0\r\n\r\n")));
   std::string all;
   boost::system::error_code ec;
@@ -455,9 +451,7 @@ TEST_F(GatewayTest, ExpectContinue) {
   int v1 = cluster.start_app("v1");
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s(ioc);
-  s.connect(
-      {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(cluster.port())});
+  boost::asio::ip::tcp::socket s = cluster.raw_socket(ioc);
   std::string head =
       "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
   boost::asio::write(s, boost::asio::buffer(head));

@@ -6,6 +6,8 @@
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -82,6 +84,12 @@ class Cluster {
 
   HttpClient client(const std::string& source_ip = "") {
     return HttpClient("127.0.0.1", port_, source_ip);
+  }
+  // A plain TCP connection to the gateway, for requests written byte by byte.
+  boost::asio::ip::tcp::socket raw_socket(boost::asio::io_context& ioc) const {
+    boost::asio::ip::tcp::socket s(ioc);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)});
+    return s;
   }
   HttpClient admin() { return HttpClient("127.0.0.1", admin_port_); }
   Process& gateway() { return gateway_; }

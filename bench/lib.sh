@@ -222,7 +222,7 @@ sticky = "none"
 name = "v1"
 upstreams = ["http://127.0.0.1:$upstream"]
 EOF
-  "$bin" server --config "$dir/rampart.toml" >"$dir/stdout.log" 2>"$dir/rampart.log" &
+  "$bin" server --data "$dir/data" --config "$dir/rampart.toml" >"$dir/stdout.log" 2>"$dir/rampart.log" &
   bench_pids+=($!)
   rampart_pid=$!
   wait_for_body "rampart" "http://127.0.0.1:$port/" "$dir/rampart.log"

@@ -13,6 +13,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <atomic>
+#include <optional>
+
 namespace rampart::admin {
 
 namespace asio = boost::asio;
@@ -32,7 +35,8 @@ struct AdminServer::State {
   explicit State(asio::io_context& ioc, Handler h) : acceptor(ioc), handler(std::move(h)) {}
   tcp::acceptor acceptor;
   Handler handler;
-  bool stopped = false;
+  std::optional<asio::any_io_executor> handler_executor;
+  std::atomic<bool> stopped{false};
 };
 
 Response json_response(bhttp::status status, std::string body, unsigned version, bool keep_alive) {
@@ -83,7 +87,15 @@ asio::awaitable<void> serve_admin(std::shared_ptr<AdminServer::State> state, tcp
       break;
     }
     const Request& req = parser.get();
-    Response res = state->handler(req);
+    Response res;
+    if (state->handler_executor) {
+      res = co_await asio::co_spawn(
+          *state->handler_executor,
+          [&]() -> asio::awaitable<Response> { co_return state->handler(req); },
+          asio::use_awaitable);
+    } else {
+      res = state->handler(req);
+    }
     bool keep = req.keep_alive() && !state->stopped && res.keep_alive();
     res.keep_alive(keep);
     stream.expires_after(kRequestTimeout);
@@ -137,6 +149,10 @@ Result<tcp::endpoint> AdminServer::listen(const tcp::endpoint& endpoint) {
                                      std::to_string(endpoint.port()) + " (admin): " + ec.message());
   }
   return a.local_endpoint();
+}
+
+void AdminServer::run_handlers_on(asio::any_io_executor executor) {
+  state_->handler_executor = std::move(executor);
 }
 
 void AdminServer::start() {

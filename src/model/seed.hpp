@@ -36,6 +36,8 @@ struct ServiceState {
   Service service;
   std::vector<Version> versions;
   std::optional<Deployment> latest;
+
+  friend bool operator==(const ServiceState&, const ServiceState&) = default;
 };
 
 // Everything the gateway serves, read at one store revision.

@@ -524,7 +524,8 @@ TEST_F(GatewayTest, ReloadUnderLoadFailsNoRequest) {
   // A config with an error is refused and the old one stays.
   cluster.write_config(
       "[[service]]\nname = \"shop\"\nroutes = [\"/\"]\n[service.split]\nv9 = 100\n");
-  Reply refused = cluster.admin().request("POST", "/reload");
+  EXPECT_EQ(cluster.admin().request("POST", "/reload").status, 401u);  // needs the admin token
+  Reply refused = cluster.admin().request("POST", "/reload", cluster.auth());
   EXPECT_EQ(refused.status, 400u);
   EXPECT_NE(refused.body.find("rampart.toml:"), std::string::npos) << refused.body;
   EXPECT_EQ(cluster.client().get("/").status, 200u);

@@ -11,6 +11,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,8 +42,9 @@ class Cluster {
     extra_server_ = extra_server;
     limits_ = limits;
     write_config(services);
-    gateway_ = Process::spawn({rampart_bin(), "server", "--config", config_path()},
-                              dir_.file("rampart.log"));
+    gateway_ =
+        Process::spawn({rampart_bin(), "server", "--data", data_dir(), "--config", config_path()},
+                       dir_.file("rampart.log"));
     std::string line = gateway_.read_line(std::chrono::seconds(20));
     port_ = port_after(line, "gateway on ");
     admin_port_ = port_after(line, "admin on ");
@@ -96,6 +98,13 @@ class Cluster {
   int port() const { return port_; }
   int admin_port() const { return admin_port_; }
   std::string config_path() const { return dir_.file("rampart.toml"); }
+  std::string data_dir() const { return dir_.file("data"); }
+  // The bootstrap admin token the server wrote at its first start.
+  std::string admin_token() const { return tail_file(data_dir() + "/admin.token", 4096); }
+  // An Authorization header with the admin token (or `token`).
+  std::map<std::string, std::string> auth(const std::string& token = "") const {
+    return {{"Authorization", "Bearer " + (token.empty() ? admin_token() : token)}};
+  }
   std::string log() const { return tail_file(dir_.file("rampart.log")); }
   const TempDir& dir() const { return dir_; }
 

@@ -1,0 +1,72 @@
+#pragma once
+// The admin API under /api/v1/ (docs/api.md): an adapter from HTTP to the DeploymentService.
+// Each handler parses the request, checks the bearer token's role, calls one service method and
+// maps its result to a response; the rules live in the service.
+//
+// Thread safety: handle() may be called from several threads at once (the service and the
+// registry are thread-safe; the API's own state is behind a mutex).
+
+#include "admin/admin_server.hpp"
+#include "control/deployment_service.hpp"
+#include "metrics/registry.hpp"
+#include "model/records.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rampart::admin {
+
+class Api {
+ public:
+  // REQUIRES: both outlive this object.
+  Api(control::DeploymentService& service, const metrics::Registry& registry);
+
+  // The response for a request under /api/v1/; std::nullopt for any other path.
+  std::optional<Response> handle(const Request& request);
+
+  // Authenticates the request's bearer token and checks that its role allows `need`: the
+  // token, or the 401/403/503 response to send.
+  Result<model::Token> authorize(const Request& request, model::Role need,
+                                 std::optional<Response>& refusal);
+
+  // The store's state as the API has seen it: empty while writes succeed, else the reason
+  // the last write failed (kUnavailable) — cleared by the next write that succeeds.
+  std::string store_error() const;
+  void note_store_error(std::string reason);
+
+ private:
+  Response route(const Request& request, std::string_view path);
+  Response failure(const Request& request, const Error& error);
+  void observe(const Error& error);
+  void observe_success();
+
+  control::DeploymentService& service_;
+  const metrics::Registry& registry_;
+  mutable std::mutex mutex_;
+  std::string store_error_;
+};
+
+// JSON text like boost::json::serialize, except that doubles are written in the shortest form
+// that reads back exactly ("0.5", "12.5"), not "5E-1".
+std::string to_json_text(const boost::json::value& value);
+
+// The JSON of the API's objects (docs/api.md).
+std::string rfc3339(std::int64_t unix_ms);
+boost::json::value percent_value(std::uint32_t basis_points);
+boost::json::object api_json(const model::Deployment& d);
+boost::json::object api_json(const model::Version& v);
+boost::json::object api_json(const model::Checkpoint& c);
+boost::json::object api_json(const model::AuditEvent& e);
+boost::json::object api_json(const model::Token& t);
+boost::json::object api_summary(const model::Service& s, const model::Deployment* latest);
+
+// {"error": code, "detail": detail[, "field": field]} with the status that goes with it.
+Response error_response(boost::beast::http::status status, std::string_view code,
+                        std::string_view detail, unsigned version, bool keep_alive,
+                        std::string_view field = {});
+
+}  // namespace rampart::admin

@@ -1,0 +1,95 @@
+#include "control/route_publisher.hpp"
+
+#include "common/log.hpp"
+#include "control/deployment_service.hpp"
+
+#include <chrono>
+#include <utility>
+
+namespace rampart::control {
+
+RoutePublisher::RoutePublisher(store::Store& store, config::Config base, Sink sink)
+    : store_(store), sink_(std::move(sink)), base_(std::move(base)) {
+  base_.services.clear();
+}
+
+RoutePublisher::~RoutePublisher() { subscription_.reset(); }
+
+Status RoutePublisher::start() {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto s = refresh_locked(/*force=*/true); !s) {
+      return s;
+    }
+  }
+  subscription_ = store_.subscribe([this](std::int64_t) {
+    // Errors are kept in last_error_ (and logged) by refresh_locked.
+    std::lock_guard lock(mutex_);
+    (void)refresh_locked(/*force=*/false);
+  });
+  // A commit between the first read and the subscription would otherwise wait for the next.
+  std::lock_guard lock(mutex_);
+  return refresh_locked(/*force=*/false);
+}
+
+Status RoutePublisher::set_base(config::Config base) {
+  base.services.clear();
+  std::lock_guard lock(mutex_);
+  base_ = std::move(base);
+  return refresh_locked(/*force=*/true);
+}
+
+Status RoutePublisher::refresh(bool force) {
+  std::lock_guard lock(mutex_);
+  return refresh_locked(force);
+}
+
+RoutePublisher::Stats RoutePublisher::stats() const {
+  std::lock_guard lock(mutex_);
+  Stats s;
+  s.revision = served_ ? served_->revision : 0;
+  s.publications = publications_;
+  s.last_error = last_error_;
+  s.durations = durations_;
+  return s;
+}
+
+Status RoutePublisher::refresh_locked(bool force) {
+  const auto started = std::chrono::steady_clock::now();
+  auto fail = [&](const Error& e) -> Status {
+    if (last_error_ != e.message) {
+      log::error("the gateway keeps serving store revision {}: {}", served_ ? served_->revision : 0,
+                 e.message);
+    }
+    last_error_ = e.message;
+    return e;
+  };
+  auto snapshot = read_snapshot(store_);
+  if (!snapshot) {
+    return fail(snapshot.error());
+  }
+  if (served_ && snapshot->revision <= served_->revision && !force) {
+    return {};  // a coalesced or racing notification: already served
+  }
+  if (!force && served_ && served_->services == snapshot->services) {
+    served_->revision = snapshot->revision;  // the commit did not touch what is served
+    last_error_.clear();
+    return {};
+  }
+  auto cfg = model::to_config(*snapshot, base_);
+  if (!cfg) {
+    return fail(cfg.error());
+  }
+  if (auto s = sink_(*cfg); !s) {
+    return fail(s.error());
+  }
+  served_ = std::move(*snapshot);
+  ++publications_;
+  last_error_.clear();
+  durations_.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                   std::chrono::steady_clock::now() - started)
+                                                   .count()));
+  return {};
+}
+
+}  // namespace rampart::control

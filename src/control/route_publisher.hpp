@@ -1,0 +1,76 @@
+#pragma once
+// The change path's last step: the store's state → a config::Config → the gateway's workers.
+//
+// RoutePublisher subscribes to the store. After every commit (on the committing thread, before
+// the writer's txn() returns) it reads the snapshot (model::Snapshot, one read at one
+// revision), and when the served state changed, turns it into a config (model::to_config over
+// the base server settings) and hands it to the sink, which compiles it and swaps it into every
+// worker with one atomic pointer store. So a mutation is acknowledged only once the gateway
+// serves it, and nothing is served before it is durable.
+//
+// A snapshot that cannot be read or compiled leaves the last published one in place and is
+// remembered as last_error() (the health endpoint's "degraded"); the next commit tries again.
+//
+// Thread safety: every method may be called from any thread; publications are serialised by
+// one mutex, so the sink is never called concurrently.
+
+#include "common/result.hpp"
+#include "config/config.hpp"
+#include "metrics/latency_histogram.hpp"
+#include "model/seed.hpp"
+#include "store/store.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace rampart::control {
+
+class RoutePublisher {
+ public:
+  // Compiles and swaps in a config; an error leaves the gateway as it was.
+  using Sink = std::function<Status(const config::Config&)>;
+
+  struct Stats {
+    std::int64_t revision = 0;            // the store revision the gateway serves
+    std::uint64_t publications = 0;       // configs handed to the sink successfully
+    std::string last_error{};             // empty when the last attempt succeeded
+    metrics::LatencyHistogram durations;  // notification → swapped, per publication
+  };
+
+  // REQUIRES: `store` outlives this object.
+  RoutePublisher(store::Store& store, config::Config base, Sink sink);
+  ~RoutePublisher();
+
+  RoutePublisher(const RoutePublisher&) = delete;
+  RoutePublisher& operator=(const RoutePublisher&) = delete;
+
+  // Publishes the store's current state, then follows every commit. An error (nothing could
+  // be read or compiled) leaves the subscription off: the caller decides (start-up fails).
+  Status start();
+
+  // Replaces the server settings and limits the services are served with, and republishes.
+  Status set_base(config::Config base);
+
+  // Re-reads the store and publishes when the served state changed (force: publish anyway).
+  Status refresh(bool force = false);
+
+  Stats stats() const;
+
+ private:
+  Status refresh_locked(bool force);
+
+  store::Store& store_;
+  Sink sink_;
+  mutable std::mutex mutex_;
+  config::Config base_;
+  std::optional<model::Snapshot> served_;
+  std::uint64_t publications_ = 0;
+  std::string last_error_;
+  metrics::LatencyHistogram durations_;
+  store::Subscription subscription_;
+};
+
+}  // namespace rampart::control

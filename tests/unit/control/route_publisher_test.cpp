@@ -1,0 +1,166 @@
+// RoutePublisher: the store's state reaches the sink before the writer's commit returns, only
+// when what is served changed, and a failure keeps the last published state.
+
+#include "control/route_publisher.hpp"
+
+#include "control_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace rampart::control {
+namespace {
+
+using testing::config_text;
+using testing::HookStore;
+using testing::parse;
+
+struct Published {
+  std::vector<config::Config> configs;
+  Status next_result{};
+};
+
+// The split the sink last saw for `service`, as "v1=9000,v2=1000".
+std::string split_of(const config::Config& cfg, std::string_view service) {
+  for (const auto& s : cfg.services) {
+    if (s.name != service) continue;
+    std::string out;
+    for (const auto& e : s.split) {
+      out += (out.empty() ? "" : ",") + e.version + "=" + std::to_string(e.basis_points);
+    }
+    return out;
+  }
+  return "<none>";
+}
+
+class RoutePublisherTest : public ::testing::Test {
+ protected:
+  RoutePublisherTest() {
+    base_.server.workers = 3;
+    base_.limits.connect_timeout_ms = 123;
+  }
+
+  RoutePublisher::Sink sink() {
+    return [this](const config::Config& cfg) -> Status {
+      if (!published_.next_result) {
+        auto e = published_.next_result;
+        published_.next_result = {};
+        return e;
+      }
+      published_.configs.push_back(cfg);
+      return {};
+    };
+  }
+
+  HookStore store_;
+  DeploymentService service_{store_};
+  config::Config base_;
+  Published published_;
+};
+
+TEST_F(RoutePublisherTest, PublishesTheStoreAtStartWithTheBaseSettings) {
+  ASSERT_TRUE(service_.apply(parse(config_text()), "alice", ""));
+  RoutePublisher publisher(store_, base_, sink());
+  ASSERT_TRUE(publisher.start());
+  ASSERT_EQ(published_.configs.size(), 1u);
+  const auto& cfg = published_.configs.back();
+  EXPECT_EQ(cfg.server.workers, 3u);
+  EXPECT_EQ(cfg.limits.connect_timeout_ms, 123u);
+  ASSERT_EQ(cfg.services.size(), 2u);
+  EXPECT_EQ(split_of(cfg, "shop"), "v1=9000,v2=1000");
+  EXPECT_EQ(publisher.stats().revision, store_.revision());
+  EXPECT_EQ(publisher.stats().publications, 1u);
+}
+
+TEST_F(RoutePublisherTest, ACommittedSplitIsPublishedBeforeTheWriteReturns) {
+  ASSERT_TRUE(service_.apply(parse(config_text()), "alice", ""));
+  RoutePublisher publisher(store_, base_, sink());
+  ASSERT_TRUE(publisher.start());
+  auto d = service_.set_split("shop", {{"v1", 2500}, {"v2", 7500}}, "alice", "");
+  ASSERT_TRUE(d) << d.error().message;
+  // No waiting: the publication ran on the committing thread.
+  ASSERT_EQ(published_.configs.size(), 2u);
+  EXPECT_EQ(split_of(published_.configs.back(), "shop"), "v1=2500,v2=7500");
+  EXPECT_EQ(publisher.stats().revision, d->revision);
+}
+
+TEST_F(RoutePublisherTest, ACommitThatDoesNotChangeWhatIsServedPublishesNothing) {
+  ASSERT_TRUE(service_.apply(parse(config_text()), "alice", ""));
+  RoutePublisher publisher(store_, base_, sink());
+  ASSERT_TRUE(publisher.start());
+  ASSERT_TRUE(service_.checkpoint("shop", "before the change", "alice"));
+  ASSERT_TRUE(service_.create_token("ci", model::Role::kDeployer, "alice"));
+  EXPECT_EQ(published_.configs.size(), 1u);
+  EXPECT_EQ(publisher.stats().revision, store_.revision());
+}
+
+TEST_F(RoutePublisherTest, ASinkFailureKeepsTheLastStateAndTheNextCommitRetries) {
+  ASSERT_TRUE(service_.apply(parse(config_text()), "alice", ""));
+  RoutePublisher publisher(store_, base_, sink());
+  ASSERT_TRUE(publisher.start());
+  published_.next_result = make_error(Errc::kInvalidArgument, "route table refused");
+  ASSERT_TRUE(service_.set_split("shop", {{"v1", 0}, {"v2", 10000}}, "alice", ""));
+  EXPECT_EQ(published_.configs.size(), 1u);
+  EXPECT_EQ(publisher.stats().last_error, "route table refused");
+
+  ASSERT_TRUE(service_.set_split("shop", {{"v1", 5000}, {"v2", 5000}}, "alice", ""));
+  ASSERT_EQ(published_.configs.size(), 2u);
+  EXPECT_EQ(split_of(published_.configs.back(), "shop"), "v1=5000,v2=5000");
+  EXPECT_EQ(publisher.stats().last_error, "");
+}
+
+TEST_F(RoutePublisherTest, AnUnreadableStoreAtStartIsAnError) {
+  store_.fail_reads = true;
+  RoutePublisher publisher(store_, base_, sink());
+  EXPECT_FALSE(publisher.start());
+  EXPECT_TRUE(published_.configs.empty());
+}
+
+TEST_F(RoutePublisherTest, SetBaseRepublishesWithTheNewLimits) {
+  ASSERT_TRUE(service_.apply(parse(config_text()), "alice", ""));
+  RoutePublisher publisher(store_, base_, sink());
+  ASSERT_TRUE(publisher.start());
+  auto changed = base_;
+  changed.limits.connect_timeout_ms = 456;
+  ASSERT_TRUE(publisher.set_base(changed));
+  ASSERT_EQ(published_.configs.size(), 2u);
+  EXPECT_EQ(published_.configs.back().limits.connect_timeout_ms, 456u);
+  EXPECT_EQ(published_.configs.back().services.size(), 2u);
+}
+
+TEST_F(RoutePublisherTest, ConcurrentWritersEndWithTheLastCommitPublished) {
+  ASSERT_TRUE(service_.apply(parse(config_text()), "alice", ""));
+  std::atomic<int> in_sink{0};
+  std::atomic<bool> overlapped{false};
+  std::vector<std::string> splits;
+  RoutePublisher publisher(store_, base_, [&](const config::Config& cfg) -> Status {
+    if (in_sink.fetch_add(1) != 0) overlapped = true;
+    splits.push_back(split_of(cfg, "shop"));
+    in_sink.fetch_sub(1);
+    return {};
+  });
+  ASSERT_TRUE(publisher.start());
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 25; ++i) {
+        const std::uint32_t bp = static_cast<std::uint32_t>((w * 25 + i) * 100);
+        ASSERT_TRUE(service_.set_split("shop", {{"v1", bp}, {"v2", 10000 - bp}}, "alice", ""));
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_FALSE(overlapped) << "the sink was called concurrently";
+  auto latest = service_.latest("shop");
+  ASSERT_TRUE(latest);
+  const std::string want = "v1=" + std::to_string(latest->split[0].basis_points) +
+                           ",v2=" + std::to_string(latest->split[1].basis_points);
+  EXPECT_EQ(splits.back(), want);
+  EXPECT_EQ(publisher.stats().revision, store_.revision());
+}
+
+}  // namespace
+}  // namespace rampart::control

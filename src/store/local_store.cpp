@@ -328,11 +328,21 @@ Result<bool> LocalStore::compares_hold_locked(const std::vector<Compare>& compar
 }
 
 Result<TxnResponse> LocalStore::apply_txn_locked(const TxnRequest& request) {
-  if (auto s = storage_->begin(); !s) {
-    return s.error();
+  // A txn that cannot write (only ranges in both branches) needs no write transaction: the
+  // store's mutex already keeps every writer out, so its reads see one revision. It also keeps
+  // serving reads when writes are refused (a removed file, a full disk).
+  const auto writes = [](const std::vector<Op>& ops) {
+    return std::any_of(ops.begin(), ops.end(),
+                       [](const Op& op) { return !std::holds_alternative<RangeOp>(op); });
+  };
+  const bool read_only = !writes(request.success) && !writes(request.failure);
+  if (!read_only) {
+    if (auto s = storage_->begin(); !s) {
+      return s.error();
+    }
   }
   // Any early return below rolls the storage back; a commit disarms it.
-  bool open = true;
+  bool open = !read_only;
   struct RollbackGuard {
     Storage& storage;
     bool& open;

@@ -42,9 +42,23 @@ class Cluster {
     extra_server_ = extra_server;
     limits_ = limits;
     write_config(services);
-    gateway_ =
-        Process::spawn({rampart_bin(), "server", "--data", data_dir(), "--config", config_path()},
-                       dir_.file("rampart.log"));
+    launch({"--config", config_path()});
+  }
+
+  // Starts rampart again on the same data directory with only --data (the store and
+  // DATA/server.toml hold everything), after the previous process has exited or been killed.
+  void restart_gateway() { launch({}); }
+
+  // Stops the gateway: SIGKILL (a crash) or SIGTERM (a drain); waits for it to exit.
+  void stop_gateway(int sig = SIGTERM) {
+    gateway_.signal(sig);
+    gateway_.wait(std::chrono::seconds(20));
+  }
+
+  void launch(const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {rampart_bin(), "server", "--data", data_dir()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    gateway_ = Process::spawn(argv, dir_.file("rampart.log"));
     std::string line = gateway_.read_line(std::chrono::seconds(20));
     port_ = port_after(line, "gateway on ");
     admin_port_ = port_after(line, "admin on ");

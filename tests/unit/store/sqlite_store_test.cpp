@@ -282,6 +282,14 @@ TEST_F(SqliteStoreTest, RemovedFileRefusesWritesAndKeepsServingReads) {
   EXPECT_EQ(store->revision(), 1);
   EXPECT_EQ(store->get("a").value()->value, "1");
   EXPECT_EQ(store->events_since("", 0).value().events.size(), 1u);
+  // A txn that only reads (what the control layer's reads are) still answers.
+  TxnRequest read;
+  read.compares.push_back({.key = "a", .target = CompareTarget::kModRevision, .number = 1});
+  read.success.emplace_back(RangeOp{.key = "a"});
+  auto r = store->txn(read);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->succeeded);
+  EXPECT_EQ(std::get<RangeResponse>(r->responses.at(0)).kvs.at(0).value, "1");
 }
 
 TEST_F(SqliteStoreTest, FullDiskFailsTheWriteAndTheStoreRecoversWhenSpaceReturns) {

@@ -1,7 +1,7 @@
 # rampart — the front door. Every target installs what it needs first.
 #   make demo      the main job: a gateway splitting live traffic between two versions
 #   make test      build and run every unit and integration test
-#   make bench     rampart vs nginx vs HAProxy on this machine (bench/proxy.sh, idle.sh, cpu.sh)
+#   make bench     rampart vs nginx vs HAProxy on this machine (bench/proxy.sh, idle.sh, cpu.sh, control.sh)
 #   make sanitize  ASan+UBSan on all tests, TSan on the threaded ones
 #   make lint      clang-format check and clang-tidy on a curated set
 JOBS ?= 2
@@ -38,6 +38,7 @@ bench: build
 	bash bench/proxy.sh
 	bash bench/idle.sh
 	bash bench/cpu.sh
+	bash bench/control.sh
 
 sanitize: asan tsan
 

@@ -1,5 +1,6 @@
 #include "admin/api.hpp"
 
+#include "common/json_text.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "model/seed.hpp"
@@ -35,55 +36,6 @@ json::value percent_value(std::uint32_t basis_points) {
     return json::value(static_cast<std::int64_t>(basis_points / 100));
   }
   return json::value(basis_points / 100.0);
-}
-
-namespace {
-
-void write_json(const json::value& v, std::string& out) {
-  switch (v.kind()) {
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [k, item] : v.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        out += json::serialize(json::string_view(k));
-        out += ':';
-        write_json(item, out);
-      }
-      out += '}';
-      return;
-    }
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& item : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        write_json(item, out);
-      }
-      out += ']';
-      return;
-    }
-    case json::kind::double_:
-      if (std::isfinite(v.get_double())) {
-        fmt::format_to(std::back_inserter(out), "{}", v.get_double());
-      } else {
-        out += "null";
-      }
-      return;
-    default:
-      out += json::serialize(v);
-      return;
-  }
-}
-
-}  // namespace
-
-std::string to_json_text(const json::value& value) {
-  std::string out;
-  write_json(value, out);
-  return out;
 }
 
 namespace {
@@ -190,11 +142,9 @@ Response error_response(bhttp::status status, std::string_view code, std::string
 
 namespace {
 
-// A request body or query problem: answered 400 with the field.
-struct BadInput {
-  std::string field;
-  std::string detail;
-};
+// Lists answer at most this many items per call (`limit`).
+constexpr std::size_t kDefaultListLimit = 1000;
+constexpr std::size_t kMaxListLimit = 10000;
 
 Response ok(const Request& req, bhttp::status status, json::value body) {
   return json_response(status, to_json_text(body), req.version(), req.keep_alive());
@@ -477,6 +427,19 @@ Response Api::route(const Request& req, std::string_view path) {
     return std::optional<std::int64_t>(*n);
   };
 
+  // A list's length: `limit` (1..kMaxListLimit), kDefaultListLimit without it.
+  auto list_limit = [&]() -> Result<std::size_t> {
+    auto limit = query_int("limit");
+    if (!limit) return limit.error();
+    if (!*limit) return kDefaultListLimit;
+    if (**limit < 1 || **limit > static_cast<std::int64_t>(kMaxListLimit)) {
+      return make_error(
+          Errc::kInvalidArgument,
+          fmt::format("limit: {} is out of range; give 1 to {}", **limit, kMaxListLimit));
+    }
+    return static_cast<std::size_t>(**limit);
+  };
+
   if (parts.empty()) return not_found();
 
   // /tokens
@@ -531,13 +494,14 @@ Response Api::route(const Request& req, std::string_view path) {
     control::AuditQuery q;
     auto after = query_int("after");
     auto since = query_int("since");
-    auto limit = query_int("limit");
-    for (auto* r : {&after, &since, &limit}) {
+    auto limit = list_limit();
+    for (auto* r : {&after, &since}) {
       if (!*r) return failure(req, r->error());
     }
+    if (!limit) return failure(req, limit.error());
     q.after_seq = after->value_or(0);
     q.since_ms = since->value_or(0);
-    q.limit = static_cast<std::size_t>(limit->value_or(0));
+    q.limit = *limit;
     auto events = service_.audit(q);
     if (!events) return failure(req, events.error());
     json::array a;
@@ -687,9 +651,9 @@ Response Api::route(const Request& req, std::string_view path) {
   if (section == "deployments" && parts.size() == 3) {
     if (get) {
       if (!need(model::Role::kReadOnly)) return std::move(*refusal);
-      auto limit = query_int("limit");
+      auto limit = list_limit();
       if (!limit) return failure(req, limit.error());
-      auto list = service_.deployments(service_name, static_cast<std::size_t>(limit->value_or(0)));
+      auto list = service_.deployments(service_name, *limit);
       if (!list) return failure(req, list.error());
       json::array a;
       for (const auto& d : *list) a.emplace_back(api_json(d));

@@ -50,10 +50,6 @@ class Api {
   std::string store_error_;
 };
 
-// JSON text like boost::json::serialize, except that doubles are written in the shortest form
-// that reads back exactly ("0.5", "12.5"), not "5E-1".
-std::string to_json_text(const boost::json::value& value);
-
 // The JSON of the API's objects (docs/api.md).
 std::string rfc3339(std::int64_t unix_ms);
 boost::json::value percent_value(std::uint32_t basis_points);

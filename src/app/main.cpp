@@ -85,9 +85,10 @@ int main(int argc, char** argv) {
   std::string data_dir, listen, admin;
   unsigned workers = 0;
   auto* server = app.add_subcommand("server", "Run the gateway and its admin API");
-  server->add_option("-c,--config", server_options.config_path,
-                     "Config file (TOML): seeds the store at first start; its [server] and "
-                     "[limits] apply at every start that names it")
+  server
+      ->add_option("-c,--config", server_options.config_path,
+                   "Config file (TOML): seeds the store at first start; its [server] and "
+                   "[limits] apply at every start that names it")
       ->check(CLI::ExistingFile);
   server->add_option("--data", data_dir,
                      "Data directory: the store, admin.token, admin.addr (default: "
@@ -116,15 +117,17 @@ int main(int argc, char** argv) {
   std::int64_t expect_revision = 0;
   auto* split = app.add_subcommand("split", "Change a service's split (a new deployment)");
   split->add_option("SERVICE", split_args.service, "The service")->required();
-  split->add_option("SHARES", split_args.shares,
-                    "VERSION=PERCENT (or VERSION@PERCENT) for each version; percents have at "
-                    "most two decimals and sum to 100; a version not named gets 0")
+  split
+      ->add_option("SHARES", split_args.shares,
+                   "VERSION=PERCENT (or VERSION@PERCENT) for each version; percents have at "
+                   "most two decimals and sum to 100; a version not named gets 0")
       ->required();
   split->add_option("-m,--message", split_args.message, "Why: kept with the deployment");
   auto* expect_revision_opt =
-      split->add_option("--expect-revision", expect_revision,
-                        "Refuse (409) unless the latest deployment is the one created at this "
-                        "store revision (0: none yet)")
+      split
+          ->add_option("--expect-revision", expect_revision,
+                       "Refuse (409) unless the latest deployment is the one created at this "
+                       "store revision (0: none yet)")
           ->check(CLI::NonNegativeNumber);
   add_client_flags(split, client);
 
@@ -144,11 +147,11 @@ int main(int argc, char** argv) {
   auto* rollback = app.add_subcommand(
       "rollback", "Restore an earlier deployment's split (default: the one before the latest)");
   rollback->add_option("SERVICE", rollback_args.service, "The service")->required();
-  auto* rollback_id_opt =
-      rollback->add_option("ID", rollback_id, "The deployment to restore")
-          ->check(CLI::PositiveNumber);
+  auto* rollback_id_opt = rollback->add_option("ID", rollback_id, "The deployment to restore")
+                              ->check(CLI::PositiveNumber);
   auto* rollback_checkpoint_opt =
-      rollback->add_option("--checkpoint", rollback_checkpoint, "Restore this checkpoint's deployment")
+      rollback
+          ->add_option("--checkpoint", rollback_checkpoint, "Restore this checkpoint's deployment")
           ->check(CLI::PositiveNumber);
   rollback_checkpoint_opt->excludes(rollback_id_opt);
   rollback->add_option("-m,--message", rollback_args.message, "Why: kept with the deployment");
@@ -178,8 +181,7 @@ int main(int argc, char** argv) {
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand("create", "Create a token; prints its secret once");
   token_create->add_option("NAME", token_args.name, "The token's name")->required();
-  token_create->add_option("--role", token_args.role, "admin, deployer or read-only")
-      ->required();
+  token_create->add_option("--role", token_args.role, "admin, deployer or read-only")->required();
   add_client_flags(token_create, client);
   auto* token_list = token->add_subcommand("list", "Tokens by name (never their secrets)");
   add_client_flags(token_list, client);
@@ -203,6 +205,10 @@ int main(int argc, char** argv) {
       c = c == '\n' ? ' ' : c;
     }
     std::string verb = verb_path(app);
+    if (verb.empty() && !app.remaining().empty()) {
+      const std::string arg = app.remaining().front();
+      what = (arg.starts_with("-") ? "unknown option \"" : "unknown command \"") + arg + "\"";
+    }
     std::fprintf(stderr, "rampart: %s%s%s (see rampart%s%s --help)\n", verb.c_str(),
                  verb.empty() ? "" : ": ", what.c_str(), verb.empty() ? "" : " ", verb.c_str());
     return cli::kExitUsage;

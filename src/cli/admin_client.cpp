@@ -15,6 +15,15 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
+namespace {
+
+std::string unreachable(const std::string& address, const std::string& reason) {
+  return "cannot reach the admin API at " + address + ": " + reason +
+         " (is rampart server running? set --addr or RAMPART_ADDR)";
+}
+
+}  // namespace
+
 Result<HttpResult> admin_request(const std::string& address, const std::string& method,
                                  const std::string& target, const std::string& body,
                                  const std::string& token, std::chrono::milliseconds timeout) {
@@ -34,14 +43,12 @@ Result<HttpResult> admin_request(const std::string& address, const std::string& 
   asio::ip::tcp::resolver resolver(ioc);
   auto endpoints = resolver.resolve(host, port, ec);
   if (ec) {
-    return make_error(Errc::kUnavailable, "cannot resolve " + address + ": " + ec.message());
+    return make_error(Errc::kUnavailable, unreachable(address, ec.message()));
   }
   stream.expires_after(timeout);
   stream.connect(endpoints, ec);
   if (ec) {
-    return make_error(Errc::kUnavailable, "cannot reach the rampart admin API at " + address +
-                                              ": " + ec.message() +
-                                              " (is `rampart server` running?)");
+    return make_error(Errc::kUnavailable, unreachable(address, ec.message()));
   }
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, address);
@@ -63,8 +70,8 @@ Result<HttpResult> admin_request(const std::string& address, const std::string& 
     bhttp::read(stream, buffer, parser, ec);
   }
   if (ec) {
-    return make_error(Errc::kUnavailable, "request to the rampart admin API at " + address +
-                                              " failed: " + ec.message());
+    return make_error(Errc::kUnavailable,
+                      "the admin API at " + address + " did not answer: " + ec.message());
   }
   return HttpResult{parser.get().result_int(), std::move(parser.get().body())};
 }

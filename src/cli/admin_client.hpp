@@ -13,8 +13,11 @@ struct HttpResult {
   std::string body;
 };
 
-// Sends one request to `address` ("host:port") and returns the answer. Connection and I/O
-// errors (and a timeout) are errors with a message that names the address.
+// Sends one request to `address` ("host:port"), with `Authorization: Bearer token` when `token`
+// is not empty, and returns the answer whatever its status. A malformed address is
+// kInvalidArgument; a failed resolve or connect is kUnavailable "cannot reach the admin API at
+// ADDR: REASON (is rampart server running? ...)"; a failure or timeout after connecting is
+// kUnavailable "the admin API at ADDR did not answer: REASON". Messages are one line.
 Result<HttpResult> admin_request(const std::string& address, const std::string& method,
                                  const std::string& target, const std::string& body = "",
                                  const std::string& token = "",

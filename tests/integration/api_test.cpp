@@ -168,6 +168,8 @@ TEST_F(ApiTest, BadRequestsGetTheirStatusAndAField) {
       {"POST", "/api/v1/services/shop/rollback", R"({"deployment_id": 7})", 404, "", "7"},
       {"POST", "/api/v1/tokens", R"({"name": "n", "role": "root"})", 400, "role", "root"},
       {"GET", "/api/v1/audit?limit=-1", "", 400, "limit", "-1"},
+      {"GET", "/api/v1/audit?limit=0", "", 400, "limit", "1 to 10000"},
+      {"GET", "/api/v1/services/shop/deployments?limit=10001", "", 400, "limit", "1 to 10000"},
   };
   for (const auto& c : cases) {
     Reply r = call(c.method, c.target, c.body);

@@ -34,7 +34,7 @@ class DurabilityTest : public ::testing::Test {
   // Checks the restarted server against everything acknowledged so far. `in_flight` is the
   // mutation that was cut by the kill: it may or may not have committed.
   void verify(const std::vector<Acked>& acked, const Acked& in_flight) {
-    auto list = get("/api/v1/services/shop/deployments");
+    auto list = get("/api/v1/services/shop/deployments?limit=10000");
     const auto& deployments = list.at("deployments").as_array();
     const std::int64_t last_acked = acked.empty() ? 1 : acked.back().id;
     const auto n = static_cast<std::int64_t>(deployments.size());
@@ -56,7 +56,7 @@ class DurabilityTest : public ::testing::Test {
       winner = in_flight.winner;
     }
     // Every revision is one mutation with one audit event: seq and revision both run 1..R.
-    auto audit = get("/api/v1/audit");
+    auto audit = get("/api/v1/audit?limit=10000");
     const auto& events = audit.at("events").as_array();
     for (std::size_t i = 0; i < events.size(); ++i) {
       ASSERT_EQ(events[i].at("seq").as_int64(), static_cast<std::int64_t>(i + 1));

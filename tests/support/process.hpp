@@ -41,6 +41,18 @@ class Process {
   std::string log_path_;
 };
 
+// What a child that ran to its end did.
+struct RunResult {
+  int exit_code = -1;  // 128+signal when killed; -1 when it outlived the timeout (then killed)
+  std::string out;     // everything it wrote to stdout
+  std::string err;     // everything it wrote to stderr
+};
+
+// Runs `argv` (stdin /dev/null, the test's environment) to completion, capturing stdout and
+// stderr; kills it after `timeout`.
+RunResult run_to_completion(const std::vector<std::string>& argv,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // The last `max_bytes` of a file, for failure messages.
 std::string tail_file(const std::string& path, std::size_t max_bytes = 4000);
 

@@ -1,0 +1,96 @@
+#pragma once
+// The client verbs of `rampart` (every verb but `server`): each is one or two admin API calls
+// (docs/api.md) and their output. main.cpp parses the command line into the structs below and
+// calls a run_* function, which answers the process's exit code:
+//   0 success; 1 the server, the API or the connection failed (or a config file is invalid);
+//   2 a usage error found here (a bad argument the command line parser could not catch).
+// Output: human text on `out`, or with `json` the API's JSON (one value and a newline). Every
+// failure is ONE line on `err`: "rampart: what went wrong".
+
+#include "cli/admin_client.hpp"
+#include "cli/settings.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace rampart::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct ApiRequest {
+  std::string method;
+  std::string target;  // "/api/v1/services?x=y"
+  std::string body;    // JSON, or empty
+};
+
+// Sends one request to the admin API. The seam unit tests replace; the default (empty) sends
+// it with admin_request() to settings.address with settings.token.
+using Transport = std::function<Result<HttpResult>(const ApiRequest&)>;
+
+struct Context {
+  ClientSettings settings;
+  bool json = false;
+  std::ostream& out;
+  std::ostream& err;
+  Transport transport{};
+  std::function<std::int64_t()> now_ms{};  // empty: the system clock
+};
+
+struct ApplyArgs {
+  std::string file{};
+  std::string message{};  // empty: none
+};
+struct StatusArgs {
+  std::string service{};  // empty: every service
+};
+struct SplitArgs {
+  std::string service{};
+  std::vector<std::string> shares{};  // "v1=90", "v2@10"
+  std::string message{};
+  std::optional<std::int64_t> expect_revision{};
+};
+struct DeploymentsListArgs {
+  std::string service{};
+  std::optional<std::int64_t> limit{};
+};
+struct RollbackArgs {
+  std::string service{};
+  std::optional<std::int64_t> deployment_id{};
+  std::optional<std::int64_t> checkpoint_id{};
+  std::string message{};
+};
+struct CheckpointArgs {
+  std::string service{};
+  std::string note{};
+};
+struct AuditArgs {
+  std::string since{};  // empty: none; else as parse_since() takes it
+  std::optional<std::int64_t> limit{};
+  std::optional<std::int64_t> after{};
+};
+struct TokenCreateArgs {
+  std::string name{};
+  std::string role{};  // admin, deployer or read-only
+};
+
+int run_apply(Context& ctx, const ApplyArgs& args);
+int run_status(Context& ctx, const StatusArgs& args);
+int run_split(Context& ctx, const SplitArgs& args);
+int run_deployments_list(Context& ctx, const DeploymentsListArgs& args);
+int run_rollback(Context& ctx, const RollbackArgs& args);
+int run_checkpoint(Context& ctx, const CheckpointArgs& args);
+int run_audit(Context& ctx, const AuditArgs& args);
+int run_token_create(Context& ctx, const TokenCreateArgs& args);
+int run_token_list(Context& ctx);
+int run_reload(Context& ctx);
+
+// A path segment with every byte but [A-Za-z0-9-._~] percent-encoded.
+std::string encode_path_segment(std::string_view segment);
+
+}  // namespace rampart::cli

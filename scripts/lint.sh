@@ -23,6 +23,14 @@ curated=(
   src/store/local_store.cpp
   src/store/sqlite_store.cpp
   src/metrics/prometheus.cpp
+  src/common/json_text.cpp
+  src/control/route_publisher.cpp
+  src/admin/api.cpp
+  src/cli/split_arg.cpp
+  src/cli/times.cpp
+  src/cli/settings.cpp
+  src/cli/table.cpp
+  src/cli/render.cpp
 )
 existing=()
 for f in "${curated[@]}"; do

@@ -141,9 +141,15 @@ Result<tcp::endpoint> AdminServer::listen(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
   auto& a = state_->acceptor;
   a.open(endpoint.protocol(), ec);
-  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) a.bind(endpoint, ec);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) {
+    a.set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    a.bind(endpoint, ec);
+  }
+  if (!ec) {
+    a.listen(asio::socket_base::max_listen_connections, ec);
+  }
   if (ec) {
     return make_error(Errc::kIo, "cannot listen on " + endpoint.address().to_string() + ":" +
                                      std::to_string(endpoint.port()) + " (admin): " + ec.message());

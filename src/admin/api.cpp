@@ -62,8 +62,12 @@ json::object api_json(const model::Deployment& d) {
   o["author"] = d.author;
   o["created_at"] = rfc3339(d.created_at);
   o["revision"] = d.revision;
-  if (d.rolled_back_from) o["rolled_back_from"] = *d.rolled_back_from;
-  if (d.rolled_back_to) o["rolled_back_to"] = *d.rolled_back_to;
+  if (d.rolled_back_from) {
+    o["rolled_back_from"] = *d.rolled_back_from;
+  }
+  if (d.rolled_back_to) {
+    o["rolled_back_to"] = *d.rolled_back_to;
+  }
   return o;
 }
 
@@ -73,7 +77,9 @@ json::object api_json(const model::Version& v) {
   o["name"] = v.name;
   o["ordinal"] = v.ordinal;
   json::array ups;
-  for (const auto& u : v.upstreams) ups.emplace_back(u);
+  for (const auto& u : v.upstreams) {
+    ups.emplace_back(u);
+  }
   o["upstreams"] = std::move(ups);
   o["health_path"] = v.health_path;
   o["created_at"] = rfc3339(v.created_at);
@@ -116,7 +122,9 @@ json::object api_summary(const model::Service& s, const model::Deployment* lates
   json::object o;
   o["name"] = s.name;
   json::array routes;
-  for (const auto& r : s.routes) routes.emplace_back(route_text(r));
+  for (const auto& r : s.routes) {
+    routes.emplace_back(route_text(r));
+  }
   o["routes"] = std::move(routes);
   o["sticky"] = model::to_string(s.sticky);
   o["balance"] = model::to_string(s.balance);
@@ -128,7 +136,9 @@ Response error_response(bhttp::status status, std::string_view code, std::string
                         unsigned version, bool keep_alive, std::string_view field) {
   json::object o;
   o["error"] = code;
-  if (!field.empty()) o["field"] = field;
+  if (!field.empty()) {
+    o["field"] = field;
+  }
   o["detail"] = detail;
   auto res = json_response(status, json::serialize(o), version, keep_alive);
   if (status == bhttp::status::unauthorized) {
@@ -146,7 +156,7 @@ namespace {
 constexpr std::size_t kDefaultListLimit = 1000;
 constexpr std::size_t kMaxListLimit = 10000;
 
-Response ok(const Request& req, bhttp::status status, json::value body) {
+Response ok(const Request& req, bhttp::status status, const json::value& body) {
   return json_response(status, to_json_text(body), req.version(), req.keep_alive());
 }
 
@@ -169,8 +179,12 @@ std::vector<std::string_view> split_path(std::string_view path) {
   while (!path.empty()) {
     const auto slash = path.find('/');
     auto part = path.substr(0, slash);
-    if (!part.empty()) parts.push_back(part);
-    if (slash == std::string_view::npos) break;
+    if (!part.empty()) {
+      parts.push_back(part);
+    }
+    if (slash == std::string_view::npos) {
+      break;
+    }
     path.remove_prefix(slash + 1);
   }
   return parts;
@@ -179,7 +193,9 @@ std::vector<std::string_view> split_path(std::string_view path) {
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || p != text.data() + text.size()) return std::nullopt;
+  if (ec != std::errc{} || p != text.data() + text.size()) {
+    return std::nullopt;
+  }
   return v;
 }
 
@@ -201,7 +217,9 @@ Result<json::object> body_object(const Request& req) {
 
 Result<std::optional<std::string>> string_field(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
-  if (v == nullptr || v->is_null()) return std::optional<std::string>{};
+  if (v == nullptr || v->is_null()) {
+    return std::optional<std::string>{};
+  }
   if (!v->is_string()) {
     return make_error(Errc::kInvalidArgument, fmt::format("{}: must be a string", key));
   }
@@ -210,8 +228,12 @@ Result<std::optional<std::string>> string_field(const json::object& o, std::stri
 
 Result<std::optional<std::int64_t>> int_field(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
-  if (v == nullptr || v->is_null()) return std::optional<std::int64_t>{};
-  if (v->is_int64()) return std::optional<std::int64_t>(v->as_int64());
+  if (v == nullptr || v->is_null()) {
+    return std::optional<std::int64_t>{};
+  }
+  if (v->is_int64()) {
+    return std::optional<std::int64_t>(v->as_int64());
+  }
   if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
     return std::optional<std::int64_t>(static_cast<std::int64_t>(v->as_uint64()));
   }
@@ -222,7 +244,9 @@ Status no_unknown_fields(const json::object& o, std::initializer_list<std::strin
   for (const auto& [k, v] : o) {
     if (std::find(known.begin(), known.end(), std::string_view(k)) == known.end()) {
       std::string list;
-      for (auto n : known) list += (list.empty() ? "" : ", ") + std::string(n);
+      for (auto n : known) {
+        list += (list.empty() ? "" : ", ") + std::string(n);
+      }
       return make_error(
           Errc::kInvalidArgument,
           fmt::format("{}: unknown field; this endpoint takes {}", std::string_view(k), list));
@@ -348,7 +372,9 @@ Result<model::Token> Api::authorize(const Request& req, model::Role need,
     return make_error(Errc::kInvalidArgument, "no token");
   }
   std::string_view secret = header.substr(kBearer.size());
-  while (!secret.empty() && secret.front() == ' ') secret.remove_prefix(1);
+  while (!secret.empty() && secret.front() == ' ') {
+    secret.remove_prefix(1);
+  }
   auto token = service_.authenticate(secret);
   if (!token) {
     if (token.error().code == Errc::kNotFound) {
@@ -407,18 +433,24 @@ Response Api::route(const Request& req, std::string_view path) {
   std::optional<Response> refusal;
   auto need = [&](model::Role role) -> std::optional<model::Token> {
     auto t = authorize(req, role, refusal);
-    if (!t) return std::nullopt;
+    if (!t) {
+      return std::nullopt;
+    }
     return std::move(*t);
   };
 
   // Query parameters, decoded.
   std::map<std::string, std::string, std::less<>> query;
   if (auto u = boost::urls::parse_origin_form(req.target()); u) {
-    for (auto p : u->params()) query[std::string(p.key)] = std::string(p.value);
+    for (auto p : u->params()) {
+      query[std::string(p.key)] = std::string(p.value);
+    }
   }
   auto query_int = [&](std::string_view key) -> Result<std::optional<std::int64_t>> {
     auto it = query.find(key);
-    if (it == query.end()) return std::optional<std::int64_t>{};
+    if (it == query.end()) {
+      return std::optional<std::int64_t>{};
+    }
     auto n = parse_int(it->second);
     if (!n || *n < 0) {
       return make_error(Errc::kInvalidArgument,
@@ -430,8 +462,12 @@ Response Api::route(const Request& req, std::string_view path) {
   // A list's length: `limit` (1..kMaxListLimit), kDefaultListLimit without it.
   auto list_limit = [&]() -> Result<std::size_t> {
     auto limit = query_int("limit");
-    if (!limit) return limit.error();
-    if (!*limit) return kDefaultListLimit;
+    if (!limit) {
+      return limit.error();
+    }
+    if (!*limit) {
+      return kDefaultListLimit;
+    }
     if (**limit < 1 || **limit > static_cast<std::int64_t>(kMaxListLimit)) {
       return make_error(
           Errc::kInvalidArgument,
@@ -440,28 +476,48 @@ Response Api::route(const Request& req, std::string_view path) {
     return static_cast<std::size_t>(**limit);
   };
 
-  if (parts.empty()) return not_found();
+  if (parts.empty()) {
+    return not_found();
+  }
 
   // /tokens
   if (parts[0] == "tokens" && parts.size() == 1) {
-    if (!get && !post) return not_allowed("GET, POST");
+    if (!get && !post) {
+      return not_allowed("GET, POST");
+    }
     auto who = need(model::Role::kAdmin);
-    if (!who) return std::move(*refusal);
+    if (!who) {
+      return std::move(*refusal);
+    }
     if (get) {
       auto tokens = service_.tokens();
-      if (!tokens) return failure(req, tokens.error());
+      if (!tokens) {
+        return failure(req, tokens.error());
+      }
       json::array a;
-      for (const auto& t : *tokens) a.emplace_back(api_json(t));
+      for (const auto& t : *tokens) {
+        a.emplace_back(api_json(t));
+      }
       return ok(req, bhttp::status::ok, json::object{{"tokens", std::move(a)}});
     }
     auto body = body_object(req);
-    if (!body) return failure(req, body.error());
-    if (auto s = no_unknown_fields(*body, {"name", "role"}); !s) return failure(req, s.error());
+    if (!body) {
+      return failure(req, body.error());
+    }
+    if (auto s = no_unknown_fields(*body, {"name", "role"}); !s) {
+      return failure(req, s.error());
+    }
     auto name = string_field(*body, "name");
-    if (!name) return failure(req, name.error());
+    if (!name) {
+      return failure(req, name.error());
+    }
     auto role_text = string_field(*body, "role");
-    if (!role_text) return failure(req, role_text.error());
-    if (!*name) return failure(req, make_error(Errc::kInvalidArgument, "name: missing"));
+    if (!role_text) {
+      return failure(req, role_text.error());
+    }
+    if (!*name) {
+      return failure(req, make_error(Errc::kInvalidArgument, "name: missing"));
+    }
     if (!*role_text) {
       return failure(req, make_error(Errc::kInvalidArgument,
                                      "role: missing; one of admin, deployer, read-only"));
@@ -474,13 +530,17 @@ Response Api::route(const Request& req, std::string_view path) {
                                                  **role_text)));
     }
     auto secret = service_.create_token(**name, *role, who->name);
-    if (!secret) return failure(req, secret.error());
+    if (!secret) {
+      return failure(req, secret.error());
+    }
     observe_success();
     auto tokens = service_.tokens();
     json::object o{{"name", **name}, {"role", model::to_string(*role)}};
     if (tokens) {
       for (const auto& t : *tokens) {
-        if (t.name == **name) o = api_json(t);
+        if (t.name == **name) {
+          o = api_json(t);
+        }
       }
     }
     o["token"] = *secret;
@@ -489,70 +549,106 @@ Response Api::route(const Request& req, std::string_view path) {
 
   // /audit
   if (parts[0] == "audit" && parts.size() == 1) {
-    if (!get) return not_allowed("GET");
-    if (!need(model::Role::kReadOnly)) return std::move(*refusal);
+    if (!get) {
+      return not_allowed("GET");
+    }
+    if (!need(model::Role::kReadOnly)) {
+      return std::move(*refusal);
+    }
     control::AuditQuery q;
     auto after = query_int("after");
     auto since = query_int("since");
     auto limit = list_limit();
     for (auto* r : {&after, &since}) {
-      if (!*r) return failure(req, r->error());
+      if (!*r) {
+        return failure(req, r->error());
+      }
     }
-    if (!limit) return failure(req, limit.error());
+    if (!limit) {
+      return failure(req, limit.error());
+    }
     q.after_seq = after->value_or(0);
     q.since_ms = since->value_or(0);
     q.limit = *limit;
     auto events = service_.audit(q);
-    if (!events) return failure(req, events.error());
+    if (!events) {
+      return failure(req, events.error());
+    }
     json::array a;
-    for (const auto& e : *events) a.emplace_back(api_json(e));
+    for (const auto& e : *events) {
+      a.emplace_back(api_json(e));
+    }
     return ok(req, bhttp::status::ok, json::object{{"events", std::move(a)}});
   }
 
   // /apply
   if (parts[0] == "apply" && parts.size() == 1) {
-    if (!post) return not_allowed("POST");
+    if (!post) {
+      return not_allowed("POST");
+    }
     auto who = need(model::Role::kDeployer);
-    if (!who) return std::move(*refusal);
+    if (!who) {
+      return std::move(*refusal);
+    }
     auto body = body_object(req);
-    if (!body) return failure(req, body.error());
+    if (!body) {
+      return failure(req, body.error());
+    }
     if (auto s = no_unknown_fields(*body, {"config", "source", "message"}); !s) {
       return failure(req, s.error());
     }
     auto text = string_field(*body, "config");
-    if (!text) return failure(req, text.error());
+    if (!text) {
+      return failure(req, text.error());
+    }
     if (!*text) {
       return failure(req, make_error(Errc::kInvalidArgument,
                                      "config: missing; give the text of a config file"));
     }
     auto source = string_field(*body, "source");
-    if (!source) return failure(req, source.error());
+    if (!source) {
+      return failure(req, source.error());
+    }
     auto message = string_field(*body, "message");
-    if (!message) return failure(req, message.error());
+    if (!message) {
+      return failure(req, message.error());
+    }
     auto cfg = config::parse_config(**text, source->value_or("config"));
     if (!cfg) {
       return error_response(bhttp::status::bad_request, "invalid_config", cfg.error().message, v,
                             keep, "config");
     }
     auto applied = service_.apply(*cfg, who->name, message->value_or(""));
-    if (!applied) return failure(req, applied.error());
+    if (!applied) {
+      return failure(req, applied.error());
+    }
     observe_success();
     json::array deployments;
-    for (const auto& d : applied->deployments) deployments.emplace_back(api_json(d));
+    for (const auto& d : applied->deployments) {
+      deployments.emplace_back(api_json(d));
+    }
     return ok(req, bhttp::status::ok,
               json::object{{"changed", applied->changed},
                            {"revision", applied->revision},
                            {"deployments", std::move(deployments)}});
   }
 
-  if (parts[0] != "services") return not_found();
+  if (parts[0] != "services") {
+    return not_found();
+  }
 
   // /services
   if (parts.size() == 1) {
-    if (!get) return not_allowed("GET");
-    if (!need(model::Role::kReadOnly)) return std::move(*refusal);
+    if (!get) {
+      return not_allowed("GET");
+    }
+    if (!need(model::Role::kReadOnly)) {
+      return std::move(*refusal);
+    }
     auto snapshot = service_.snapshot();
-    if (!snapshot) return failure(req, snapshot.error());
+    if (!snapshot) {
+      return failure(req, snapshot.error());
+    }
     json::array a;
     for (const auto& s : snapshot->services) {
       a.emplace_back(api_summary(s.service, s.latest ? &*s.latest : nullptr));
@@ -563,22 +659,38 @@ Response Api::route(const Request& req, std::string_view path) {
   const std::string service_name(parts[1]);
   // /services/{s}
   if (parts.size() == 2) {
-    if (!get) return not_allowed("GET");
-    if (!need(model::Role::kReadOnly)) return std::move(*refusal);
+    if (!get) {
+      return not_allowed("GET");
+    }
+    if (!need(model::Role::kReadOnly)) {
+      return std::move(*refusal);
+    }
     auto service = service_.service(service_name);
-    if (!service) return failure(req, service.error());
+    if (!service) {
+      return failure(req, service.error());
+    }
     auto versions = service_.versions(service_name);
-    if (!versions) return failure(req, versions.error());
+    if (!versions) {
+      return failure(req, versions.error());
+    }
     auto latest = service_.latest(service_name);
-    if (!latest && latest.error().code != Errc::kNotFound) return failure(req, latest.error());
+    if (!latest && latest.error().code != Errc::kNotFound) {
+      return failure(req, latest.error());
+    }
     auto checkpoints = service_.checkpoints(service_name);
-    if (!checkpoints) return failure(req, checkpoints.error());
+    if (!checkpoints) {
+      return failure(req, checkpoints.error());
+    }
     auto analytics = service_.analytics(service_name);
-    if (!analytics) return failure(req, analytics.error());
+    if (!analytics) {
+      return failure(req, analytics.error());
+    }
 
     json::object o = api_summary(*service, latest ? &*latest : nullptr);
     json::array va;
-    for (const auto& ver : *versions) va.emplace_back(api_json(ver));
+    for (const auto& ver : *versions) {
+      va.emplace_back(api_json(ver));
+    }
     o["versions"] = std::move(va);
     o["checkpoints"] = checkpoints->size();
     json::object an;
@@ -590,7 +702,9 @@ Response Api::route(const Request& req, std::string_view path) {
     o["analytics"] = std::move(an);
     json::object metrics;
     for (const auto& m : registry_.snapshot_versions()) {
-      if (m.service != service_name) continue;
+      if (m.service != service_name) {
+        continue;
+      }
       json::object vm;
       vm["requests"] = m.requests();
       for (unsigned c = 1; c <= metrics::kStatusClassCount; ++c) {
@@ -616,27 +730,41 @@ Response Api::route(const Request& req, std::string_view path) {
   const std::string_view section = parts[2];
   // /services/{s}/versions[/{v}]
   if (section == "versions" && parts.size() <= 4) {
-    if (!get) return not_allowed("GET");
-    if (!need(model::Role::kReadOnly)) return std::move(*refusal);
+    if (!get) {
+      return not_allowed("GET");
+    }
+    if (!need(model::Role::kReadOnly)) {
+      return std::move(*refusal);
+    }
     auto versions = service_.versions(service_name);
-    if (!versions) return failure(req, versions.error());
+    if (!versions) {
+      return failure(req, versions.error());
+    }
     if (parts.size() == 4) {
       for (const auto& ver : *versions) {
-        if (ver.name == parts[3]) return ok(req, bhttp::status::ok, api_json(ver));
+        if (ver.name == parts[3]) {
+          return ok(req, bhttp::status::ok, api_json(ver));
+        }
       }
       return failure(req,
                      make_error(Errc::kNotFound, fmt::format("service \"{}\" has no version \"{}\"",
                                                              service_name, parts[3])));
     }
     json::array a;
-    for (const auto& ver : *versions) a.emplace_back(api_json(ver));
+    for (const auto& ver : *versions) {
+      a.emplace_back(api_json(ver));
+    }
     return ok(req, bhttp::status::ok, json::object{{"versions", std::move(a)}});
   }
 
   // /services/{s}/deployments[/{id}]
   if (section == "deployments" && parts.size() == 4) {
-    if (!get) return not_allowed("GET");
-    if (!need(model::Role::kReadOnly)) return std::move(*refusal);
+    if (!get) {
+      return not_allowed("GET");
+    }
+    if (!need(model::Role::kReadOnly)) {
+      return std::move(*refusal);
+    }
     auto id = parse_int(parts[3]);
     if (!id || *id < 1) {
       return failure(req, make_error(Errc::kNotFound,
@@ -645,67 +773,109 @@ Response Api::route(const Request& req, std::string_view path) {
                                                  parts[3])));
     }
     auto d = service_.deployment(service_name, *id);
-    if (!d) return failure(req, d.error());
+    if (!d) {
+      return failure(req, d.error());
+    }
     return ok(req, bhttp::status::ok, api_json(*d));
   }
   if (section == "deployments" && parts.size() == 3) {
     if (get) {
-      if (!need(model::Role::kReadOnly)) return std::move(*refusal);
+      if (!need(model::Role::kReadOnly)) {
+        return std::move(*refusal);
+      }
       auto limit = list_limit();
-      if (!limit) return failure(req, limit.error());
+      if (!limit) {
+        return failure(req, limit.error());
+      }
       auto list = service_.deployments(service_name, *limit);
-      if (!list) return failure(req, list.error());
+      if (!list) {
+        return failure(req, list.error());
+      }
       json::array a;
-      for (const auto& d : *list) a.emplace_back(api_json(d));
+      for (const auto& d : *list) {
+        a.emplace_back(api_json(d));
+      }
       return ok(req, bhttp::status::ok, json::object{{"deployments", std::move(a)}});
     }
-    if (!post) return not_allowed("GET, POST");
+    if (!post) {
+      return not_allowed("GET, POST");
+    }
     auto who = need(model::Role::kDeployer);
-    if (!who) return std::move(*refusal);
+    if (!who) {
+      return std::move(*refusal);
+    }
     auto body = body_object(req);
-    if (!body) return failure(req, body.error());
+    if (!body) {
+      return failure(req, body.error());
+    }
     if (auto s = no_unknown_fields(*body, {"split", "message", "expected_revision"}); !s) {
       return failure(req, s.error());
     }
     auto split = parse_split(*body);
-    if (!split) return failure(req, split.error());
+    if (!split) {
+      return failure(req, split.error());
+    }
     auto message = string_field(*body, "message");
-    if (!message) return failure(req, message.error());
+    if (!message) {
+      return failure(req, message.error());
+    }
     auto expected = int_field(*body, "expected_revision");
-    if (!expected) return failure(req, expected.error());
+    if (!expected) {
+      return failure(req, expected.error());
+    }
     // Versions the body does not name get 0: the split covers every version of the service.
     auto versions = service_.versions(service_name);
-    if (!versions) return failure(req, versions.error());
+    if (!versions) {
+      return failure(req, versions.error());
+    }
     for (const auto& ver : *versions) {
       const bool named = std::any_of(split->begin(), split->end(),
                                      [&](const auto& e) { return e.version == ver.name; });
-      if (!named) split->push_back({ver.name, 0});
+      if (!named) {
+        split->push_back({ver.name, 0});
+      }
     }
     auto d = service_.set_split(service_name, *split, who->name, message->value_or(""), *expected);
-    if (!d) return failure(req, d.error());
+    if (!d) {
+      return failure(req, d.error());
+    }
     observe_success();
     return ok(req, bhttp::status::created, api_json(*d));
   }
 
   // /services/{s}/rollback
   if (section == "rollback" && parts.size() == 3) {
-    if (!post) return not_allowed("POST");
+    if (!post) {
+      return not_allowed("POST");
+    }
     auto who = need(model::Role::kDeployer);
-    if (!who) return std::move(*refusal);
+    if (!who) {
+      return std::move(*refusal);
+    }
     auto body = body_object(req);
-    if (!body) return failure(req, body.error());
+    if (!body) {
+      return failure(req, body.error());
+    }
     if (auto s = no_unknown_fields(*body, {"deployment_id", "checkpoint_id", "message"}); !s) {
       return failure(req, s.error());
     }
     auto deployment_id = int_field(*body, "deployment_id");
-    if (!deployment_id) return failure(req, deployment_id.error());
+    if (!deployment_id) {
+      return failure(req, deployment_id.error());
+    }
     auto checkpoint_id = int_field(*body, "checkpoint_id");
-    if (!checkpoint_id) return failure(req, checkpoint_id.error());
+    if (!checkpoint_id) {
+      return failure(req, checkpoint_id.error());
+    }
     auto message = string_field(*body, "message");
-    if (!message) return failure(req, message.error());
+    if (!message) {
+      return failure(req, message.error());
+    }
     control::RollbackTarget target{*deployment_id, *checkpoint_id};
     auto d = service_.rollback(service_name, target, who->name, message->value_or(""));
-    if (!d) return failure(req, d.error());
+    if (!d) {
+      return failure(req, d.error());
+    }
     observe_success();
     return ok(req, bhttp::status::created, api_json(*d));
   }
@@ -713,23 +883,41 @@ Response Api::route(const Request& req, std::string_view path) {
   // /services/{s}/checkpoints
   if (section == "checkpoints" && parts.size() == 3) {
     if (get) {
-      if (!need(model::Role::kReadOnly)) return std::move(*refusal);
+      if (!need(model::Role::kReadOnly)) {
+        return std::move(*refusal);
+      }
       auto list = service_.checkpoints(service_name);
-      if (!list) return failure(req, list.error());
+      if (!list) {
+        return failure(req, list.error());
+      }
       json::array a;
-      for (const auto& c : *list) a.emplace_back(api_json(c));
+      for (const auto& c : *list) {
+        a.emplace_back(api_json(c));
+      }
       return ok(req, bhttp::status::ok, json::object{{"checkpoints", std::move(a)}});
     }
-    if (!post) return not_allowed("GET, POST");
+    if (!post) {
+      return not_allowed("GET, POST");
+    }
     auto who = need(model::Role::kDeployer);
-    if (!who) return std::move(*refusal);
+    if (!who) {
+      return std::move(*refusal);
+    }
     auto body = body_object(req);
-    if (!body) return failure(req, body.error());
-    if (auto s = no_unknown_fields(*body, {"note"}); !s) return failure(req, s.error());
+    if (!body) {
+      return failure(req, body.error());
+    }
+    if (auto s = no_unknown_fields(*body, {"note"}); !s) {
+      return failure(req, s.error());
+    }
     auto note = string_field(*body, "note");
-    if (!note) return failure(req, note.error());
+    if (!note) {
+      return failure(req, note.error());
+    }
     auto c = service_.checkpoint(service_name, note->value_or(""), who->name);
-    if (!c) return failure(req, c.error());
+    if (!c) {
+      return failure(req, c.error());
+    }
     observe_success();
     return ok(req, bhttp::status::created, api_json(*c));
   }

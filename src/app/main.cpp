@@ -216,9 +216,15 @@ int main(int argc, char** argv) {
 
   if (server->parsed()) {
     server_options.data_dir = cli::resolve_data_dir(data_dir);
-    if (!listen.empty()) server_options.listen = listen;
-    if (!admin.empty()) server_options.admin = admin;
-    if (workers != 0) server_options.workers = workers;
+    if (!listen.empty()) {
+      server_options.listen = listen;
+    }
+    if (!admin.empty()) {
+      server_options.admin = admin;
+    }
+    if (workers != 0) {
+      server_options.workers = workers;
+    }
     return rampart::app::run_server(server_options);
   }
 

@@ -79,12 +79,16 @@ std::string endpoint_text(const config::Endpoint& e) {
 Status apply_overrides(config::Config& cfg, const ServerOptions& options) {
   if (options.listen) {
     auto e = config::parse_endpoint(*options.listen);
-    if (!e) return make_error(Errc::kInvalidArgument, "--listen: " + e.error().message);
+    if (!e) {
+      return make_error(Errc::kInvalidArgument, "--listen: " + e.error().message);
+    }
     cfg.server.listen = *e;
   }
   if (options.admin) {
     auto e = config::parse_endpoint(*options.admin);
-    if (!e) return make_error(Errc::kInvalidArgument, "--admin: " + e.error().message);
+    if (!e) {
+      return make_error(Errc::kInvalidArgument, "--admin: " + e.error().message);
+    }
     cfg.server.admin = *e;
   }
   if (options.workers) {
@@ -143,18 +147,26 @@ Result<config::Config> load_base(const ServerOptions& options, const std::string
   config::Config cfg;
   if (!options.config_path.empty()) {
     auto loaded = config::load_config(options.config_path);
-    if (!loaded) return loaded.error();
+    if (!loaded) {
+      return loaded.error();
+    }
     cfg = std::move(*loaded);
   } else if (std::filesystem::exists(saved_path)) {
     auto loaded = config::load_config(saved_path);
-    if (!loaded) return loaded.error();
+    if (!loaded) {
+      return loaded.error();
+    }
     cfg = std::move(*loaded);
   } else {
     auto defaults = config::parse_config("", "defaults");
-    if (!defaults) return defaults.error();
+    if (!defaults) {
+      return defaults.error();
+    }
     cfg = std::move(*defaults);
   }
-  if (auto s = apply_overrides(cfg, options); !s) return s.error();
+  if (auto s = apply_overrides(cfg, options); !s) {
+    return s.error();
+  }
   return cfg;
 }
 
@@ -190,15 +202,22 @@ Status reload(Server& server, std::string_view actor) {
                       "apply -f FILE`");
   }
   auto cfg = config::load_config(server.options.config_path);
-  if (!cfg) return remember(cfg.error());
-  if (auto s = apply_overrides(*cfg, server.options); !s) return remember(s.error());
+  if (!cfg) {
+    return remember(cfg.error());
+  }
+  if (auto s = apply_overrides(*cfg, server.options); !s) {
+    return remember(s.error());
+  }
   auto applied = server.service.apply(*cfg, actor, "reload of " + server.options.config_path);
   if (!applied) {
-    if (applied.error().code == Errc::kUnavailable)
+    if (applied.error().code == Errc::kUnavailable) {
       server.api.note_store_error(applied.error().message);
+    }
     return remember(applied.error());
   }
-  if (auto s = server.publisher.set_base(*cfg); !s) return remember(s.error());
+  if (auto s = server.publisher.set_base(*cfg); !s) {
+    return remember(s.error());
+  }
   std::lock_guard lock(server.state.mutex);
   server.state.last_reload_error.clear();
   ++server.state.reloads;
@@ -290,7 +309,9 @@ admin::Response handle_admin(const admin::Request& req, Server& server) {
     }
     std::optional<admin::Response> refusal;
     auto who = server.api.authorize(req, model::Role::kAdmin, refusal);
-    if (!who) return std::move(*refusal);
+    if (!who) {
+      return std::move(*refusal);
+    }
     auto s = reload(server, who->name);
     if (!s) {
       log::error("reload refused, the previous configuration stays: {}", s.error().message);
@@ -318,7 +339,9 @@ struct FileId {
 
 std::optional<FileId> file_id(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  if (::stat(path.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
   return FileId{st.st_dev, st.st_ino};
 }
 
@@ -450,7 +473,9 @@ int run_server(const ServerOptions& options) {
   std::function<void()> check_file = [&] {
     file_check.expires_after(std::chrono::seconds(1));
     file_check.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
+      if (ec) {
+        return;
+      }
       if (file_id(db_path) != db_id) {
         const std::string reason =
             "the store file " + db_path + " was removed or replaced; restart the server";
@@ -468,7 +493,9 @@ int run_server(const ServerOptions& options) {
   asio::signal_set hup(control, SIGHUP);
   std::function<void()> wait_hup = [&] {
     hup.async_wait([&](const boost::system::error_code& ec, int) {
-      if (ec) return;
+      if (ec) {
+        return;
+      }
       asio::post(blocking, [&] {
         if (auto s = reload(server, control::kSystemActor); !s) {
           log::error("reload refused, the previous configuration stays: {}", s.error().message);
@@ -481,7 +508,9 @@ int run_server(const ServerOptions& options) {
   };
   wait_hup();
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
+    if (ec) {
+      return;
+    }
     log::info("signal {}: draining (up to {} ms)", sig, base->server.drain_timeout_ms);
     admin_server.stop();
     hup.cancel();

@@ -18,7 +18,9 @@ void write_json(const json::value& v, std::string& out) {
       out += '{';
       bool first = true;
       for (const auto& [k, item] : v.get_object()) {
-        if (!first) out += ',';
+        if (!first) {
+          out += ',';
+        }
         first = false;
         out += json::serialize(json::string_view(k));
         out += ':';
@@ -31,7 +33,9 @@ void write_json(const json::value& v, std::string& out) {
       out += '[';
       bool first = true;
       for (const auto& item : v.get_array()) {
-        if (!first) out += ',';
+        if (!first) {
+          out += ',';
+        }
         first = false;
         write_json(item, out);
       }

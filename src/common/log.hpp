@@ -16,19 +16,27 @@ void write(Level level, std::string_view message);
 
 template <class... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {
-  if (level() <= Level::kDebug) write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
+  if (level() <= Level::kDebug) {
+    write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
+  }
 }
 template <class... Args>
 void info(fmt::format_string<Args...> f, Args&&... args) {
-  if (level() <= Level::kInfo) write(Level::kInfo, fmt::format(f, std::forward<Args>(args)...));
+  if (level() <= Level::kInfo) {
+    write(Level::kInfo, fmt::format(f, std::forward<Args>(args)...));
+  }
 }
 template <class... Args>
 void warn(fmt::format_string<Args...> f, Args&&... args) {
-  if (level() <= Level::kWarn) write(Level::kWarn, fmt::format(f, std::forward<Args>(args)...));
+  if (level() <= Level::kWarn) {
+    write(Level::kWarn, fmt::format(f, std::forward<Args>(args)...));
+  }
 }
 template <class... Args>
 void error(fmt::format_string<Args...> f, Args&&... args) {
-  if (level() <= Level::kError) write(Level::kError, fmt::format(f, std::forward<Args>(args)...));
+  if (level() <= Level::kError) {
+    write(Level::kError, fmt::format(f, std::forward<Args>(args)...));
+  }
 }
 
 }  // namespace rampart::log

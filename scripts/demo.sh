@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: rampart in front of two versions of the demo app, splitting live traffic, then
-# moving the split step by step (config reloads) while wrk keeps the traffic flowing. It ends
-# by counting the requests that failed: zero.
+# The demo: rampart in front of two versions of the demo app, splitting live traffic. The CLI
+# checkpoints v1, moves the split to v2 step by step (each step a durable, numbered
+# deployment) and rolls back to the checkpoint, while wrk keeps the traffic flowing. It ends
+# with the deployment history and the count of requests that failed: zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${RAMPART_BIN:-build/rampart}
@@ -36,8 +37,7 @@ start_app v1; v1=$app_port
 start_app v2; v2=$app_port
 echo "demo-app v1 on 127.0.0.1:$v1, v2 on 127.0.0.1:$v2"
 
-write_config() {  # v1-weight v2-weight
-  cat >"$work/rampart.toml.tmp" <<TOML
+cat >"$work/rampart.toml" <<TOML
 [server]
 listen = "127.0.0.1:0"
 admin = "127.0.0.1:0"
@@ -57,14 +57,13 @@ name = "v2"
 upstreams = ["http://127.0.0.1:$v2"]
 
 [service.split]
-v1 = $1
-v2 = $2
+v1 = 100
 TOML
-  mv "$work/rampart.toml.tmp" "$work/rampart.toml"
-}
 
-write_config 100 0
-"$bin" server --config "$work/rampart.toml" >"$work/rampart.out" 2>"$work/rampart.log" &
+# The data directory holds the store, the admin token and the admin address: every rampart
+# command below finds the server through it.
+export RAMPART_DATA="$work/data"
+"$bin" server --data "$RAMPART_DATA" --config "$work/rampart.toml" >"$work/rampart.out" 2>"$work/rampart.log" &
 pids+=($!)
 for _ in $(seq 100); do
   grep -q "admin on" "$work/rampart.out" 2>/dev/null && break
@@ -76,6 +75,11 @@ gw=$(sed -E 's/.*gateway on ([^ ]+) .*/\1/' <<<"$line")
 admin=$(sed -E 's/.*admin on ([^ ]+).*/\1/' <<<"$line")
 [ -n "$gw" ] && [ -n "$admin" ] || { echo "demo: rampart did not start" >&2; cat "$work/rampart.log" >&2; exit 1; }
 
+rampart() {  # STEP: shows the command line, then runs it (STEP is shell words, quotes kept)
+  echo "\$ rampart $1"
+  eval "\"\$bin\" $1"
+}
+
 counts() {  # prints "v1 v2 non2xx" totals from /metrics
   curl -fsS "http://$admin/metrics" | awk '
     /^rampart_requests_total\{service="shop",version="v1",class="2xx"\}/ {a=$2}
@@ -84,27 +88,30 @@ counts() {  # prints "v1 v2 non2xx" totals from /metrics
     END {printf "%d %d %d\n", a, b, e}'
 }
 
-steps=("100 0" "90 10" "50 50" "0 100" "100 0")
-labels=("all on v1" "canary: 10% to v2" "half and half" "all on v2" "rolled back to v1")
-duration=$(( ${#steps[@]} * 3 + 2 ))
+steps=(
+  "checkpoint shop --note 'v1 is stable'"
+  "split shop v1=90 v2=10 -m 'canary at 10%'"
+  "split shop v1=50 v2=50 -m 'half and half'"
+  "split shop v1=0 v2=100 -m 'all on v2'"
+  "rollback shop --checkpoint 1 -m 'v2 rolled back to the checkpoint'"
+)
+duration=$(( ${#steps[@]} * 3 + 5 ))
 echo
 echo "wrk: 8 keep-alive connections for ${duration}s against http://$gw/ ..."
 wrk -t2 -c8 -d"${duration}s" "http://$gw/" >"$work/wrk.out" 2>&1 &
 wrk_pid=$!
 pids+=($wrk_pid)
 
-printf "\n%-22s %8s %8s %10s\n" "step" "v1 req" "v2 req" "v2 share"
-for i in "${!steps[@]}"; do
-  read -r w1 w2 <<<"${steps[$i]}"
-  write_config "$w1" "$w2"
-  "$bin" reload --admin "$admin" >/dev/null
+for step in "${steps[@]}"; do
+  echo
+  rampart "$step"
   sleep 0.2
   read -r p1 p2 _ < <(counts)
   sleep 2.8
   read -r c1 c2 _ < <(counts)
   d1=$((c1 - p1)); d2=$((c2 - p2))
   share=$(awk -v a="$d1" -v b="$d2" 'BEGIN { if (a+b>0) printf "%.1f%%", 100*b/(a+b); else print "-" }')
-  printf "%-22s %8d %8d %10s   (split v1=%s v2=%s)\n" "${labels[$i]}" "$d1" "$d2" "$share" "$w1" "$w2"
+  printf "  traffic over the next 3 s: v1 %d, v2 %d requests (v2 share %s)\n" "$d1" "$d2" "$share"
 done
 wait "$wrk_pid" || true
 read -r c1 c2 bad < <(counts)
@@ -117,4 +124,7 @@ if [ "$(( ${errors:-0} + bad ))" -ne 0 ] || [ -n "$sockerr" ]; then
   echo "demo: some requests failed" >&2
   exit 1
 fi
-echo "zero failed requests while the split moved 0% -> 10% -> 50% -> 100% -> 0%."
+echo
+rampart "deployments list shop"
+echo
+echo "zero failed requests while the split moved 0% -> 10% -> 50% -> 100% and rolled back to the checkpoint."

@@ -16,6 +16,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <span>
@@ -36,6 +37,9 @@ constexpr auto kAwait = asio::as_tuple(kUseAwaitable);
 constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
 constexpr int kMaxStaleRetries = 2;
 constexpr std::string_view kVersionHeader = "X-Rampart-Version";
+// How long an idle keep-alive connection keeps its read buffer (see serve_connection).
+constexpr milliseconds kReadWindow{500};
+constexpr std::size_t kFirstRead = 4096;
 
 enum class After { kKeepAlive, kClose, kLingerClose };
 
@@ -86,6 +90,57 @@ class RelayBuffer {
   std::unique_ptr<char[]> data_;
 };
 
+// Beast's http::async_read_some without its composed operation: one parser.put() over what
+// `buffer` holds, reading from `s` first only when the buffer is empty or the parser needs
+// more. Most messages arrive whole in one read, so most calls do no I/O at all, and then they
+// cost no trip through the scheduler (Beast posts every completion). Errors are as Beast's:
+// need_buffer (the body buffer is full) passes through, end_of_stream when the peer closed
+// before sending anything, partial_message when it closed mid-message; a socket error is
+// returned as it is (classify() it).
+template <bool kIsRequest>
+Awaitable<boost::system::error_code> parse_some(
+    TimedSocket& s, beast::flat_buffer& buffer,
+    bhttp::parser<kIsRequest, bhttp::buffer_body>& parser) {
+  boost::system::error_code ec;
+  for (;;) {
+    if (buffer.size() > 0) {
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec != bhttp::error::need_more) {
+        co_return ec;
+      }
+      ec = {};
+    }
+    const std::size_t want =
+        std::min<std::size_t>(std::max<std::size_t>(512, buffer.capacity() - buffer.size()), 65536);
+    auto [read_ec, n] = co_await s.async_read_some(buffer.prepare(want), kAwait);
+    if (read_ec == asio::error::eof) {
+      if (!parser.got_some()) {
+        co_return bhttp::error::end_of_stream;
+      }
+      parser.put_eof(ec);
+      co_return ec;
+    }
+    if (read_ec) {
+      co_return read_ec;
+    }
+    buffer.commit(n);
+  }
+}
+
+// Reads until `parser` has a whole header (async_read_header's job, by parse_some).
+template <bool kIsRequest>
+Awaitable<boost::system::error_code> read_header(
+    TimedSocket& s, beast::flat_buffer& buffer,
+    bhttp::parser<kIsRequest, bhttp::buffer_body>& parser) {
+  for (;;) {
+    auto ec = co_await parse_some(s, buffer, parser);
+    if (ec || parser.is_header_done()) {
+      co_return ec;
+    }
+  }
+}
+
 struct RelayOutcome {
   boost::system::error_code read_error;   // on the side the body comes from
   boost::system::error_code write_error;  // on the side it goes to
@@ -124,8 +179,7 @@ Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer,
       body.data = data;
       body.size = kCap - offset;
       in.expires_after(read_timeout);
-      auto [read_ec, n] = co_await bhttp::async_read_some(in, in_buffer, parser, kAwait);
-      auto ec = in.classify(read_ec);
+      auto ec = in.classify(co_await parse_some(in, in_buffer, parser));
       if (ec == bhttp::error::need_buffer) {
         ec = {};
       }
@@ -328,8 +382,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
   }
   client.expires_after(milliseconds(limits.header_timeout_ms));
   {
-    auto [read_ec, n] = co_await bhttp::async_read_header(client, cbuf, rq, kAwait);
-    const auto ec = client.classify(read_ec);
+    const auto ec = client.classify(co_await read_header(client, cbuf, rq));
     if (ec) {
       if (is_disconnect(ec)) {
         co_return After::kClose;
@@ -541,9 +594,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         rp->skip(true);
       }
       conn->stream.expires_after(response_timeout);
-      auto [ec, n] = co_await bhttp::async_read_header(conn->stream, conn->buffer, *rp, kAwait);
-      read_ec = conn->stream.classify(ec);
-      if (ec) {
+      read_ec = conn->stream.classify(co_await read_header(conn->stream, conn->buffer, *rp));
+      if (read_ec) {
         break;
       }
       unsigned code = rp->get().result_int();
@@ -663,21 +715,38 @@ Awaitable<void> serve_connection(Worker* worker, Socket socket) {
         break;
       }
       const auto& limits = worker->routes()->limits;
+      const milliseconds limit(first ? limits.header_timeout_ms : limits.idle_timeout_ms);
       entry.idle = true;
-      // An idle connection holds no buffer: wait for readability first, then read. With many
-      // idle keep-alive clients this is most of their memory.
-      cbuf.shrink_to_fit();
-      client.expires_after(milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
-      auto [wait_ec] = co_await client.socket().async_wait(Socket::wait_read, kAwait);
-      entry.idle = false;
-      if (wait_ec) {
-        break;
+      // A keep-alive client usually sends its next request soon: read it straight into the
+      // buffer (one speculative recv, no re-arming of epoll). A connection still silent after
+      // kReadWindow gives the buffer back and waits for readability without one, so that
+      // many idle clients cost little memory; waiting that way re-arms epoll (an epoll_ctl
+      // per wait), which is why it is not the first choice.
+      milliseconds waited{0};
+      if (!first) {
+        waited = std::min(kReadWindow, limit);
+        client.expires_after(waited);
+        auto [ec, n] = co_await client.async_read_some(cbuf.prepare(kFirstRead), kAwait);
+        if (!ec) {
+          cbuf.commit(n);
+        } else if (client.classify(ec) != beast::error::timeout || waited >= limit) {
+          break;
+        }
       }
-      auto [ec, n] = co_await client.async_read_some(cbuf.prepare(4096), kAwait);
-      if (ec) {
-        break;
+      if (cbuf.size() == 0) {
+        cbuf.shrink_to_fit();
+        client.expires_after(limit - waited);
+        auto [wait_ec] = co_await client.socket().async_wait(Socket::wait_read, kAwait);
+        entry.idle = false;
+        if (wait_ec) {
+          break;
+        }
+        auto [ec, n] = co_await client.async_read_some(cbuf.prepare(kFirstRead), kAwait);
+        if (ec) {
+          break;
+        }
+        cbuf.commit(n);
       }
-      cbuf.commit(n);
     }
     first = false;
     entry.idle = false;

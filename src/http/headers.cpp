@@ -22,41 +22,54 @@ bool has_token(std::string_view value, std::string_view token) {
 }
 
 void strip_hop_by_hop(beast::http::fields& fields) {
-  auto connection = fields.find(field::connection);
-  if (connection != fields.end()) {
-    // Collect first: erasing while iterating the Connection value would invalidate it.
-    std::vector<std::string> named;
-    for (auto it = fields.find(field::connection);
-         it != fields.end() && it->name() == field::connection; ++it) {
-      for (auto t : beast::http::token_list{it->value()}) {
-        named.emplace_back(t);
-      }
+  // One pass over the fields, comparing their known-field codes: a message has few fields,
+  // and looking each hop-by-hop name up (a case-insensitive tree search) cost more than the
+  // whole pass (callgrind, docs/benchmarks.md). Names listed in Connection are rare; they
+  // are collected here and erased by name afterwards.
+  std::vector<std::string> named;
+  for (auto it = fields.begin(); it != fields.end();) {
+    switch (it->name()) {
+      case field::connection:
+        for (auto t : beast::http::token_list{it->value()}) {
+          if (!beast::iequals(t, "close") && !beast::iequals(t, "keep-alive")) {
+            named.emplace_back(t);
+          }
+        }
+        it = fields.erase(it);
+        break;
+      case field::keep_alive:
+      case field::proxy_connection:
+      case field::te:
+      case field::trailer:
+      case field::upgrade:
+      case field::transfer_encoding:
+      case field::proxy_authorization:
+      case field::proxy_authenticate:
+        it = fields.erase(it);
+        break;
+      default:
+        ++it;
+        break;
     }
-    for (const auto& n : named) {
-      if (!beast::iequals(n, "close") && !beast::iequals(n, "keep-alive")) {
-        fields.erase(n);
-      }
-    }
-    fields.erase(field::connection);
   }
-  static constexpr std::array kHopByHop = {
-      field::keep_alive,
-      field::proxy_connection,
-      field::te,
-      field::trailer,
-      field::upgrade,
-      field::transfer_encoding,
-      field::proxy_authorization,
-      field::proxy_authenticate,
-  };
-  for (auto f : kHopByHop) {
-    fields.erase(f);
+  for (const auto& n : named) {
+    fields.erase(n);
   }
 }
 
 Framing request_framing(const beast::http::fields& fields) {
-  auto te = fields.count(field::transfer_encoding);
-  auto cl = fields.count(field::content_length);
+  // One pass (see strip_hop_by_hop).
+  std::size_t te = 0;
+  std::size_t cl = 0;
+  std::string_view value;
+  for (const auto& f : fields) {
+    if (f.name() == field::transfer_encoding) {
+      ++te;
+      value = f.value();
+    } else if (f.name() == field::content_length) {
+      ++cl;
+    }
+  }
   if (te == 0) {
     return cl > 0 ? Framing::kContentLength : Framing::kNone;
   }
@@ -64,7 +77,6 @@ Framing request_framing(const beast::http::fields& fields) {
     return Framing::kInvalid;
   }
   // The last coding must be chunked, and chunked may appear only once.
-  std::string_view value = fields[field::transfer_encoding];
   int chunked = 0;
   std::string_view last;
   for (auto t : beast::http::token_list{value}) {

@@ -5,6 +5,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 
@@ -394,6 +396,40 @@ TEST_F(GatewayTest, LimitsOnHeaderAndBody) {
                          std::string("30d40\r\n") + std::string(200000, 'c') + "\r\n0\r\n\r\n");
   EXPECT_EQ(chunked.status, 413u) << chunked.error;
   EXPECT_EQ(cluster.client().request("POST", "/count", {}, std::string(1000, 'd')).status, 200u);
+}
+
+// An idle keep-alive connection first waits for its next request with its read buffer, then
+// (after 500 ms) without one: both phases serve the next request on the same connection, and
+// the idle timeout counts from the end of the last answer across both.
+TEST_F(GatewayTest, KeepAliveConnectionsServeAfterEveryIdlePhaseAndThenTimeOut) {
+  int v1 = cluster.start_app("v1");
+  cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}), "",
+                        "idle_timeout_ms = 1500");
+  boost::asio::io_context ioc;
+  auto s = cluster.raw_socket(ioc);
+  const std::string request = "GET /count HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto exchange = [&] {
+    boost::asio::write(s, boost::asio::buffer(request));
+    boost::asio::streambuf buf;
+    boost::system::error_code ec;
+    boost::asio::read_until(s, buf, "\r\n\r\n", ec);
+    std::string head(boost::asio::buffers_begin(buf.data()), boost::asio::buffers_end(buf.data()));
+    return ec ? std::string("error: ") + ec.message() : head.substr(0, head.find("\r\n"));
+  };
+  EXPECT_EQ(exchange(), "HTTP/1.1 200 OK");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // within the read window
+  EXPECT_EQ(exchange(), "HTTP/1.1 200 OK");
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));  // past it: waiting bufferless
+  EXPECT_EQ(exchange(), "HTTP/1.1 200 OK");
+  const auto t0 = std::chrono::steady_clock::now();
+  char byte;
+  boost::system::error_code ec;
+  const std::size_t n = s.read_some(boost::asio::buffer(&byte, 1), ec);
+  const auto closed_after = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(ec, boost::asio::error::eof);
+  EXPECT_GE(closed_after, std::chrono::milliseconds(1300));
+  EXPECT_LT(closed_after, std::chrono::milliseconds(3000));
 }
 
 TEST_F(GatewayTest, HeaderTimeoutIdleTimeoutAndConnectionCap) {

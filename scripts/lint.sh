@@ -19,6 +19,7 @@ curated=(
   src/config/config.cpp
   src/config/values.cpp
   src/http/wire.cpp
+  src/http/upstream_response.cpp
   src/gateway/deadline.cpp
   src/store/local_store.cpp
   src/store/sqlite_store.cpp

@@ -4,6 +4,7 @@
 #include "gateway/worker.hpp"
 #include "http/error_response.hpp"
 #include "http/headers.hpp"
+#include "http/upstream_response.hpp"
 #include "http/wire.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -44,7 +45,6 @@ constexpr std::size_t kFirstRead = 4096;
 enum class After { kKeepAlive, kClose, kLingerClose };
 
 using RequestParser = bhttp::request_parser<bhttp::buffer_body>;
-using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
 
 // Releases the per-upstream in-flight count when a request leaves the upstream.
 class OutstandingGuard {
@@ -97,10 +97,9 @@ class RelayBuffer {
 // need_buffer (the body buffer is full) passes through, end_of_stream when the peer closed
 // before sending anything, partial_message when it closed mid-message; a socket error is
 // returned as it is (classify() it).
-template <bool kIsRequest>
-Awaitable<boost::system::error_code> parse_some(
-    TimedSocket& s, beast::flat_buffer& buffer,
-    bhttp::parser<kIsRequest, bhttp::buffer_body>& parser) {
+template <class Parser>
+Awaitable<boost::system::error_code> parse_some(TimedSocket& s, beast::flat_buffer& buffer,
+                                                Parser& parser) {
   boost::system::error_code ec;
   for (;;) {
     if (buffer.size() > 0) {
@@ -129,10 +128,9 @@ Awaitable<boost::system::error_code> parse_some(
 }
 
 // Reads until `parser` has a whole header (async_read_header's job, by parse_some).
-template <bool kIsRequest>
-Awaitable<boost::system::error_code> read_header(
-    TimedSocket& s, beast::flat_buffer& buffer,
-    bhttp::parser<kIsRequest, bhttp::buffer_body>& parser) {
+template <class Parser>
+Awaitable<boost::system::error_code> read_header(TimedSocket& s, beast::flat_buffer& buffer,
+                                                 Parser& parser) {
   for (;;) {
     auto ec = co_await parse_some(s, buffer, parser);
     if (ec || parser.is_header_done()) {
@@ -147,37 +145,44 @@ struct RelayOutcome {
   uint64_t body_bytes = 0;
 };
 
+// Where a parser puts body bytes (buffer_body's contract) and how much room is left there.
+void set_body_target(RequestParser& parser, char* data, std::size_t size) {
+  parser.get().body().data = data;
+  parser.get().body().size = size;
+}
+std::size_t body_left(RequestParser& parser) { return parser.get().body().size; }
+void set_body_target(http::UpstreamResponse& parser, char* data, std::size_t size) {
+  parser.body_target(data, size);
+}
+std::size_t body_left(http::UpstreamResponse& parser) { return parser.body_left(); }
+
+// The head to send before the body: `size` bytes already at the start of the relay buffer,
+// then `overflow` (the part that did not fit there).
+struct RelayHead {
+  std::size_t size = 0;
+  std::string_view overflow{};
+  bool chunked_out = false;  // re-chunk the body (the head says Transfer-Encoding: chunked)
+};
+
 // Streams a message whose header `parser` has read from `in` to `out`: the head first, then
-// the body in pieces of at most Worker::kRelayBufferSize read into `buf`. Memory stays bounded
-// whatever the body's size or framing. The head is written into `buf` in front of the first
-// body piece, so a small message leaves in one contiguous write. A chunked message (after the
-// caller's changes to the head) is re-chunked piece by piece; otherwise the body is copied as
-// it comes.
-template <bool kIsRequest>
-Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer,
-                              bhttp::parser<kIsRequest, bhttp::buffer_body>& parser,
-                              TimedSocket& out, char* buf, milliseconds read_timeout,
-                              milliseconds write_timeout) {
+// the body in pieces of at most Worker::kRelayBufferSize read into `buf`, right after the
+// head's bytes there, so a small message leaves in one contiguous write. Memory stays
+// bounded whatever the body's size or framing. With head.chunked_out the body is re-chunked
+// piece by piece; otherwise it is copied as it comes.
+template <class Parser>
+Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer, Parser& parser,
+                              RelayHead head, TimedSocket& out, char* buf,
+                              milliseconds read_timeout, milliseconds write_timeout) {
   RelayOutcome outcome;
-  auto& message = parser.get();
-  const bool chunked_out = message.chunked();
   constexpr std::size_t kCap = Worker::kRelayBufferSize;
-  // A head too large for half the buffer goes out on its own from the heap.
-  std::size_t head_size = http::write_head(message, std::span<char>(buf, kCap / 2));
-  std::string big_head;
-  if (head_size == 0) {
-    big_head = http::head_string(message);
-  }
   bool head_sent = false;
   char chunk_line[20];
   for (;;) {
-    const std::size_t offset = head_sent ? 0 : head_size;
+    const std::size_t offset = head_sent ? 0 : head.size;
     char* data = buf + offset;
     std::size_t got = 0;
     if (!parser.is_done()) {
-      auto& body = message.body();
-      body.data = data;
-      body.size = kCap - offset;
+      set_body_target(parser, data, kCap - offset);
       in.expires_after(read_timeout);
       auto ec = in.classify(co_await parse_some(in, in_buffer, parser));
       if (ec == bhttp::error::need_buffer) {
@@ -187,21 +192,30 @@ Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer,
         outcome.read_error = ec;
         co_return outcome;
       }
-      got = kCap - offset - body.size;
+      got = kCap - offset - body_left(parser);
       outcome.body_bytes += got;
       if (got == 0 && !parser.is_done()) {
         continue;  // only framing (a chunk header) was parsed
       }
     }
     const bool last = parser.is_done();
-    std::array<asio::const_buffer, 5> pieces;
+    std::array<asio::const_buffer, 6> pieces;
     std::size_t count = 0;
-    if (!head_sent && !big_head.empty()) {
-      pieces[count++] = asio::buffer(big_head);
+    // Head bytes in `buf` that go out together with the body piece behind them.
+    std::size_t lead = 0;
+    if (!head_sent) {
+      if (head.overflow.empty()) {
+        lead = offset;
+      } else {
+        if (offset > 0) {
+          pieces[count++] = asio::const_buffer(buf, offset);
+        }
+        pieces[count++] = asio::buffer(head.overflow);
+      }
     }
-    if (chunked_out) {
-      if (!head_sent && head_size > 0) {
-        pieces[count++] = asio::const_buffer(buf, head_size);
+    if (head.chunked_out) {
+      if (lead > 0) {
+        pieces[count++] = asio::const_buffer(buf, lead);
       }
       if (got > 0) {
         pieces[count++] = asio::const_buffer(chunk_line, http::write_chunk_size(got, chunk_line));
@@ -211,9 +225,8 @@ Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer,
       if (last) {
         pieces[count++] = asio::buffer(http::kLastChunk);
       }
-    } else if (offset + got > 0) {
-      // Head and body piece are adjacent in `buf`.
-      pieces[count++] = asio::const_buffer(buf, offset + got);
+    } else if (lead + got > 0) {
+      pieces[count++] = asio::const_buffer(data - lead, lead + got);
     }
     head_sent = true;
     if (count > 0) {
@@ -548,8 +561,16 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
     if (has_body && cbuf.capacity() < Worker::kRelayBufferSize) {
       cbuf.reserve(Worker::kRelayBufferSize);
     }
-    RelayOutcome sent = co_await relay<true>(client, cbuf, rq, conn->stream, buffer.data(),
-                                             idle_timeout, response_timeout);
+    // The head goes into the relay buffer; one too large for half of it goes from the heap.
+    std::string big_head;
+    std::size_t head_size =
+        http::write_head(req, std::span<char>(buffer.data(), Worker::kRelayBufferSize / 2));
+    if (head_size == 0) {
+      big_head = http::head_string(req);
+    }
+    RelayOutcome sent =
+        co_await relay(client, cbuf, rq, RelayHead{head_size, big_head, req.chunked()},
+                       conn->stream, buffer.data(), idle_timeout, response_timeout);
     if (sent.read_error) {
       // The client failed or broke a limit mid-body; the upstream got a partial request.
       if (sent.read_error == bhttp::error::body_limit) {
@@ -584,10 +605,11 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
     }
 
     // Response header; 1xx interim answers are skipped.
-    std::optional<ResponseParser> rp;
+    std::optional<http::UpstreamResponse> rp;
     boost::system::error_code read_ec;
     for (;;) {
-      rp.emplace();
+      // The client's head is written into the relay buffer as the upstream's is parsed.
+      rp.emplace(std::span<char>(buffer.data(), Worker::kRelayBufferSize / 2));
       rp->header_limit(kUpstreamHeaderLimit);
       rp->body_limit(boost::none);
       if (is_head) {
@@ -598,12 +620,12 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       if (read_ec) {
         break;
       }
-      unsigned code = rp->get().result_int();
+      unsigned code = rp->status();
       if (code < 100 || code >= 200 || code == 101) {
         break;
       }
     }
-    if (!read_ec && rp->get().result_int() == 101) {
+    if (!read_ec && rp->status() == 101) {
       read_ec = bhttp::error::bad_version;  // protocol upgrades are not proxied yet
     }
     if (read_ec) {
@@ -627,31 +649,34 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       co_return ok&& client_keep_alive ? After::kKeepAlive : After::kClose;
     }
 
-    // Response as the client sees it.
-    auto& res = rp->get();
-    const unsigned status = res.result_int();
+    // Response as the client sees it: the upstream's head without its hop-by-hop fields
+    // (written by the parser), then ours.
+    const unsigned status = rp->status();
     const bool upstream_keep_alive = rp->keep_alive();
     const bool body_allowed = !is_head && status != 204 && status != 304;
-    const bool chunked = rp->chunked();
     const bool sized = rp->content_length().has_value();
-    http::strip_hop_by_hop(res);
-    res.version(11);
-    if (body_allowed && (chunked || !sized)) {
+    bool chunked_out = false;
+    if (body_allowed && (rp->chunked() || !sized)) {
       // A body of unknown length: chunked for HTTP/1.1 clients (also one the upstream
       // delimited by closing); an HTTP/1.0 client cannot read chunks, so its body ends when
       // the connection closes.
       if (client_version >= 11) {
-        res.chunked(true);
+        chunked_out = true;
+        rp->add_field("Transfer-Encoding", "chunked");
       } else {
         client_keep_alive = false;
       }
     }
-    res.set(kVersionHeader, version->name);
+    rp->add_field(kVersionHeader, version->name);
     const bool keep = client_keep_alive && !worker->draining();
-    res.keep_alive(keep);
+    if (!keep) {
+      rp->add_field("Connection", "close");
+    }
+    rp->finish_head();
 
-    RelayOutcome got = co_await relay<false>(conn->stream, conn->buffer, *rp, client, buffer.data(),
-                                             response_timeout, idle_timeout);
+    RelayOutcome got = co_await relay(conn->stream, conn->buffer, *rp,
+                                      RelayHead{rp->head_size(), rp->head_overflow(), chunked_out},
+                                      client, buffer.data(), response_timeout, idle_timeout);
     const auto latency = elapsed_ns(started);
     if (got.read_error) {
       // The upstream failed mid-body: the client has part of an answer and must be closed.

@@ -123,7 +123,11 @@ class Worker {
   bool draining_ = false;
   std::atomic<bool> finished_{false};
   std::thread thread_;
-  boost::asio::io_context ioc_{1};
+  // Every socket and timer of a worker is used from the worker's thread only (other threads
+  // only post to it), so the reactor skips its per-descriptor locking on I/O: the
+  // mutex lock and unlock of every socket operation were ~3% of a proxied request's
+  // instructions (callgrind).
+  boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<Acceptor> acceptor_;
 };
 

@@ -46,18 +46,6 @@ void put_start(W& w, const bhttp::request_header<>& head) {
   w.put(" HTTP/1.1\r\n");
 }
 
-template <class W>
-void put_start(W& w, const bhttp::response_header<>& head) {
-  char code[4] = {static_cast<char>('0' + head.result_int() / 100 % 10),
-                  static_cast<char>('0' + head.result_int() / 10 % 10),
-                  static_cast<char>('0' + head.result_int() % 10), ' '};
-  w.put("HTTP/1.1 ");
-  w.put(std::string_view(code, 4));
-  std::string_view reason = head.reason();
-  w.put(reason.empty() ? std::string_view(bhttp::obsolete_reason(head.result())) : reason);
-  w.put(kCrlf);
-}
-
 struct StringWriter {
   std::string& s;
   void put(std::string_view v) { s.append(v); }
@@ -82,15 +70,7 @@ std::size_t write_head(const bhttp::request_header<>& head, std::span<char> out)
   return w.result();
 }
 
-std::size_t write_head(const bhttp::response_header<>& head, std::span<char> out) {
-  Writer w(out);
-  put_start(w, head);
-  put_fields(w, head);
-  return w.result();
-}
-
 std::string head_string(const bhttp::request_header<>& head) { return to_string(head); }
-std::string head_string(const bhttp::response_header<>& head) { return to_string(head); }
 
 std::size_t write_chunk_size(std::size_t size, char* out) {
   static constexpr char kHex[] = "0123456789abcdef";

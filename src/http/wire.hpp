@@ -13,14 +13,12 @@
 
 namespace rampart::http {
 
-// Writes the request line or status line, every field, and the blank line into `out`.
-// Returns the bytes written, or 0 when `out` is too small (the caller falls back to
-// head_string). The version written is always HTTP/1.1.
+// Writes the request line, every field, and the blank line into `out`. Returns the bytes
+// written, or 0 when `out` is too small (the caller falls back to head_string). The version
+// written is always HTTP/1.1. (Responses are written while they are parsed:
+// http/upstream_response.hpp.)
 std::size_t write_head(const boost::beast::http::request_header<>& head, std::span<char> out);
-std::size_t write_head(const boost::beast::http::response_header<>& head, std::span<char> out);
-
 std::string head_string(const boost::beast::http::request_header<>& head);
-std::string head_string(const boost::beast::http::response_header<>& head);
 
 // "1a2b\r\n": the size line of a chunk of `size` bytes. `out` must hold 18 bytes.
 std::size_t write_chunk_size(std::size_t size, char* out);

@@ -24,22 +24,6 @@ TEST(Wire, RequestHead) {
   EXPECT_EQ(head_string(h), want);
 }
 
-TEST(Wire, ResponseHeadKeepsTheReasonOrUsesTheStandardOne) {
-  bhttp::response_header<> h;
-  h.result(404);
-  h.reason("Nope");
-  h.set(bhttp::field::content_length, "0");
-  std::array<char, 256> buf{};
-  EXPECT_EQ(std::string(buf.data(), write_head(h, buf)),
-            "HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n");
-  bhttp::response_header<> plain;
-  plain.result(bhttp::status::gateway_timeout);
-  EXPECT_EQ(head_string(plain), "HTTP/1.1 504 Gateway Timeout\r\n\r\n");
-  bhttp::response_header<> unknown;
-  unknown.result(299);
-  EXPECT_EQ(head_string(unknown).substr(0, 13), "HTTP/1.1 299 ");
-}
-
 TEST(Wire, TooSmallABufferWritesNothing) {
   bhttp::request_header<> h;
   h.method(bhttp::verb::get);

@@ -440,7 +440,51 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
                         "", "", false, idle_timeout);
     co_return After::kLingerClose;
   }
-  const std::string_view host = req[bhttp::field::host];
+  // One pass over the fields for everything the routing and forwarding need (a lookup per
+  // name would search the field tree each time).
+  std::string_view host;
+  std::string_view override_version;
+  std::string_view expect;
+  std::string_view cookie;
+  std::string_view prior_forwarded_for;
+  std::string joined_forwarded_for;  // only when the request has several X-Forwarded-For
+  bool seen_host = false;
+  for (const auto& f : req) {
+    switch (f.name()) {
+      case bhttp::field::host:
+        if (!seen_host) {
+          host = f.value();
+          seen_host = true;
+        }
+        break;
+      case bhttp::field::expect:
+        expect = f.value();
+        break;
+      case bhttp::field::cookie:
+        if (cookie.empty()) {
+          cookie = f.value();
+        }
+        break;
+      case bhttp::field::unknown: {
+        const std::string_view name = f.name_string();
+        if (beast::iequals(name, kVersionHeader)) {
+          if (override_version.empty()) {
+            override_version = f.value();
+          }
+        } else if (beast::iequals(name, "X-Forwarded-For")) {
+          if (prior_forwarded_for.empty()) {
+            prior_forwarded_for = f.value();
+          } else {
+            joined_forwarded_for = std::string(prior_forwarded_for) + ", " + std::string(f.value());
+            prior_forwarded_for = joined_forwarded_for;
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
   if (host.empty() && req.version() >= 11) {
     gm.record_rejection(metrics::Rejection::kBadRequest);
     co_await send_error(client, bhttp::status::bad_request, "bad_request",
@@ -468,8 +512,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
 
   PickInput pick_input;
   pick_input.random_bucket = worker->random_bucket();
-  if (auto it = req.find(kVersionHeader); it != req.end()) {
-    pick_input.override_version = it->value();
+  if (!override_version.empty()) {
+    pick_input.override_version = override_version;
   }
   switch (service->sticky.kind) {
     case config::StickyKind::kIp:
@@ -481,8 +525,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       }
       break;
     case config::StickyKind::kCookie:
-      if (auto it = req.find(bhttp::field::cookie); it != req.end()) {
-        pick_input.sticky_key = find_cookie(it->value(), service->sticky.name);
+      if (!cookie.empty()) {
+        pick_input.sticky_key = find_cookie(cookie, service->sticky.name);
       }
       break;
     case config::StickyKind::kNone:
@@ -504,24 +548,12 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
   const VersionRoute* version = pick.version;
   metrics::VersionShard& stats = version->stats->shard(worker->index());
 
-  // The request as the upstream sees it.
-  const bool expect_continue = http::has_token(req[bhttp::field::expect], "100-continue");
+  // The request as the upstream sees it (written by write_forwarded_head, `req` unchanged).
+  const bool expect_continue = http::has_token(expect, "100-continue");
   const bool is_head = req.method() == bhttp::verb::head;
   const unsigned client_version = req.version();
-  std::string forwarded_host(host);
-  std::string forwarded_for = client_ip;
-  if (auto it = req.find("X-Forwarded-For"); it != req.end()) {
-    forwarded_for = std::string(it->value()) + ", " + client_ip;
-  }
-  http::strip_hop_by_hop(req);
-  req.erase(bhttp::field::expect);
-  if (framing == http::Framing::kChunked) {
-    req.chunked(true);
-  }
-  req.version(11);
-  req.set("X-Forwarded-For", forwarded_for);
-  req.set("X-Forwarded-Proto", "http");
-  req.set("X-Forwarded-Host", forwarded_host);
+  const http::Forwarding forwarding{client_ip, prior_forwarded_for, host,
+                                    framing == http::Framing::kChunked};
 
   const milliseconds response_timeout(limits.response_timeout_ms);
   RelayBuffer buffer(worker);
@@ -563,13 +595,13 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
     }
     // The head goes into the relay buffer; one too large for half of it goes from the heap.
     std::string big_head;
-    std::size_t head_size =
-        http::write_head(req, std::span<char>(buffer.data(), Worker::kRelayBufferSize / 2));
+    std::size_t head_size = http::write_forwarded_head(
+        req, forwarding, std::span<char>(buffer.data(), Worker::kRelayBufferSize / 2));
     if (head_size == 0) {
-      big_head = http::head_string(req);
+      big_head = http::forwarded_head_string(req, forwarding);
     }
     RelayOutcome sent =
-        co_await relay(client, cbuf, rq, RelayHead{head_size, big_head, req.chunked()},
+        co_await relay(client, cbuf, rq, RelayHead{head_size, big_head, forwarding.chunked},
                        conn->stream, buffer.data(), idle_timeout, response_timeout);
     if (sent.read_error) {
       // The client failed or broke a limit mid-body; the upstream got a partial request.

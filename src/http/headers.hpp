@@ -7,11 +7,10 @@
 
 namespace rampart::http {
 
-// Removes the hop-by-hop fields (Connection and every field it names, Keep-Alive,
-// Proxy-Connection, TE, Trailer, Upgrade, Transfer-Encoding, Proxy-Authorization,
-// Proxy-Authenticate) from `fields`. The caller restores the body framing (chunked or
-// Content-Length) for the next hop.
-void strip_hop_by_hop(boost::beast::http::fields& fields);
+// The hop-by-hop fields (Connection and every field it names, Keep-Alive, Proxy-Connection,
+// TE, Trailer, Upgrade, Transfer-Encoding, Proxy-Authorization, Proxy-Authenticate) are left
+// out as heads are written: http/wire.hpp for requests, http/upstream_response.hpp for
+// responses.
 
 // How a request body is framed, checked against request smuggling (RFC 9112 §6.3):
 // Transfer-Encoding must end in "chunked" and may not come with Content-Length.

@@ -1,9 +1,15 @@
 #include "http/wire.hpp"
 
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace rampart::http {
 
+namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
 namespace {
@@ -28,17 +34,6 @@ class Writer {
 };
 
 template <class W>
-void put_fields(W& w, const bhttp::fields& fields) {
-  for (const auto& f : fields) {
-    w.put(f.name_string());
-    w.put(": ");
-    w.put(f.value());
-    w.put(kCrlf);
-  }
-  w.put(kCrlf);
-}
-
-template <class W>
 void put_start(W& w, const bhttp::request_header<>& head) {
   w.put(head.method_string());
   w.put(" ");
@@ -46,31 +41,101 @@ void put_start(W& w, const bhttp::request_header<>& head) {
   w.put(" HTTP/1.1\r\n");
 }
 
+// True for the fields a forwarded request leaves out (see write_forwarded_head).
+bool dropped_when_forwarding(const bhttp::fields::value_type& f,
+                             const std::vector<std::string_view>& connection_named) {
+  switch (f.name()) {
+    case bhttp::field::connection:
+    case bhttp::field::keep_alive:
+    case bhttp::field::proxy_connection:
+    case bhttp::field::te:
+    case bhttp::field::trailer:
+    case bhttp::field::upgrade:
+    case bhttp::field::transfer_encoding:
+    case bhttp::field::proxy_authorization:
+    case bhttp::field::proxy_authenticate:
+    case bhttp::field::expect:
+      return true;
+    case bhttp::field::unknown: {
+      const std::string_view name = f.name_string();
+      if (beast::iequals(name, "X-Forwarded-For") || beast::iequals(name, "X-Forwarded-Proto") ||
+          beast::iequals(name, "X-Forwarded-Host")) {
+        return true;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (connection_named.empty()) {
+    return false;
+  }
+  const std::string_view name = f.name_string();
+  return std::any_of(connection_named.begin(), connection_named.end(),
+                     [&](std::string_view n) { return beast::iequals(n, name); });
+}
+
+template <class W>
+void put_forwarded(W& w, const bhttp::request_header<>& head, const Forwarding& fw) {
+  // The fields the Connection header names are hop-by-hop too (rare: usually just "close"
+  // or "keep-alive", which name no field).
+  std::vector<std::string_view> named;
+  for (const auto& f : head) {
+    if (f.name() == bhttp::field::connection) {
+      for (auto t : bhttp::token_list{f.value()}) {
+        if (!beast::iequals(t, "close") && !beast::iequals(t, "keep-alive")) {
+          named.emplace_back(t.data(), t.size());
+        }
+      }
+    }
+  }
+  put_start(w, head);
+  for (const auto& f : head) {
+    if (dropped_when_forwarding(f, named)) {
+      continue;
+    }
+    w.put(f.name_string());
+    w.put(": ");
+    w.put(f.value());
+    w.put(kCrlf);
+  }
+  w.put("X-Forwarded-For: ");
+  if (!fw.prior_forwarded_for.empty()) {
+    w.put(fw.prior_forwarded_for);
+    w.put(", ");
+  }
+  w.put(fw.client_ip);
+  w.put("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ");
+  w.put(fw.host);
+  w.put(kCrlf);
+  if (fw.chunked) {
+    w.put("Transfer-Encoding: chunked\r\n");
+  }
+  w.put(kCrlf);
+}
+
 struct StringWriter {
   std::string& s;
   void put(std::string_view v) { s.append(v); }
 };
 
-template <class Head>
-std::string to_string(const Head& head) {
-  std::string s;
-  s.reserve(512);
-  StringWriter w{s};
-  put_start(w, head);
-  put_fields(w, head);
-  return s;
-}
-
 }  // namespace
 
-std::size_t write_head(const bhttp::request_header<>& head, std::span<char> out) {
+std::size_t write_forwarded_head(const bhttp::request_header<>& head, const Forwarding& forwarding,
+                                 std::span<char> out) {
   Writer w(out);
-  put_start(w, head);
-  put_fields(w, head);
+  put_forwarded(w, head, forwarding);
   return w.result();
 }
 
-std::string head_string(const bhttp::request_header<>& head) { return to_string(head); }
+std::string forwarded_head_string(const bhttp::request_header<>& head,
+                                  const Forwarding& forwarding) {
+  std::string s;
+  s.reserve(1024);
+  StringWriter w{s};
+  put_forwarded(w, head, forwarding);
+  return s;
+}
 
 std::size_t write_chunk_size(std::size_t size, char* out) {
   static constexpr char kHex[] = "0123456789abcdef";

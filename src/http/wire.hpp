@@ -13,12 +13,25 @@
 
 namespace rampart::http {
 
-// Writes the request line, every field, and the blank line into `out`. Returns the bytes
-// written, or 0 when `out` is too small (the caller falls back to head_string). The version
-// written is always HTTP/1.1. (Responses are written while they are parsed:
-// http/upstream_response.hpp.)
-std::size_t write_head(const boost::beast::http::request_header<>& head, std::span<char> out);
-std::string head_string(const boost::beast::http::request_header<>& head);
+// What the gateway adds to a request it forwards.
+struct Forwarding {
+  std::string_view client_ip;            // appended to X-Forwarded-For
+  std::string_view prior_forwarded_for;  // the request's own X-Forwarded-For ("": none)
+  std::string_view host;                 // X-Forwarded-Host
+  bool chunked = false;                  // the body goes out chunked
+};
+
+// The request as the upstream gets it, written without changing `head`: the request line
+// (HTTP/1.1); every field except the hop-by-hop ones (and those its Connection header
+// names), Expect, and X-Forwarded-For/-Proto/-Host; then X-Forwarded-For (the prior value,
+// ", ", the client IP), X-Forwarded-Proto: http, X-Forwarded-Host and, when chunked,
+// Transfer-Encoding: chunked. Returns the bytes written, or 0 when `out` is too small (then
+// use forwarded_head_string). Responses are written while they are parsed
+// (http/upstream_response.hpp).
+std::size_t write_forwarded_head(const boost::beast::http::request_header<>& head,
+                                 const Forwarding& forwarding, std::span<char> out);
+std::string forwarded_head_string(const boost::beast::http::request_header<>& head,
+                                  const Forwarding& forwarding);
 
 // "1a2b\r\n": the size line of a chunk of `size` bytes. `out` must hold 18 bytes.
 std::size_t write_chunk_size(std::size_t size, char* out);

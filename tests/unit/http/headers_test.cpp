@@ -54,34 +54,6 @@ TEST(Headers, FramingTable) {
   }
 }
 
-TEST(Headers, StripsHopByHopAndWhatConnectionNames) {
-  auto f = make({{"Connection", "keep-alive, X-Secret"},
-                 {"Connection", "X-Other"},
-                 {"X-Secret", "1"},
-                 {"X-Other", "2"},
-                 {"Keep-Alive", "timeout=5"},
-                 {"Proxy-Connection", "keep-alive"},
-                 {"TE", "trailers"},
-                 {"Trailer", "X-Checksum"},
-                 {"Upgrade", "websocket"},
-                 {"Transfer-Encoding", "chunked"},
-                 {"Proxy-Authorization", "Basic abc"},
-                 {"X-Kept", "3"},
-                 {"Content-Length", "10"}});
-  strip_hop_by_hop(f);
-  std::vector<std::string> left;
-  for (const auto& field : f) {
-    left.emplace_back(field.name_string());
-  }
-  EXPECT_EQ(left, (std::vector<std::string>{"X-Kept", "Content-Length"}));
-}
-
-TEST(Headers, StripIsANoOpWithoutHopByHop) {
-  auto f = make({{"Host", "a"}, {"Accept", "*/*"}});
-  strip_hop_by_hop(f);
-  EXPECT_EQ(std::distance(f.begin(), f.end()), 2);
-}
-
 TEST(Headers, HasToken) {
   EXPECT_TRUE(has_token("100-continue", "100-continue"));
   EXPECT_TRUE(has_token("foo, 100-Continue", "100-continue"));

@@ -9,29 +9,54 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-TEST(Wire, RequestHead) {
+bhttp::request_header<> sample_request() {
   bhttp::request_header<> h;
   h.method(bhttp::verb::post);
   h.target("/a?b=c");
   h.version(10);  // always written as HTTP/1.1
   h.set(bhttp::field::host, "shop");
   h.insert("X-Dup", "1");
+  h.insert(bhttp::field::connection, "keep-alive, X-Secret");
+  h.insert("X-Secret", "hop");
+  h.insert("Keep-Alive", "timeout=5");
+  h.insert("Proxy-Authorization", "Basic x");
+  h.insert(bhttp::field::expect, "100-continue");
+  h.insert(bhttp::field::transfer_encoding, "chunked");
+  h.insert("x-forwarded-proto", "https");
+  h.insert("X-Forwarded-Host", "forged");
   h.insert("X-Dup", "2");
-  std::array<char, 256> buf{};
-  std::size_t n = write_head(h, buf);
-  const std::string want = "POST /a?b=c HTTP/1.1\r\nHost: shop\r\nX-Dup: 1\r\nX-Dup: 2\r\n\r\n";
+  return h;
+}
+
+TEST(Wire, ForwardedRequestHead) {
+  const auto h = sample_request();
+  const Forwarding fw{"10.0.0.9", "203.0.113.7", "shop", true};
+  std::array<char, 512> buf{};
+  const std::size_t n = write_forwarded_head(h, fw, buf);
+  const std::string want =
+      "POST /a?b=c HTTP/1.1\r\nHost: shop\r\nX-Dup: 1\r\nX-Dup: 2\r\n"
+      "X-Forwarded-For: 203.0.113.7, 10.0.0.9\r\nX-Forwarded-Proto: http\r\n"
+      "X-Forwarded-Host: shop\r\nTransfer-Encoding: chunked\r\n\r\n";
   EXPECT_EQ(std::string(buf.data(), n), want);
-  EXPECT_EQ(head_string(h), want);
+  EXPECT_EQ(forwarded_head_string(h, fw), want);
+
+  const Forwarding plain{"10.0.0.9", "", "shop", false};
+  bhttp::request_header<> get;
+  get.method(bhttp::verb::get);
+  get.target("/");
+  get.set(bhttp::field::host, "shop");
+  EXPECT_EQ(forwarded_head_string(get, plain),
+            "GET / HTTP/1.1\r\nHost: shop\r\nX-Forwarded-For: 10.0.0.9\r\n"
+            "X-Forwarded-Proto: http\r\nX-Forwarded-Host: shop\r\n\r\n");
 }
 
 TEST(Wire, TooSmallABufferWritesNothing) {
-  bhttp::request_header<> h;
-  h.method(bhttp::verb::get);
-  h.target("/" + std::string(100, 'x'));
+  const auto h = sample_request();
+  const Forwarding fw{"10.0.0.9", "", "shop", false};
   std::array<char, 64> small{};
-  EXPECT_EQ(write_head(h, small), 0u);
-  std::array<char, 200> enough{};
-  EXPECT_EQ(write_head(h, enough), head_string(h).size());
+  EXPECT_EQ(write_forwarded_head(h, fw, small), 0u);
+  std::array<char, 512> enough{};
+  EXPECT_EQ(write_forwarded_head(h, fw, enough), forwarded_head_string(h, fw).size());
 }
 
 TEST(Wire, ChunkSizeLines) {

@@ -764,6 +764,7 @@ Awaitable<void> serve_connection(Worker* worker, Socket socket) {
   }
   beast::flat_buffer cbuf;
   bool first = true;
+  bool busy = false;  // the last request came within kReadWindow of the answer before it
   After after = After::kClose;
   for (;;) {
     if (cbuf.size() == 0) {
@@ -774,13 +775,14 @@ Awaitable<void> serve_connection(Worker* worker, Socket socket) {
       const auto& limits = worker->routes()->limits;
       const milliseconds limit(first ? limits.header_timeout_ms : limits.idle_timeout_ms);
       entry.idle = true;
-      // A keep-alive client usually sends its next request soon: read it straight into the
-      // buffer (one speculative recv, no re-arming of epoll). A connection still silent after
-      // kReadWindow gives the buffer back and waits for readability without one, so that
-      // many idle clients cost little memory; waiting that way re-arms epoll (an epoll_ctl
-      // per wait), which is why it is not the first choice.
+      // A busy keep-alive client sends its next request soon: read it straight into the
+      // buffer (one speculative recv, no re-arming of epoll). A client that has not been
+      // busy, or is still silent after kReadWindow, waits for readability without a buffer,
+      // so that many idle clients cost little memory; that wait re-arms epoll (an epoll_ctl
+      // per wait), which is why busy clients do not use it.
+      const auto wait_started = Clock::now();
       milliseconds waited{0};
-      if (!first) {
+      if (busy) {
         waited = std::min(kReadWindow, limit);
         client.expires_after(waited);
         auto [ec, n] = co_await client.async_read_some(cbuf.prepare(kFirstRead), kAwait);
@@ -804,6 +806,7 @@ Awaitable<void> serve_connection(Worker* worker, Socket socket) {
         }
         cbuf.commit(n);
       }
+      busy = !first && Clock::now() - wait_started < kReadWindow;
     }
     first = false;
     entry.idle = false;

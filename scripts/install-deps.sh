@@ -10,7 +10,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   clang-format clang-tidy libclang-rt-14-dev
-  nginx-light haproxy wrk
+  nginx-light haproxy wrk valgrind
 )
 
 missing=()

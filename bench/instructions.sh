@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# User-space instructions per proxied request, counted by callgrind: rampart (1 worker),
+# nginx (one process, master_process off) and HAProxy (one thread) in front of the same nginx
+# upstream, each under
+# `valgrind --tool=callgrind` with instrumentation switched on only while wrk runs. Unlike
+# requests/s on a shared machine this figure does not move between runs, so it is the one to
+# compare changes to the request path with; the kernel's share (the syscalls) is not in it.
+#
+# Knobs: BENCH_DURATION (6s), RAMPART_BIN (build/rampart).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+duration=${BENCH_DURATION:-6s}
+rampart_bin=${RAMPART_BIN:-build/rampart}
+[ -x "$rampart_bin" ] || { echo "bench: $rampart_bin is missing; run 'make build'" >&2; exit 1; }
+command -v valgrind >/dev/null || { echo "bench: valgrind is missing (scripts/install-deps.sh)" >&2; exit 1; }
+bench_init
+upstream=$(free_port)
+start_upstream "$upstream"
+
+# measure NAME PORT PID: wrk against PORT with callgrind's instrumentation on in PID.
+measure() {
+  local name=$1 port=$2 pid=$3 out=$work/$1.callgrind requests ir
+  for _ in $(seq 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
+    sleep 0.2
+  done
+  wrk -t1 -c10 -d2s "http://127.0.0.1:$port/" >/dev/null
+  callgrind_control -i on "$pid" >/dev/null
+  wrk -t1 -c10 -d"$duration" "http://127.0.0.1:$port/" >"$work/$name.wrk"
+  callgrind_control -i off "$pid" >/dev/null
+  callgrind_control -d "$pid" >/dev/null
+  sleep 1
+  requests=$(grep -Eo '[0-9]+ requests in' "$work/$name.wrk" | awk '{print $1}')
+  ir=$(cat "$work/$name".callgrind* 2>/dev/null | awk '/^totals:/ {s += $2} END {print s + 0}')
+  printf "%-12s %10s %14s %12s\n" "$name" "$requests" "$ir" "$(( ir / requests ))"
+}
+
+echo "user-space instructions per proxied request (callgrind), wrk -t1 -c10 -d$duration"
+printf "%-12s %10s %14s %12s\n" proxy requests instructions per-request
+
+port=$(free_port); dir=$work/rampart; mkdir -p "$dir"
+cat >"$dir/rampart.toml" <<TOML
+[server]
+listen = "127.0.0.1:$port"
+admin = "127.0.0.1:$(free_port)"
+workers = 1
+
+[[service]]
+name = "bench"
+routes = ["/"]
+sticky = "none"
+
+[[service.version]]
+name = "v1"
+upstreams = ["http://127.0.0.1:$upstream"]
+TOML
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/rampart.callgrind" \
+  "$rampart_bin" server --data "$dir/data" --config "$dir/rampart.toml" >"$dir/out" 2>"$dir/log" &
+bench_pids+=($!)
+measure rampart "$port" "$!"
+
+port=$(free_port); dir=$work/nginx; mkdir -p "$dir"
+{
+  nginx_common "$dir"
+  echo "master_process off;"
+  echo "http {"
+  nginx_http_common "$dir"
+  cat <<CONF
+  upstream backend { server 127.0.0.1:$upstream; keepalive 64; keepalive_requests 100000000; keepalive_timeout 300s; }
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+} >"$dir/nginx.conf"
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/nginx.callgrind" \
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' >"$dir/out" 2>&1 &
+bench_pids+=($!)
+measure nginx "$port" "$!"
+
+port=$(free_port); dir=$work/haproxy-cg; mkdir -p "$dir"
+cat >"$dir/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 4096
+  no strict-limits
+
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+
+frontend bench
+  bind 127.0.0.1:$port
+  default_backend upstream
+
+backend upstream
+  server nginx 127.0.0.1:$upstream
+CONF
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/haproxy.callgrind" \
+  haproxy -f "$dir/haproxy.cfg" -db >"$dir/out" 2>&1 &
+bench_pids+=($!)
+measure haproxy "$port" "$!"

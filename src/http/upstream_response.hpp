@@ -51,6 +51,9 @@ class UpstreamResponse : public boost::beast::http::basic_parser<false> {
 
  private:
   void append(std::string_view s) {
+    if (s.empty()) {
+      return;  // (an empty view may hold a null pointer, which memcpy must not get)
+    }
     if (overflow_.empty() && s.size() <= head_buf_.size() - head_used_) {
       std::memcpy(head_buf_.data() + head_used_, s.data(), s.size());
       head_used_ += s.size();

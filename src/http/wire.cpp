@@ -18,6 +18,9 @@ class Writer {
  public:
   explicit Writer(std::span<char> out) : out_(out) {}
   void put(std::string_view s) {
+    if (s.empty()) {
+      return;  // (an empty view may hold a null pointer, which memcpy must not get)
+    }
     if (s.size() > out_.size() - used_) {
       overflow_ = true;
       return;

@@ -50,6 +50,19 @@ TEST(Wire, ForwardedRequestHead) {
             "X-Forwarded-Proto: http\r\nX-Forwarded-Host: shop\r\n\r\n");
 }
 
+TEST(Wire, AnHttp10RequestWithoutHostGetsAnEmptyForwardedHost) {
+  bhttp::request_header<> h;
+  h.method(bhttp::verb::get);
+  h.target("/");
+  h.version(10);
+  const Forwarding fw{"10.0.0.9", {}, {}, false};  // null views: nothing to copy
+  std::array<char, 256> buf{};
+  const std::size_t n = write_forwarded_head(h, fw, buf);
+  EXPECT_EQ(std::string(buf.data(), n),
+            "GET / HTTP/1.1\r\nX-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: \r\n\r\n");
+}
+
 TEST(Wire, TooSmallABufferWritesNothing) {
   const auto h = sample_request();
   const Forwarding fw{"10.0.0.9", "", "shop", false};

@@ -3,6 +3,7 @@
 #include "common/json_text.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
+#include "model/codec.hpp"
 #include "model/seed.hpp"
 
 #include <boost/json/parse.hpp>
@@ -31,19 +32,12 @@ std::string rfc3339(std::int64_t unix_ms) {
                      static_cast<int>(unix_ms % 1000));
 }
 
-json::value percent_value(std::uint32_t basis_points) {
-  if (basis_points % 100 == 0) {
-    return json::value(static_cast<std::int64_t>(basis_points / 100));
-  }
-  return json::value(basis_points / 100.0);
-}
-
 namespace {
 
 json::object split_json(const std::vector<model::SplitEntry>& split) {
   json::object o;
   for (const auto& e : split) {
-    o[e.version] = percent_value(e.basis_points);
+    o[e.version] = model::percent_json(e.basis_points);
   }
   return o;
 }
@@ -151,6 +145,17 @@ Response error_response(bhttp::status status, std::string_view code, std::string
 }
 
 namespace {
+
+// [api_json(item), ...]
+template <class T>
+json::array api_array(const std::vector<T>& items) {
+  json::array a;
+  a.reserve(items.size());
+  for (const auto& item : items) {
+    a.emplace_back(api_json(item));
+  }
+  return a;
+}
 
 // Lists answer at most this many items per call (`limit`).
 constexpr std::size_t kDefaultListLimit = 1000;
@@ -494,11 +499,7 @@ Response Api::route(const Request& req, std::string_view path) {
       if (!tokens) {
         return failure(req, tokens.error());
       }
-      json::array a;
-      for (const auto& t : *tokens) {
-        a.emplace_back(api_json(t));
-      }
-      return ok(req, bhttp::status::ok, json::object{{"tokens", std::move(a)}});
+      return ok(req, bhttp::status::ok, json::object{{"tokens", api_array(*tokens)}});
     }
     auto body = body_object(req);
     if (!body) {
@@ -574,11 +575,7 @@ Response Api::route(const Request& req, std::string_view path) {
     if (!events) {
       return failure(req, events.error());
     }
-    json::array a;
-    for (const auto& e : *events) {
-      a.emplace_back(api_json(e));
-    }
-    return ok(req, bhttp::status::ok, json::object{{"events", std::move(a)}});
+    return ok(req, bhttp::status::ok, json::object{{"events", api_array(*events)}});
   }
 
   // /apply
@@ -623,14 +620,10 @@ Response Api::route(const Request& req, std::string_view path) {
       return failure(req, applied.error());
     }
     observe_success();
-    json::array deployments;
-    for (const auto& d : applied->deployments) {
-      deployments.emplace_back(api_json(d));
-    }
     return ok(req, bhttp::status::ok,
               json::object{{"changed", applied->changed},
                            {"revision", applied->revision},
-                           {"deployments", std::move(deployments)}});
+                           {"deployments", api_array(applied->deployments)}});
   }
 
   if (parts[0] != "services") {
@@ -687,11 +680,7 @@ Response Api::route(const Request& req, std::string_view path) {
     }
 
     json::object o = api_summary(*service, latest ? &*latest : nullptr);
-    json::array va;
-    for (const auto& ver : *versions) {
-      va.emplace_back(api_json(ver));
-    }
-    o["versions"] = std::move(va);
+    o["versions"] = api_array(*versions);
     o["checkpoints"] = checkpoints->size();
     json::object an;
     an["deployments"] = analytics->deployments;
@@ -750,11 +739,7 @@ Response Api::route(const Request& req, std::string_view path) {
                      make_error(Errc::kNotFound, fmt::format("service \"{}\" has no version \"{}\"",
                                                              service_name, parts[3])));
     }
-    json::array a;
-    for (const auto& ver : *versions) {
-      a.emplace_back(api_json(ver));
-    }
-    return ok(req, bhttp::status::ok, json::object{{"versions", std::move(a)}});
+    return ok(req, bhttp::status::ok, json::object{{"versions", api_array(*versions)}});
   }
 
   // /services/{s}/deployments[/{id}]
@@ -791,11 +776,7 @@ Response Api::route(const Request& req, std::string_view path) {
       if (!list) {
         return failure(req, list.error());
       }
-      json::array a;
-      for (const auto& d : *list) {
-        a.emplace_back(api_json(d));
-      }
-      return ok(req, bhttp::status::ok, json::object{{"deployments", std::move(a)}});
+      return ok(req, bhttp::status::ok, json::object{{"deployments", api_array(*list)}});
     }
     if (!post) {
       return not_allowed("GET, POST");
@@ -890,11 +871,7 @@ Response Api::route(const Request& req, std::string_view path) {
       if (!list) {
         return failure(req, list.error());
       }
-      json::array a;
-      for (const auto& c : *list) {
-        a.emplace_back(api_json(c));
-      }
-      return ok(req, bhttp::status::ok, json::object{{"checkpoints", std::move(a)}});
+      return ok(req, bhttp::status::ok, json::object{{"checkpoints", api_array(*list)}});
     }
     if (!post) {
       return not_allowed("GET, POST");

@@ -52,7 +52,6 @@ class Api {
 
 // The JSON of the API's objects (docs/api.md).
 std::string rfc3339(std::int64_t unix_ms);
-boost::json::value percent_value(std::uint32_t basis_points);
 boost::json::object api_json(const model::Deployment& d);
 boost::json::object api_json(const model::Version& v);
 boost::json::object api_json(const model::Checkpoint& c);

@@ -5,6 +5,8 @@
 #include "cli/times.hpp"
 #include "common/json_text.hpp"
 #include "config/config.hpp"
+#include "model/codec.hpp"
+#include "model/records.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/object.hpp>
@@ -59,6 +61,17 @@ std::optional<json::value> call(Context& ctx, std::string method, std::string ta
 
 void print_json(Context& ctx, const json::value& v) { ctx.out << to_json_text(v) << "\n"; }
 
+// Prints `value`: as JSON with --json, else as `human` renders it. Answers kExitOk.
+template <class Human>
+int show(Context& ctx, const json::value& value, Human human) {
+  if (ctx.json) {
+    print_json(ctx, value);
+  } else {
+    ctx.out << human(value);
+  }
+  return kExitOk;
+}
+
 // The array under `key` of an answer object; the answer itself when it is not an object.
 json::value list_of(const json::value& answer, std::string_view key) {
   if (const auto* obj = answer.if_object()) {
@@ -78,13 +91,6 @@ std::string service_path(std::string_view service) {
 void add_query(std::string& target, std::string_view name, std::int64_t value) {
   target += target.find('?') == std::string::npos ? '?' : '&';
   target += fmt::format("{}={}", name, value);
-}
-
-json::value split_value(std::uint32_t bp) {
-  if (bp % 100 == 0) {
-    return json::value(static_cast<std::int64_t>(bp / 100));
-  }
-  return json::value(static_cast<double>(bp) / 100.0);
 }
 
 }  // namespace
@@ -126,12 +132,7 @@ int run_apply(Context& ctx, const ApplyArgs& args) {
   if (!answer) {
     return kExitFailure;
   }
-  if (ctx.json) {
-    print_json(ctx, *answer);
-  } else {
-    ctx.out << apply_summary(*answer, args.file);
-  }
-  return kExitOk;
+  return show(ctx, *answer, [&](const json::value& v) { return apply_summary(v, args.file); });
 }
 
 int run_status(Context& ctx, const StatusArgs& args) {
@@ -141,23 +142,13 @@ int run_status(Context& ctx, const StatusArgs& args) {
       return kExitFailure;
     }
     json::value services = list_of(*answer, "services");
-    if (ctx.json) {
-      print_json(ctx, services);
-    } else {
-      ctx.out << services_table(services, now(ctx));
-    }
-    return kExitOk;
+    return show(ctx, services, [&](const json::value& v) { return services_table(v, now(ctx)); });
   }
   auto answer = call(ctx, "GET", service_path(args.service));
   if (!answer) {
     return kExitFailure;
   }
-  if (ctx.json) {
-    print_json(ctx, *answer);
-  } else {
-    ctx.out << service_detail(*answer, now(ctx));
-  }
-  return kExitOk;
+  return show(ctx, *answer, [&](const json::value& v) { return service_detail(v, now(ctx)); });
 }
 
 int run_split(Context& ctx, const SplitArgs& args) {
@@ -167,7 +158,7 @@ int run_split(Context& ctx, const SplitArgs& args) {
   }
   json::object split;
   for (const auto& share : *shares) {
-    split[share.version] = split_value(share.basis_points);
+    split[share.version] = model::percent_json(share.basis_points);
   }
   json::object body;
   body["split"] = std::move(split);
@@ -181,12 +172,7 @@ int run_split(Context& ctx, const SplitArgs& args) {
   if (!answer) {
     return kExitFailure;
   }
-  if (ctx.json) {
-    print_json(ctx, *answer);
-  } else {
-    ctx.out << deployment_line(*answer) << "\n";
-  }
-  return kExitOk;
+  return show(ctx, *answer, [&](const json::value& v) { return deployment_line(v) + "\n"; });
 }
 
 int run_deployments_list(Context& ctx, const DeploymentsListArgs& args) {
@@ -199,12 +185,7 @@ int run_deployments_list(Context& ctx, const DeploymentsListArgs& args) {
     return kExitFailure;
   }
   json::value deployments = list_of(*answer, "deployments");
-  if (ctx.json) {
-    print_json(ctx, deployments);
-  } else {
-    ctx.out << deployments_table(deployments);
-  }
-  return kExitOk;
+  return show(ctx, deployments, [&](const json::value& v) { return deployments_table(v); });
 }
 
 int run_rollback(Context& ctx, const RollbackArgs& args) {
@@ -227,12 +208,7 @@ int run_rollback(Context& ctx, const RollbackArgs& args) {
   if (!answer) {
     return kExitFailure;
   }
-  if (ctx.json) {
-    print_json(ctx, *answer);
-  } else {
-    ctx.out << deployment_line(*answer) << "\n";
-  }
-  return kExitOk;
+  return show(ctx, *answer, [&](const json::value& v) { return deployment_line(v) + "\n"; });
 }
 
 int run_checkpoint(Context& ctx, const CheckpointArgs& args) {
@@ -242,12 +218,7 @@ int run_checkpoint(Context& ctx, const CheckpointArgs& args) {
   if (!answer) {
     return kExitFailure;
   }
-  if (ctx.json) {
-    print_json(ctx, *answer);
-  } else {
-    ctx.out << checkpoint_line(*answer) << "\n";
-  }
-  return kExitOk;
+  return show(ctx, *answer, [&](const json::value& v) { return checkpoint_line(v) + "\n"; });
 }
 
 int run_audit(Context& ctx, const AuditArgs& args) {
@@ -270,16 +241,11 @@ int run_audit(Context& ctx, const AuditArgs& args) {
     return kExitFailure;
   }
   json::value events = list_of(*answer, "events");
-  if (ctx.json) {
-    print_json(ctx, events);
-  } else {
-    ctx.out << audit_table(events);
-  }
-  return kExitOk;
+  return show(ctx, events, [&](const json::value& v) { return audit_table(v); });
 }
 
 int run_token_create(Context& ctx, const TokenCreateArgs& args) {
-  if (args.role != "admin" && args.role != "deployer" && args.role != "read-only") {
+  if (!model::parse_role(args.role)) {
     return fail(ctx, kExitUsage,
                 fmt::format("token create: --role must be admin, deployer or read-only, not \"{}\"",
                             args.role));
@@ -291,12 +257,7 @@ int run_token_create(Context& ctx, const TokenCreateArgs& args) {
   if (!answer) {
     return kExitFailure;
   }
-  if (ctx.json) {
-    print_json(ctx, *answer);
-  } else {
-    ctx.out << token_created(*answer);
-  }
-  return kExitOk;
+  return show(ctx, *answer, [&](const json::value& v) { return token_created(v); });
 }
 
 int run_token_list(Context& ctx) {
@@ -305,12 +266,7 @@ int run_token_list(Context& ctx) {
     return kExitFailure;
   }
   json::value tokens = list_of(*answer, "tokens");
-  if (ctx.json) {
-    print_json(ctx, tokens);
-  } else {
-    ctx.out << tokens_table(tokens);
-  }
-  return kExitOk;
+  return show(ctx, tokens, [&](const json::value& v) { return tokens_table(v); });
 }
 
 int run_reload(Context& ctx) {
@@ -318,12 +274,7 @@ int run_reload(Context& ctx) {
   if (!answer) {
     return kExitFailure;
   }
-  if (ctx.json) {
-    print_json(ctx, *answer);
-  } else {
-    ctx.out << reload_summary(*answer);
-  }
-  return kExitOk;
+  return show(ctx, *answer, [&](const json::value& v) { return reload_summary(v); });
 }
 
 }  // namespace rampart::cli

@@ -472,4 +472,11 @@ std::string encode(const Checkpoint& checkpoint) { return json::serialize(to_jso
 std::string encode(const AuditEvent& event) { return json::serialize(to_json(event)); }
 std::string encode(const Token& token) { return json::serialize(to_json(token)); }
 
+boost::json::value percent_json(std::uint32_t basis_points) {
+  if (basis_points % 100 == 0) {
+    return boost::json::value(static_cast<std::int64_t>(basis_points / 100));
+  }
+  return boost::json::value(basis_points / 100.0);
+}
+
 }  // namespace rampart::model

@@ -19,6 +19,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,10 @@ boost::json::object to_json(const Deployment& deployment);
 boost::json::object to_json(const Checkpoint& checkpoint);
 boost::json::object to_json(const AuditEvent& event);
 boost::json::object to_json(const Token& token);
+
+// A share in percent as the API and the CLI write it: a whole number when it is one (90),
+// else a number with up to two decimals (12.5). Not the stored form (basis points).
+boost::json::value percent_json(std::uint32_t basis_points);
 
 Result<Service> decode_service(std::string_view json);
 Result<Version> decode_version(std::string_view json);

@@ -40,70 +40,22 @@ measure() {
 echo "user-space instructions per proxied request (callgrind), wrk -t1 -c10 -d$duration"
 printf "%-12s %10s %14s %12s\n" proxy requests instructions per-request
 
-port=$(free_port); dir=$work/rampart; mkdir -p "$dir"
-cat >"$dir/rampart.toml" <<TOML
-[server]
-listen = "127.0.0.1:$port"
-admin = "127.0.0.1:$(free_port)"
-workers = 1
-
-[[service]]
-name = "bench"
-routes = ["/"]
-sticky = "none"
-
-[[service.version]]
-name = "v1"
-upstreams = ["http://127.0.0.1:$upstream"]
-TOML
+port=$(free_port); dir=$work/rampart
+write_rampart_config "$dir" "$port" "$(free_port)" "$upstream"
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/rampart.callgrind" \
   "$rampart_bin" server --data "$dir/data" --config "$dir/rampart.toml" >"$dir/out" 2>"$dir/log" &
 bench_pids+=($!)
 measure rampart "$port" "$!"
 
-port=$(free_port); dir=$work/nginx; mkdir -p "$dir"
-{
-  nginx_common "$dir"
-  echo "master_process off;"
-  echo "http {"
-  nginx_http_common "$dir"
-  cat <<CONF
-  upstream backend { server 127.0.0.1:$upstream; keepalive 64; keepalive_requests 100000000; keepalive_timeout 300s; }
-  server {
-    listen 127.0.0.1:$port backlog=4096;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-} >"$dir/nginx.conf"
+port=$(free_port); dir=$work/nginx
+write_nginx_proxy_config "$dir" "$port" "$upstream" "master_process off;"
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/nginx.callgrind" \
   nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' >"$dir/out" 2>&1 &
 bench_pids+=($!)
 measure nginx "$port" "$!"
 
-port=$(free_port); dir=$work/haproxy-cg; mkdir -p "$dir"
-cat >"$dir/haproxy.cfg" <<CONF
-global
-  nbthread 1
-  maxconn 4096
-  no strict-limits
-
-defaults
-  mode http
-  option http-keep-alive
-  http-reuse always
-  timeout connect 5s
-  timeout client 300s
-  timeout server 300s
-  timeout http-keep-alive 300s
-
-frontend bench
-  bind 127.0.0.1:$port
-  default_backend upstream
-
-backend upstream
-  server nginx 127.0.0.1:$upstream
-CONF
+port=$(free_port); dir=$work/haproxy
+write_haproxy_config "$dir" "$port" "$upstream"
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/haproxy.callgrind" \
   haproxy -f "$dir/haproxy.cfg" -db >"$dir/out" 2>&1 &
 bench_pids+=($!)

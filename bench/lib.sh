@@ -137,12 +137,14 @@ EOF
   wait_for_body "nginx upstream" "http://127.0.0.1:$port/" "$dir/error.log"
 }
 
-# start_nginx_proxy PORT UPSTREAM_PORT: nginx, 1 worker, keep-alive pool of 64 to the upstream.
-start_nginx_proxy() {
-  local port=$1 upstream=$2 dir=$work/nginx-proxy
+# write_nginx_proxy_config DIR PORT UPSTREAM_PORT [MAIN_LINES]: DIR/nginx.conf for nginx as a
+# proxy, 1 worker, keep-alive pool of 64 to the upstream; MAIN_LINES go to the main context.
+write_nginx_proxy_config() {
+  local dir=$1 port=$2 upstream=$3 main=${4:-}
   mkdir -p "$dir"
   {
     nginx_common "$dir"
+    if [ -n "$main" ]; then echo "$main"; fi
     echo "http {"
     nginx_http_common "$dir"
     cat <<EOF
@@ -163,14 +165,21 @@ start_nginx_proxy() {
 }
 EOF
   } >"$dir/nginx.conf"
+}
+
+# start_nginx_proxy PORT UPSTREAM_PORT: nginx, 1 worker, keep-alive pool of 64 to the upstream.
+start_nginx_proxy() {
+  local port=$1 upstream=$2 dir=$work/nginx-proxy
+  write_nginx_proxy_config "$dir" "$port" "$upstream"
   run_nginx "$dir"
   nginx_proxy_pid=$last_pid
   wait_for_body "nginx proxy" "http://127.0.0.1:$port/" "$dir/error.log"
 }
 
-# start_haproxy PORT UPSTREAM_PORT: HAProxy, one thread, mode http, http-reuse always.
-start_haproxy() {
-  local port=$1 upstream=$2 dir=$work/haproxy
+# write_haproxy_config DIR PORT UPSTREAM_PORT: DIR/haproxy.cfg, one thread, mode http,
+# http-reuse always.
+write_haproxy_config() {
+  local dir=$1 port=$2 upstream=$3
   mkdir -p "$dir"
   cat >"$dir/haproxy.cfg" <<EOF
 global
@@ -196,15 +205,22 @@ frontend bench
 backend upstream
   server nginx 127.0.0.1:$upstream
 EOF
+}
+
+# start_haproxy PORT UPSTREAM_PORT: HAProxy, one thread, mode http, http-reuse always.
+start_haproxy() {
+  local port=$1 upstream=$2 dir=$work/haproxy
+  write_haproxy_config "$dir" "$port" "$upstream"
   haproxy -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 &
   bench_pids+=($!)
   haproxy_pid=$!
   wait_for_body "HAProxy" "http://127.0.0.1:$port/" "$dir/haproxy.log"
 }
 
-# start_rampart BIN PORT ADMIN_PORT UPSTREAM_PORT [EXTRA_SERVER_LINES]: rampart, 1 worker.
-start_rampart() {
-  local bin=$1 port=$2 admin=$3 upstream=$4 extra=${5:-} dir=$work/rampart
+# write_rampart_config DIR PORT ADMIN_PORT UPSTREAM_PORT [EXTRA_SERVER_LINES]: DIR/rampart.toml,
+# 1 worker, one service on "/" in front of the upstream.
+write_rampart_config() {
+  local dir=$1 port=$2 admin=$3 upstream=$4 extra=${5:-}
   mkdir -p "$dir"
   cat >"$dir/rampart.toml" <<EOF
 [server]
@@ -222,6 +238,12 @@ sticky = "none"
 name = "v1"
 upstreams = ["http://127.0.0.1:$upstream"]
 EOF
+}
+
+# start_rampart BIN PORT ADMIN_PORT UPSTREAM_PORT [EXTRA_SERVER_LINES]: rampart, 1 worker.
+start_rampart() {
+  local bin=$1 port=$2 admin=$3 upstream=$4 extra=${5:-} dir=$work/rampart
+  write_rampart_config "$dir" "$port" "$admin" "$upstream" "$extra"
   "$bin" server --data "$dir/data" --config "$dir/rampart.toml" >"$dir/stdout.log" 2>"$dir/rampart.log" &
   bench_pids+=($!)
   rampart_pid=$!

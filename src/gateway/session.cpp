@@ -90,25 +90,42 @@ class RelayBuffer {
   std::unique_ptr<char[]> data_;
 };
 
-// Beast's http::async_read_some without its composed operation: one parser.put() over what
-// `buffer` holds, reading from `s` first only when the buffer is empty or the parser needs
-// more. Most messages arrive whole in one read, so most calls do no I/O at all, and then they
-// cost no trip through the scheduler (Beast posts every completion). Errors are as Beast's:
-// need_buffer (the body buffer is full) passes through, end_of_stream when the peer closed
-// before sending anything, partial_message when it closed mid-message; a socket error is
-// returned as it is (classify() it).
+// Parses what `buffer` holds, without reading: need_more when the parser wants more input
+// than is there (or `until_header` is set and the header is not whole yet), else what
+// parser.put() said (success included). Most messages arrive whole in one read, so the callers
+// try this first and suspend only when it answers need_more: a coroutine call costs a frame
+// and a resumption even when it does no I/O.
+template <class Parser>
+boost::system::error_code parse_buffered(beast::flat_buffer& buffer, Parser& parser,
+                                         bool until_header) {
+  boost::system::error_code ec = bhttp::error::need_more;
+  while (buffer.size() > 0) {
+    ec = {};
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec || !until_header || parser.is_header_done()) {
+      return ec;
+    }
+    ec = bhttp::error::need_more;
+    if (used == 0) {
+      break;  // what is buffered is not enough to go on
+    }
+  }
+  return ec;
+}
+
+// Beast's http::async_read_some (or, with `until_header`, async_read_header) without its
+// composed operation: parse_buffered(), reading from `s` whenever it needs more. Errors are as
+// Beast's: need_buffer (the body buffer is full) passes through, end_of_stream when the peer
+// closed before sending anything, partial_message when it closed mid-message; a socket error
+// is returned as it is (classify() it).
 template <class Parser>
 Awaitable<boost::system::error_code> parse_some(TimedSocket& s, beast::flat_buffer& buffer,
-                                                Parser& parser) {
-  boost::system::error_code ec;
+                                                Parser& parser, bool until_header) {
   for (;;) {
-    if (buffer.size() > 0) {
-      const std::size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec != bhttp::error::need_more) {
-        co_return ec;
-      }
-      ec = {};
+    boost::system::error_code ec = parse_buffered(buffer, parser, until_header);
+    if (ec != bhttp::error::need_more) {
+      co_return ec;
     }
     const std::size_t want =
         std::min<std::size_t>(std::max<std::size_t>(512, buffer.capacity() - buffer.size()), 65536);
@@ -117,6 +134,7 @@ Awaitable<boost::system::error_code> parse_some(TimedSocket& s, beast::flat_buff
       if (!parser.got_some()) {
         co_return bhttp::error::end_of_stream;
       }
+      ec = {};
       parser.put_eof(ec);
       co_return ec;
     }
@@ -124,18 +142,6 @@ Awaitable<boost::system::error_code> parse_some(TimedSocket& s, beast::flat_buff
       co_return read_ec;
     }
     buffer.commit(n);
-  }
-}
-
-// Reads until `parser` has a whole header (async_read_header's job, by parse_some).
-template <class Parser>
-Awaitable<boost::system::error_code> read_header(TimedSocket& s, beast::flat_buffer& buffer,
-                                                 Parser& parser) {
-  for (;;) {
-    auto ec = co_await parse_some(s, buffer, parser);
-    if (ec || parser.is_header_done()) {
-      co_return ec;
-    }
   }
 }
 
@@ -184,7 +190,10 @@ Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer, Pa
     if (!parser.is_done()) {
       set_body_target(parser, data, kCap - offset);
       in.expires_after(read_timeout);
-      auto ec = in.classify(co_await parse_some(in, in_buffer, parser));
+      auto ec = parse_buffered(in_buffer, parser, false);
+      if (ec == bhttp::error::need_more) {
+        ec = in.classify(co_await parse_some(in, in_buffer, parser, false));
+      }
       if (ec == bhttp::error::need_buffer) {
         ec = {};
       }
@@ -278,44 +287,74 @@ struct Acquired {
   std::string detail;
 };
 
-// Picks an upstream of `version` not in `tried` and not ejected (least outstanding requests or
-// round robin), and returns a pooled connection to it or a new one. A connect failure is
-// counted, may eject the upstream, and moves on to the next untried upstream.
-Awaitable<Acquired> acquire_upstream(Worker* worker, const ServiceRoute* service,
-                                     const VersionRoute* version, uint64_t* tried,
-                                     bool must_be_open, milliseconds connect_timeout) {
+// The upstream of `version` to use next: not in `tried`, not ejected; least outstanding
+// requests or round robin. `target` is null when none is left.
+struct UpstreamPick {
+  const UpstreamTarget* target = nullptr;
+  std::size_t index = 0;
+  bool any_ejected = false;  // some upstream was passed over because it is ejected
+};
+
+UpstreamPick pick_upstream(Worker* worker, const ServiceRoute* service, const VersionRoute* version,
+                           uint64_t tried) {
   const auto& ups = version->upstreams;
   const std::size_t n = std::min<std::size_t>(ups.size(), 64);
-  std::string last_error;
-  bool any_ejected = false;
-  for (;;) {
-    auto now = Clock::now();
-    std::size_t start = worker->next_rotation() % (n == 0 ? 1 : n);
-    const UpstreamTarget* best = nullptr;
-    std::size_t best_index = 0;
-    uint32_t best_load = UINT32_MAX;
-    for (std::size_t k = 0; k < n; ++k) {
-      std::size_t i = (start + k) % n;
-      if (*tried & (uint64_t{1} << i)) {
-        continue;
-      }
-      UpstreamState& st = worker->upstream(ups[i].id);
-      if (st.ejected_until > now) {
-        any_ejected = true;
-        continue;
-      }
-      if (service->balance == config::Balance::kRoundRobin) {
-        best = &ups[i];
-        best_index = i;
-        break;
-      }
-      if (st.outstanding < best_load) {
-        best = &ups[i];
-        best_index = i;
-        best_load = st.outstanding;
-      }
+  const auto now = Clock::now();
+  const std::size_t start = worker->next_rotation() % (n == 0 ? 1 : n);
+  UpstreamPick pick;
+  uint32_t best_load = UINT32_MAX;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (start + k) % n;
+    if (tried & (uint64_t{1} << i)) {
+      continue;
     }
-    if (best == nullptr) {
+    const UpstreamState& st = worker->upstream(ups[i].id);
+    if (st.ejected_until > now) {
+      pick.any_ejected = true;
+      continue;
+    }
+    if (service->balance == config::Balance::kRoundRobin) {
+      pick.target = &ups[i];
+      pick.index = i;
+      break;
+    }
+    if (st.outstanding < best_load) {
+      pick.target = &ups[i];
+      pick.index = i;
+      best_load = st.outstanding;
+    }
+  }
+  return pick;
+}
+
+// A pooled connection to `target`, or null. With `must_be_open`, connections the upstream
+// has closed while they sat idle are dropped rather than answered.
+std::unique_ptr<UpstreamConnection> take_idle(Worker* worker, const UpstreamTarget& target,
+                                              bool must_be_open) {
+  UpstreamState& st = worker->upstream(target.id);
+  while (!st.idle.empty()) {
+    auto conn = std::move(st.idle.back());
+    st.idle.pop_back();
+    if (must_be_open && looks_closed(*conn)) {
+      continue;
+    }
+    conn->reused = true;
+    return conn;
+  }
+  return nullptr;
+}
+
+// A connection for `version`, starting from `pick` (pick_upstream's answer, whose idle
+// connections take_idle() found none of): connects to it; a connect failure is counted, may
+// eject the upstream, and moves on to the next untried upstream, pooled or new.
+Awaitable<Acquired> connect_upstream(Worker* worker, const ServiceRoute* service,
+                                     const VersionRoute* version, uint64_t* tried,
+                                     bool must_be_open, milliseconds connect_timeout,
+                                     UpstreamPick pick) {
+  std::string last_error;
+  bool any_ejected = pick.any_ejected;
+  for (bool first = true;; first = false) {
+    if (pick.target == nullptr) {
       Acquired a;
       if (*tried == 0 && any_ejected) {
         a.status = bhttp::status::service_unavailable;
@@ -328,25 +367,22 @@ Awaitable<Acquired> acquire_upstream(Worker* worker, const ServiceRoute* service
       }
       co_return a;
     }
-    UpstreamState& st = worker->upstream(best->id);
-    while (!st.idle.empty()) {
-      auto conn = std::move(st.idle.back());
-      st.idle.pop_back();
-      if (must_be_open && looks_closed(*conn)) {
-        continue;
+    const UpstreamTarget& target = *pick.target;
+    if (!first) {  // after a connect failure: this other upstream may have pooled connections
+      if (auto conn = take_idle(worker, target, must_be_open)) {
+        Acquired a;
+        a.conn = std::move(conn);
+        co_return a;
       }
-      conn->reused = true;
-      Acquired a;
-      a.conn = std::move(conn);
-      co_return a;
     }
+    UpstreamState& st = worker->upstream(target.id);
     auto conn = std::make_unique<UpstreamConnection>(worker->deadlines(),
                                                      worker->io_context().get_executor());
-    conn->upstream_id = best->id;
+    conn->upstream_id = target.id;
     // Beast reads at most the buffer's free capacity: a small buffer means small reads.
     conn->buffer.reserve(Worker::kRelayBufferSize);
     conn->stream.expires_after(connect_timeout);
-    auto [connect_ec] = co_await conn->stream.socket().async_connect(best->endpoint, kAwait);
+    auto [connect_ec] = co_await conn->stream.socket().async_connect(target.endpoint, kAwait);
     const auto ec = conn->stream.classify(connect_ec);
     if (!ec) {
       st.consecutive_connect_failures = 0;
@@ -356,15 +392,17 @@ Awaitable<Acquired> acquire_upstream(Worker* worker, const ServiceRoute* service
       a.conn = std::move(conn);
       co_return a;
     }
-    *tried |= uint64_t{1} << best_index;
+    *tried |= uint64_t{1} << pick.index;
     version->stats->shard(worker->index())
         .record_upstream_failure(metrics::UpstreamFailure::kConnect);
     if (++st.consecutive_connect_failures >= service->eject_after) {
       st.ejected_until = Clock::now() + milliseconds(service->eject_for_ms);
       st.consecutive_connect_failures = 0;
     }
-    last_error = "connect to " + best->authority + " failed: " +
+    last_error = "connect to " + target.authority + " failed: " +
                  (ec == beast::error::timeout ? std::string("timed out") : ec.message());
+    pick = pick_upstream(worker, service, version, *tried);
+    any_ejected = any_ejected || pick.any_ejected;
   }
 }
 
@@ -395,7 +433,10 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
   }
   client.expires_after(milliseconds(limits.header_timeout_ms));
   {
-    const auto ec = client.classify(co_await read_header(client, cbuf, rq));
+    auto ec = parse_buffered(cbuf, rq, true);
+    if (ec == bhttp::error::need_more) {
+      ec = client.classify(co_await parse_some(client, cbuf, rq, true));
+    }
     if (ec) {
       if (is_disconnect(ec)) {
         co_return After::kClose;
@@ -561,8 +602,16 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
   bool continue_sent = false;
   int stale_retries = 0;
   for (;;) {
-    Acquired acquired = co_await acquire_upstream(worker, service, version, &tried, has_body,
-                                                  milliseconds(limits.connect_timeout_ms));
+    // A pooled connection without suspending; connecting (and retrying) in a coroutine.
+    Acquired acquired;
+    const UpstreamPick pick = pick_upstream(worker, service, version, tried);
+    if (pick.target != nullptr) {
+      acquired.conn = take_idle(worker, *pick.target, has_body);
+    }
+    if (!acquired.conn) {
+      acquired = co_await connect_upstream(worker, service, version, &tried, has_body,
+                                           milliseconds(limits.connect_timeout_ms), pick);
+    }
     if (!acquired.conn) {
       gm.record_rejection(acquired.rejection);
       stats.record_response(static_cast<unsigned>(acquired.status), elapsed_ns(started), 0, 0);
@@ -600,9 +649,17 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
     if (head_size == 0) {
       big_head = http::forwarded_head_string(req, forwarding);
     }
-    RelayOutcome sent =
-        co_await relay(client, cbuf, rq, RelayHead{head_size, big_head, forwarding.chunked},
-                       conn->stream, buffer.data(), idle_timeout, response_timeout);
+    RelayOutcome sent;
+    if (rq.is_done() && big_head.empty()) {
+      // No body (the common case): the head alone, one write, no relay.
+      conn->stream.expires_after(response_timeout);
+      auto [ec, n] = co_await asio::async_write(
+          conn->stream, asio::const_buffer(buffer.data(), head_size), kAwait);
+      sent.write_error = conn->stream.classify(ec);
+    } else {
+      sent = co_await relay(client, cbuf, rq, RelayHead{head_size, big_head, forwarding.chunked},
+                            conn->stream, buffer.data(), idle_timeout, response_timeout);
+    }
     if (sent.read_error) {
       // The client failed or broke a limit mid-body; the upstream got a partial request.
       if (sent.read_error == bhttp::error::body_limit) {
@@ -648,7 +705,10 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         rp->skip(true);
       }
       conn->stream.expires_after(response_timeout);
-      read_ec = conn->stream.classify(co_await read_header(conn->stream, conn->buffer, *rp));
+      read_ec = parse_buffered(conn->buffer, *rp, true);
+      if (read_ec == bhttp::error::need_more) {
+        read_ec = conn->stream.classify(co_await parse_some(conn->stream, conn->buffer, *rp, true));
+      }
       if (read_ec) {
         break;
       }

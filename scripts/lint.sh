@@ -21,6 +21,8 @@ curated=(
   src/http/wire.cpp
   src/http/upstream_response.cpp
   src/gateway/deadline.cpp
+  src/gateway/session.cpp
+  src/gateway/worker.cpp
   src/store/local_store.cpp
   src/store/sqlite_store.cpp
   src/metrics/prometheus.cpp

@@ -5,13 +5,16 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <exception>
+#include <system_error>
 
 namespace rampart::gateway {
 
@@ -19,7 +22,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-void log_escape(const char* what, std::exception_ptr e) {
+void log_escape(const char* what, const std::exception_ptr& e) {
   if (!e) {
     return;
   }
@@ -40,11 +43,26 @@ Worker::Worker(std::size_t index, WorkerShared shared)
           0x9E3779B97F4A7C15ULL * (index + 1) ^
           static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
   acceptor_.emplace(ioc_);
+  command_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (command_fd_ < 0) {
+    throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  // The reader gets its own descriptor: closing it when the worker finishes leaves command_fd_
+  // open for the stop() that may still come from another thread.
+  const int reader = ::fcntl(command_fd_, F_DUPFD_CLOEXEC, 0);
+  if (reader < 0) {
+    const int err = errno;
+    ::close(command_fd_);
+    throw std::system_error(err, std::generic_category(), "fcntl(F_DUPFD_CLOEXEC)");
+  }
+  command_reader_.emplace(ioc_, reader);
 }
 
 Worker::~Worker() {
   stop();
   join();
+  command_reader_.reset();
+  ::close(command_fd_);
   acceptor_.reset();
   for (auto& u : upstreams_) {
     u.idle.clear();
@@ -103,7 +121,7 @@ Awaitable<void> accept_loop(Worker* worker) {
     metrics::bump(gm.connections_active);
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(worker->ioc_, serve_connection(worker, std::move(socket)),
-                   [](std::exception_ptr e) { log_escape("session", e); });
+                   [](const std::exception_ptr& e) { log_escape("session", e); });
   }
 }
 
@@ -114,22 +132,52 @@ Awaitable<void> tick_deadlines(Worker* worker) {
     co_await timer.async_wait(asio::as_tuple(kUseAwaitable));
     worker->deadlines_.tick();
     if (worker->draining_ && worker->sessions_.empty()) {
-      co_return;  // nothing left to time out: let run() return
+      boost::system::error_code ignored;
+      worker->command_reader_->close(ignored);  // ends watch_commands()
+      co_return;                                // nothing left to time out: let run() return
+    }
+  }
+}
+
+Awaitable<void> watch_commands(Worker* worker) {
+  auto& reader = *worker->command_reader_;
+  uint64_t count = 0;
+  for (;;) {
+    auto [ec, n] = co_await reader.async_read_some(asio::buffer(&count, sizeof count),
+                                                   asio::as_tuple(kUseAwaitable));
+    if (ec) {
+      co_return;  // closed when the worker finished draining
+    }
+    const uint32_t bits = worker->commands_.exchange(0, std::memory_order_acq_rel);
+    if (bits & Worker::kStop) {
+      worker->ioc_.stop();
+      co_return;
+    }
+    if (bits & Worker::kDrain) {
+      worker->do_drain();
     }
   }
 }
 
 void Worker::start() {
-  asio::co_spawn(ioc_, accept_loop(this), [](std::exception_ptr e) { log_escape("acceptor", e); });
-  asio::co_spawn(ioc_, tick_deadlines(this), [](std::exception_ptr e) { log_escape("ticker", e); });
+  asio::co_spawn(ioc_, accept_loop(this),
+                 [](const std::exception_ptr& e) { log_escape("acceptor", e); });
+  asio::co_spawn(ioc_, tick_deadlines(this),
+                 [](const std::exception_ptr& e) { log_escape("ticker", e); });
+  asio::co_spawn(ioc_, watch_commands(this),
+                 [](const std::exception_ptr& e) { log_escape("command watcher", e); });
   thread_ = std::thread([this] {
     ioc_.run();
     finished_.store(true, std::memory_order_release);
   });
 }
 
-void Worker::drain() {
-  asio::post(ioc_, [this] { do_drain(); });
+void Worker::command(uint32_t bit) {
+  commands_.fetch_or(bit, std::memory_order_acq_rel);
+  const uint64_t one = 1;
+  // An eventfd write fails only when its counter would overflow, and then a wake-up is
+  // pending anyway.
+  [[maybe_unused]] const ssize_t n = ::write(command_fd_, &one, sizeof one);
 }
 
 void Worker::do_drain() {
@@ -147,8 +195,6 @@ void Worker::do_drain() {
     u.idle.clear();
   }
 }
-
-void Worker::stop() { ioc_.stop(); }
 
 void Worker::join() {
   if (thread_.joinable()) {

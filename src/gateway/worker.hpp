@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/basic_stream_descriptor.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <atomic>
@@ -54,6 +55,8 @@ class Worker;
 Awaitable<void> accept_loop(Worker* worker);
 // Fires due deadlines every DeadlineWheel::kTick until the worker has drained.
 Awaitable<void> tick_deadlines(Worker* worker);
+// Carries out drain() and stop() requests from other threads on the worker's thread.
+Awaitable<void> watch_commands(Worker* worker);
 
 struct WorkerShared {
   const SnapshotPublisher<RouteTable>* routes = nullptr;
@@ -77,9 +80,9 @@ class Worker {
   // Runs the io_context on a new thread.
   void start();
   // Stops accepting, closes idle connections, lets in-flight requests finish. Thread-safe.
-  void drain();
+  void drain() { command(kDrain); }
   // Stops the io_context now (after a drain timeout). Thread-safe.
-  void stop();
+  void stop() { command(kStop); }
   void join();
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
@@ -104,6 +107,11 @@ class Worker {
  private:
   friend Awaitable<void> accept_loop(Worker* worker);
   friend Awaitable<void> tick_deadlines(Worker* worker);
+  friend Awaitable<void> watch_commands(Worker* worker);
+  static constexpr uint32_t kDrain = 1;
+  static constexpr uint32_t kStop = 2;
+  // Sets the command's bit and wakes the worker's thread through the eventfd.
+  void command(uint32_t bit);
   void do_drain();
 
   // Order matters at destruction: ioc_ is declared last so that it goes first, destroying
@@ -122,13 +130,18 @@ class Worker {
   uint32_t rotation_ = 0;
   bool draining_ = false;
   std::atomic<bool> finished_{false};
+  // Commands from other threads: bits set here, then a write to command_fd_ (an eventfd,
+  // open for the worker's whole life) wakes watch_commands() on the worker's thread.
+  std::atomic<uint32_t> commands_{0};
+  int command_fd_ = -1;
   std::thread thread_;
-  // Every socket and timer of a worker is used from the worker's thread only (other threads
-  // only post to it), so the reactor skips its per-descriptor locking on I/O: the
-  // mutex lock and unlock of every socket operation were ~3% of a proxied request's
-  // instructions (callgrind).
-  boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  // No other thread touches the io_context while it runs: sockets, timers and handlers are
+  // the worker thread's own, and drain() and stop() go through the eventfd. So Asio runs
+  // without locks: the reactor's per-descriptor mutex and the scheduler's mutex were ~3% and
+  // ~2% of a proxied request's instructions (callgrind).
+  boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
   std::optional<Acceptor> acceptor_;
+  std::optional<boost::asio::posix::basic_stream_descriptor<Executor>> command_reader_;
 };
 
 }  // namespace rampart::gateway

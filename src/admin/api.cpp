@@ -530,21 +530,13 @@ Response Api::route(const Request& req, std::string_view path) {
                                                  "deployer or read-only",
                                                  **role_text)));
     }
-    auto secret = service_.create_token(**name, *role, who->name);
-    if (!secret) {
-      return failure(req, secret.error());
+    auto created = service_.create_token(**name, *role, who->name);
+    if (!created) {
+      return failure(req, created.error());
     }
     observe_success();
-    auto tokens = service_.tokens();
-    json::object o{{"name", **name}, {"role", model::to_string(*role)}};
-    if (tokens) {
-      for (const auto& t : *tokens) {
-        if (t.name == **name) {
-          o = api_json(t);
-        }
-      }
-    }
-    o["token"] = *secret;
+    json::object o = api_json(created->token);
+    o["token"] = created->secret;
     return ok(req, bhttp::status::created, std::move(o));
   }
 

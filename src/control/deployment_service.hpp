@@ -56,6 +56,12 @@ struct ApplyResult {
   std::vector<model::Deployment> deployments{};  // the deployments created, in config order
 };
 
+// A token just created: the record as stored, and the secret, which only its creator sees.
+struct NewToken {
+  model::Token token;
+  std::string secret;
+};
+
 // What a rollback restores: a deployment, the deployment of a checkpoint, or (neither set) the
 // deployment before the latest one. Setting both is an error.
 struct RollbackTarget {
@@ -123,10 +129,10 @@ class DeploymentService {
   Result<model::Checkpoint> checkpoint(std::string_view service, std::string_view note,
                                        std::string_view actor);
 
-  // Creates a token and answers its secret: 32 random bytes (OpenSSL RAND_bytes) as 64 hex
-  // digits. Only its SHA-256 is stored; the secret cannot be read back. kConflict when a token
-  // of that name exists.
-  Result<std::string> create_token(std::string_view name, model::Role role, std::string_view actor);
+  // Creates a token and answers it as stored, with its secret: 32 random bytes (OpenSSL
+  // RAND_bytes) as 64 hex digits. Only its SHA-256 is stored; the secret cannot be read back.
+  // kConflict when a token of that name exists.
+  Result<NewToken> create_token(std::string_view name, model::Role role, std::string_view actor);
 
   // When no admin token exists: creates the admin token "bootstrap" (actor "rampart") and
   // writes its secret to `path` (exactly the 64 hex digits, no newline; mode 0600, replacing
@@ -160,11 +166,10 @@ class DeploymentService {
  private:
   // Creates the token with this secret. only_without_admin: answers std::nullopt, writing
   // nothing, when an admin token exists (checked in the same transaction).
-  Result<std::optional<std::string>> create_token_with_secret(std::string_view name,
-                                                              model::Role role,
-                                                              std::string_view actor,
-                                                              std::string secret,
-                                                              bool only_without_admin);
+  Result<std::optional<NewToken>> create_token_with_secret(std::string_view name, model::Role role,
+                                                           std::string_view actor,
+                                                           std::string secret,
+                                                           bool only_without_admin);
 
   store::Store& store_;
   UnixClock clock_;

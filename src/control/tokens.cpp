@@ -113,8 +113,8 @@ Status write_secret_file(const std::string& path, std::string_view content) {
 
 }  // namespace
 
-Result<std::string> DeploymentService::create_token(std::string_view name, model::Role role,
-                                                    std::string_view actor) {
+Result<NewToken> DeploymentService::create_token(std::string_view name, model::Role role,
+                                                 std::string_view actor) {
   auto secret = random_secret();
   if (!secret) {
     return secret.error();
@@ -126,7 +126,7 @@ Result<std::string> DeploymentService::create_token(std::string_view name, model
   return std::move(**created);
 }
 
-Result<std::optional<std::string>> DeploymentService::create_token_with_secret(
+Result<std::optional<NewToken>> DeploymentService::create_token_with_secret(
     std::string_view name, model::Role role, std::string_view actor, std::string secret,
     bool only_without_admin) {
   if (auto st = model::validate_token_name("name", name); !st) {
@@ -135,6 +135,7 @@ Result<std::optional<std::string>> DeploymentService::create_token_with_secret(
   if (auto st = model::validate_token_name("actor", actor); !st) {
     return st.error();
   }
+  model::Token token;
   auto attempt = [&]() -> Result<std::optional<Plan>> {
     auto view = detail::read_view(
         store_, {store::RangeOp{.key = keys::tokens_prefix(), .options = {.prefix = true}}});
@@ -142,20 +143,20 @@ Result<std::optional<std::string>> DeploymentService::create_token_with_secret(
       return view.error();
     }
     for (const auto& kv : view->ranges[0].kvs) {
-      auto token = detail::decode_token(kv);
-      if (!token) {
-        return token.error();
+      auto stored = detail::decode_token(kv);
+      if (!stored) {
+        return stored.error();
       }
-      if (only_without_admin && token->role == model::Role::kAdmin) {
+      if (only_without_admin && stored->role == model::Role::kAdmin) {
         return std::optional<Plan>{};
       }
-      if (token->name == name) {
+      if (stored->name == name) {
         return make_error(Errc::kConflict,
                           fmt::format("name: a token named \"{}\" exists already", name));
       }
     }
     const std::int64_t now = clock_();
-    model::Token token{std::string(name), role, model::hash_token_secret(secret), now};
+    token = model::Token{std::string(name), role, model::hash_token_secret(secret), now};
     Plan plan(*view);
     plan.put(keys::token(name), model::encode(token), 0);
     plan.audit.at = now;
@@ -174,9 +175,9 @@ Result<std::optional<std::string>> DeploymentService::create_token_with_secret(
     return committed.error();
   }
   if (!*committed) {
-    return std::optional<std::string>{};
+    return std::optional<NewToken>{};
   }
-  return std::optional<std::string>{std::move(secret)};
+  return std::optional<NewToken>{NewToken{std::move(token), std::move(secret)}};
 }
 
 Result<std::optional<std::string>> DeploymentService::ensure_bootstrap_token(
@@ -200,14 +201,18 @@ Result<std::optional<std::string>> DeploymentService::ensure_bootstrap_token(
   }
   auto created = create_token_with_secret(kBootstrapTokenName, model::Role::kAdmin, kSystemActor,
                                           *secret, true);
-  if (created && !*created) {
-    // An admin token appeared meanwhile: ours was not created, the file names no token.
-    ::unlink(path.c_str());
-  }
   // On an error the file stays: a store write that failed may still have happened (see
   // docs/store.md), and then the file holds the only copy of the secret. If it did not
   // happen, the next start finds no admin token and replaces the file.
-  return created;
+  if (!created) {
+    return created.error();
+  }
+  if (!*created) {
+    // An admin token appeared meanwhile: ours was not created, the file names no token.
+    ::unlink(path.c_str());
+    return std::optional<std::string>{};
+  }
+  return std::optional<std::string>{std::move((*created)->secret)};
 }
 
 Result<model::Token> DeploymentService::authenticate(std::string_view secret) {

@@ -80,6 +80,11 @@ TEST_F(ApiTest, TokensAndRoles) {
   Reply ro = call("POST", "/api/v1/tokens", R"({"name": "dash", "role": "read-only"})");
   ASSERT_EQ(ro.status, 201u) << ro.body;
   const std::string ro_secret(parse_json(ro).at("token").as_string());
+  // The answer is the token as stored (never its hash), with the secret.
+  EXPECT_EQ(parse_json(ro).at("name").as_string(), "dash");
+  EXPECT_EQ(parse_json(ro).at("role").as_string(), "read-only");
+  EXPECT_TRUE(parse_json(ro).as_object().contains("created_at")) << ro.body;
+  EXPECT_FALSE(parse_json(ro).as_object().contains("sha256")) << ro.body;
   Reply dep = call("POST", "/api/v1/tokens", R"({"name": "ci", "role": "deployer"})");
   ASSERT_EQ(dep.status, 201u) << dep.body;
   const std::string dep_secret(parse_json(dep).at("token").as_string());

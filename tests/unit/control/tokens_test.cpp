@@ -53,10 +53,15 @@ TEST_F(TokensTest, CreateAndAuthenticateEachRole) {
       {"root", Role::kAdmin}, {"ci", Role::kDeployer}, {"dashboard", Role::kReadOnly}};
   std::vector<std::string> secrets;
   for (const auto& c : cases) {
-    auto secret = service_.create_token(c.name, c.role, "alice");
-    ASSERT_TRUE(secret) << secret.error().message;
-    EXPECT_TRUE(is_hex_secret(*secret)) << *secret;
-    secrets.push_back(*secret);
+    auto created = service_.create_token(c.name, c.role, "alice");
+    ASSERT_TRUE(created) << created.error().message;
+    EXPECT_TRUE(is_hex_secret(created->secret)) << created->secret;
+    // The answer is the record as stored.
+    EXPECT_EQ(created->token.name, c.name);
+    EXPECT_EQ(created->token.role, c.role);
+    EXPECT_EQ(created->token.created_at, clock_.now());
+    EXPECT_EQ(created->token.sha256, model::hash_token_secret(created->secret));
+    secrets.push_back(created->secret);
   }
   for (std::size_t i = 0; i < cases.size(); ++i) {
     auto token = service_.authenticate(secrets[i]);
@@ -74,12 +79,13 @@ TEST_F(TokensTest, CreateAndAuthenticateEachRole) {
 }
 
 TEST_F(TokensTest, UnknownSecretsAreNotFound) {
-  auto secret = service_.create_token("ci", Role::kDeployer, "alice");
-  ASSERT_TRUE(secret);
-  std::string altered = *secret;
+  auto created = service_.create_token("ci", Role::kDeployer, "alice");
+  ASSERT_TRUE(created);
+  const std::string& secret = created->secret;
+  std::string altered = secret;
   altered[0] = altered[0] == 'a' ? 'b' : 'a';
-  for (const std::string& s : {std::string(), altered, *secret + "0", secret->substr(1),
-                               model::hash_token_secret(*secret)}) {
+  for (const std::string& s :
+       {std::string(), altered, secret + "0", secret.substr(1), model::hash_token_secret(secret)}) {
     auto token = service_.authenticate(s);
     ASSERT_FALSE(token) << s;
     EXPECT_EQ(token.error().code, Errc::kNotFound);
@@ -88,12 +94,12 @@ TEST_F(TokensTest, UnknownSecretsAreNotFound) {
 }
 
 TEST_F(TokensTest, OnlyTheHashIsStored) {
-  auto secret = service_.create_token("ci", Role::kDeployer, "alice");
-  ASSERT_TRUE(secret);
+  auto created = service_.create_token("ci", Role::kDeployer, "alice");
+  ASSERT_TRUE(created);
   auto everything = store_.range("", {.prefix = true});
   ASSERT_TRUE(everything);
   for (const auto& kv : everything->kvs) {
-    EXPECT_EQ(kv.value.find(*secret), std::string::npos) << kv.key;
+    EXPECT_EQ(kv.value.find(created->secret), std::string::npos) << kv.key;
   }
 }
 

@@ -142,11 +142,13 @@ if [ "$have_rampart" = 1 ]; then
   variants+=(rampart)
   urls+=("http://127.0.0.1:$rampart_port/")
 fi
-# Runs interleave the variants, so that a change in the machine's load spreads over all of them.
-# A run that other processes disturbed (they took more than BENCH_MAX_OTHERS % of the cores) is
-# repeated, BENCH_RETRIES times at most; the table's "others" column shows what remained.
+# Runs interleave the variants, so that a change in the machine's load spreads over all of them,
+# and each round starts one variant further on, so that none is always measured last. A run that
+# other processes disturbed (they took more than BENCH_MAX_OTHERS % of the cores) is repeated,
+# BENCH_RETRIES times at most; the table's "others" column shows what remained.
 for run in $(seq "$runs"); do
-  for i in "${!variants[@]}"; do
+  for k in "${!variants[@]}"; do
+    i=$(((k + run - 1) % ${#variants[@]}))
     for attempt in $(seq 0 "$retries"); do
       run_wrk "${variants[$i]}" "${urls[$i]}" "$run"
       [ "$run_others" -le "$max_others" ] && break
@@ -179,5 +181,22 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
     printf '%-20s requests/s %s, p99 %s\n' "rampart/$peer:" \
       "$(ratio "${rps_of[rampart]}" "${rps_of[$peer]}")" "$(ratio "${p99_of[rampart]}" "${p99_of[$peer]}")"
   done
+  if [ "$runs" -gt 1 ]; then
+    # The machine's speed drifts between rounds by more than the proxies differ; a ratio taken
+    # within one round, where the variants ran minutes apart at most, cancels most of that drift.
+    echo
+    echo "ratios within each round (median, lowest..highest over the $runs rounds)"
+    for peer in nginx-proxy haproxy; do
+      paste "$results/rampart.values" "$results/$peer.values" | awk -v peer="$peer" '
+        { n = split($0, f, /[ \t]+/); half = n / 2
+          rps[NR] = f[1] / f[1 + half]; p99[NR] = f[3] / f[3 + half] }
+        function sort(a,   i, j, t) {
+          for (i = 2; i <= NR; ++i) for (j = i; j > 1 && a[j] < a[j - 1]; --j) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
+        function median(a) { return NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }
+        END { sort(rps); sort(p99)
+          printf "%-20s requests/s %.2f (%.2f..%.2f), p99 %.2f (%.2f..%.2f)\n", "rampart/" peer ":",
+            median(rps), rps[1], rps[NR], median(p99), p99[1], p99[NR] }'
+    done
+  fi
 } | tee -a "$results/table.txt"
 echo "raw wrk output: $results/"

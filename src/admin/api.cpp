@@ -796,18 +796,7 @@ Response Api::route(const Request& req, std::string_view path) {
     if (!expected) {
       return failure(req, expected.error());
     }
-    // Versions the body does not name get 0: the split covers every version of the service.
-    auto versions = service_.versions(service_name);
-    if (!versions) {
-      return failure(req, versions.error());
-    }
-    for (const auto& ver : *versions) {
-      const bool named = std::any_of(split->begin(), split->end(),
-                                     [&](const auto& e) { return e.version == ver.name; });
-      if (!named) {
-        split->push_back({ver.name, 0});
-      }
-    }
+    // Versions the body does not name get 0 (set_split fills them in).
     auto d = service_.set_split(service_name, *split, who->name, message->value_or(""), *expected);
     if (!d) {
       return failure(req, d.error());

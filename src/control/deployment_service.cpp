@@ -454,7 +454,14 @@ Result<model::Deployment> DeploymentService::set_split(
     if (auto st = model::validate_id("deployment id", d.id); !st) {
       return st.error();
     }
-    d.split = model::canonical_split(split, versions);
+    std::vector<model::SplitEntry> every = split;  // and 0 bp for each version it leaves out
+    for (const auto& v : versions) {
+      if (std::none_of(split.begin(), split.end(),
+                       [&](const model::SplitEntry& e) { return e.version == v.name; })) {
+        every.push_back({v.name, 0});
+      }
+    }
+    d.split = model::canonical_split(std::move(every), versions);
     d.author = std::string(actor);
     d.created_at = now;
     d.message = std::string(message);

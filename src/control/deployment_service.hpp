@@ -110,9 +110,10 @@ class DeploymentService {
                             std::string_view message);
 
   // A new deployment of `service` with `split` (cause "split"), stored in ordinal order, even
-  // when the split equals the latest one. With `expected_revision`, the service's latest
-  // deployment must still be the one created at that revision (Deployment::revision; 0: the
-  // service has no deployment yet), else kConflict.
+  // when the split equals the latest one. Versions of the service that `split` does not name
+  // get 0 bp, so the deployment names every version the service has when it is made. With
+  // `expected_revision`, the service's latest deployment must still be the one created at that
+  // revision (Deployment::revision; 0: the service has no deployment yet), else kConflict.
   Result<model::Deployment> set_split(std::string_view service,
                                       const std::vector<model::SplitEntry>& split,
                                       std::string_view actor, std::string_view message,

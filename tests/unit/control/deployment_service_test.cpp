@@ -224,9 +224,9 @@ v1 = 95
   EXPECT_EQ((*versions)[2].ordinal, 3);
   ASSERT_EQ(r->deployments.size(), 1u);
   EXPECT_EQ(r->deployments[0].split, (Split{{"v1", 9500}, {"v2", 0}, {"v3", 500}}));
-  // set_split stores the same order whatever order it is given.
+  // set_split stores the same order whatever order it is given, every version named.
   auto d = split({{"v3", 1000}, {"v1", 9000}});
-  EXPECT_EQ(d.split, (Split{{"v1", 9000}, {"v3", 1000}}));
+  EXPECT_EQ(d.split, (Split{{"v1", 9000}, {"v2", 0}, {"v3", 1000}}));
 }
 
 TEST_F(DeploymentServiceTest, ApplyRefusesARouteClaimedByAStoredService) {
@@ -279,6 +279,17 @@ TEST_F(DeploymentServiceTest, ApplyValidatesItsInput) {
 }
 
 // --- set_split --------------------------------------------------------------------------------
+
+TEST_F(DeploymentServiceTest, SetSplitGivesVersionsItDoesNotNameZero) {
+  apply_default();
+  auto d = service_.set_split("shop", {{"v2", 10000}}, "bob", "all on v2");
+  ASSERT_TRUE(d) << d.error().message;
+  // Every version of the service, in ordinal order; the one not named gets 0 bp.
+  EXPECT_EQ(d->split, (Split{{"v1", 0}, {"v2", 10000}}));
+  auto stored = service_.deployment("shop", d->id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->split, d->split);
+}
 
 TEST_F(DeploymentServiceTest, SetSplitCreatesTheNextDeployment) {
   apply_default();
@@ -831,7 +842,7 @@ TEST_F(DeploymentServiceTest, AnalyticsOnAScriptedHistory) {
   ASSERT_TRUE(service_.rollback("shop", {}, "carol", ""));  // 6 rollback to 4
   auto redo = service_.rollback("shop", {}, "carol", "");   // 7 rollback of a rollback, to 5
   ASSERT_TRUE(redo);
-  EXPECT_EQ(redo->split, (Split{{"v2", 10000}}));
+  EXPECT_EQ(redo->split, (Split{{"v1", 0}, {"v2", 10000}}));
   EXPECT_EQ(redo->rolled_back_from, 6);
   EXPECT_EQ(redo->rolled_back_to, 5);
   split({{"v1", 10000}});  // 8 split

@@ -45,6 +45,14 @@ json::value or_null(const std::optional<model::Deployment>& deployment) {
   return nullptr;
 }
 
+// Writes deployment `d` and makes it its service's latest, which must still be at
+// `seen_latest` (0: the service has no deployment yet).
+void put_deployment(Plan& plan, const model::Deployment& d, std::int64_t seen_latest) {
+  const std::string encoded = model::encode(d);
+  plan.put(keys::deployment(d.service, d.id), encoded, 0);
+  plan.put(keys::latest(d.service), encoded, seen_latest);
+}
+
 // What the store holds of one service, with the mod_revisions the mutations compare.
 struct StoredVersion {
   model::Version version;
@@ -360,9 +368,7 @@ Result<ApplyResult> DeploymentService::apply(const config::Config& config, std::
           before_deployments.push_back(model::to_json(*stored.latest));
         }
         after_deployments.push_back(model::to_json(d));
-        const std::string encoded = model::encode(d);
-        plan.put(keys::deployment(name, d.id), encoded, 0);
-        plan.put(keys::latest(name), encoded, stored.latest_mod_revision());
+        put_deployment(plan, d, stored.latest_mod_revision());
         created.push_back(std::move(d));
         service_changed = true;
       }
@@ -373,16 +379,13 @@ Result<ApplyResult> DeploymentService::apply(const config::Config& config, std::
     if (plan.empty()) {
       return std::optional<Plan>{};
     }
-    plan.audit.at = now;
-    plan.audit.actor = std::string(actor);
-    plan.audit.action = "apply";
-    plan.audit.target = fmt::format("services:{}", fmt::join(changed, ","));
-    plan.audit.before = json::object{{"services", std::move(before_services)},
-                                     {"versions", std::move(before_versions)},
-                                     {"deployments", std::move(before_deployments)}};
-    plan.audit.after = json::object{{"services", std::move(after_services)},
-                                    {"versions", std::move(after_versions)},
-                                    {"deployments", std::move(after_deployments)}};
+    plan.describe(now, actor, "apply", fmt::format("services:{}", fmt::join(changed, ",")),
+                  json::object{{"services", std::move(before_services)},
+                               {"versions", std::move(before_versions)},
+                               {"deployments", std::move(before_deployments)}},
+                  json::object{{"services", std::move(after_services)},
+                               {"versions", std::move(after_versions)},
+                               {"deployments", std::move(after_deployments)}});
     if (!message.empty()) {
       plan.audit.after.as_object()["message"] = message;
     }
@@ -468,15 +471,9 @@ Result<model::Deployment> DeploymentService::set_split(
     d.cause = std::string(model::kCauseSplit);
 
     Plan plan(*view);
-    const std::string encoded = model::encode(d);
-    plan.put(keys::deployment(service, d.id), encoded, 0);
-    plan.put(keys::latest(service), encoded, seen);
-    plan.audit.at = now;
-    plan.audit.actor = std::string(actor);
-    plan.audit.action = "split";
-    plan.audit.target = fmt::format("service:{}", service);
-    plan.audit.before = or_null(stored->latest);
-    plan.audit.after = model::to_json(d);
+    put_deployment(plan, d, seen);
+    plan.describe(now, actor, "split", fmt::format("service:{}", service), or_null(stored->latest),
+                  model::to_json(d));
     created = std::move(d);
     return std::optional<Plan>{std::move(plan)};
   };
@@ -625,15 +622,9 @@ Result<model::Deployment> DeploymentService::rollback(std::string_view service,
     d.rolled_back_to = to;
 
     Plan plan(*view);
-    const std::string encoded = model::encode(d);
-    plan.put(keys::deployment(service, d.id), encoded, 0);
-    plan.put(keys::latest(service), encoded, latest.revision);
-    plan.audit.at = now;
-    plan.audit.actor = std::string(actor);
-    plan.audit.action = "rollback";
-    plan.audit.target = fmt::format("service:{}", service);
-    plan.audit.before = model::to_json(latest);
-    plan.audit.after = model::to_json(d);
+    put_deployment(plan, d, latest.revision);
+    plan.describe(now, actor, "rollback", fmt::format("service:{}", service),
+                  model::to_json(latest), model::to_json(d));
     if (checkpoint) {
       plan.audit.after.as_object()["checkpoint"] = model::to_json(*checkpoint);
     }
@@ -702,12 +693,8 @@ Result<model::Checkpoint> DeploymentService::checkpoint(std::string_view service
              counter != nullptr ? counter->mod_revision : 0);
     // The checkpoint names the latest deployment: it must still be the latest at commit.
     plan.expect(keys::latest(service), stored->latest_mod_revision());
-    plan.audit.at = now;
-    plan.audit.actor = std::string(actor);
-    plan.audit.action = "checkpoint";
-    plan.audit.target = fmt::format("service:{}", service);
-    plan.audit.before = nullptr;
-    plan.audit.after = model::to_json(c);
+    plan.describe(now, actor, "checkpoint", fmt::format("service:{}", service), nullptr,
+                  model::to_json(c));
     created = std::move(c);
     return std::optional<Plan>{std::move(plan)};
   };

@@ -102,6 +102,16 @@ void Plan::expect(std::string key, std::int64_t seen_mod_revision) {
                                      .number = seen_mod_revision});
 }
 
+void Plan::describe(std::int64_t at, std::string_view actor, std::string action, std::string target,
+                    boost::json::value before, boost::json::value after) {
+  audit.at = at;
+  audit.actor = std::string(actor);
+  audit.action = std::move(action);
+  audit.target = std::move(target);
+  audit.before = std::move(before);
+  audit.after = std::move(after);
+}
+
 Result<std::optional<std::int64_t>> mutate(
     store::Store& store, const std::function<Result<std::optional<Plan>>()>& attempt) {
   for (int i = 0; i < kMaxAttempts; ++i) {

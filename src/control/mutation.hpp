@@ -54,7 +54,11 @@ class Plan {
 
   bool empty() const { return writes_.empty(); }
 
-  // Everything but seq (which mutate() assigns from the counter) is the attempt's to fill.
+  // Fills in the audit event (all but seq, which mutate() assigns from the counter).
+  void describe(std::int64_t at, std::string_view actor, std::string action, std::string target,
+                boost::json::value before, boost::json::value after);
+
+  // Everything but seq is the attempt's to fill (describe() does it at once).
   model::AuditEvent audit;
 
  private:

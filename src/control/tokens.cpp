@@ -159,15 +159,11 @@ Result<std::optional<NewToken>> DeploymentService::create_token_with_secret(
     token = model::Token{std::string(name), role, model::hash_token_secret(secret), now};
     Plan plan(*view);
     plan.put(keys::token(name), model::encode(token), 0);
-    plan.audit.at = now;
-    plan.audit.actor = std::string(actor);
-    plan.audit.action = "token.create";
-    plan.audit.target = fmt::format("token:{}", name);
-    plan.audit.before = nullptr;
     // Not the hash: the audit log is readable by every role.
-    plan.audit.after = boost::json::object{{"name", token.name},
-                                           {"role", model::to_string(token.role)},
-                                           {"created_at", token.created_at}};
+    plan.describe(now, actor, "token.create", fmt::format("token:{}", name), nullptr,
+                  boost::json::object{{"name", token.name},
+                                      {"role", model::to_string(token.role)},
+                                      {"created_at", token.created_at}});
     return std::optional<Plan>{std::move(plan)};
   };
   auto committed = detail::mutate(store_, attempt);

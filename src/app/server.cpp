@@ -208,14 +208,21 @@ Status reload(Server& server, std::string_view actor) {
   if (auto s = apply_overrides(*cfg, server.options); !s) {
     return remember(s.error());
   }
+  // The new limits go out with the apply's publication (one swap for the whole reload), or
+  // by the refresh below when the apply changed nothing in the store.
+  config::Config previous = server.publisher.base();
+  server.publisher.set_base(*cfg);
   auto applied = server.service.apply(*cfg, actor, "reload of " + server.options.config_path);
   if (!applied) {
     if (applied.error().code == Errc::kUnavailable) {
       server.api.note_store_error(applied.error().message);
     }
+    // Back to the old limits (republished: a commit meanwhile may have served the new ones).
+    server.publisher.set_base(std::move(previous));
+    (void)server.publisher.refresh();
     return remember(applied.error());
   }
-  if (auto s = server.publisher.set_base(*cfg); !s) {
+  if (auto s = server.publisher.refresh(); !s) {
     return remember(s.error());
   }
   std::lock_guard lock(server.state.mutex);

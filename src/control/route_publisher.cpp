@@ -32,11 +32,16 @@ Status RoutePublisher::start() {
   return refresh_locked(/*force=*/false);
 }
 
-Status RoutePublisher::set_base(config::Config base) {
+void RoutePublisher::set_base(config::Config base) {
   base.services.clear();
   std::lock_guard lock(mutex_);
   base_ = std::move(base);
-  return refresh_locked(/*force=*/true);
+  base_changed_ = true;
+}
+
+config::Config RoutePublisher::base() const {
+  std::lock_guard lock(mutex_);
+  return base_;
 }
 
 Status RoutePublisher::refresh(bool force) {
@@ -56,6 +61,7 @@ RoutePublisher::Stats RoutePublisher::stats() const {
 
 Status RoutePublisher::refresh_locked(bool force) {
   const auto started = std::chrono::steady_clock::now();
+  force = force || base_changed_;
   auto fail = [&](const Error& e) -> Status {
     if (last_error_ != e.message) {
       log::error("the gateway keeps serving store revision {}: {}", served_ ? served_->revision : 0,
@@ -84,6 +90,7 @@ Status RoutePublisher::refresh_locked(bool force) {
     return fail(s.error());
   }
   served_ = std::move(*snapshot);
+  base_changed_ = false;
   ++publications_;
   last_error_.clear();
   durations_.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -51,8 +51,12 @@ class RoutePublisher {
   // be read or compiled) leaves the subscription off: the caller decides (start-up fails).
   Status start();
 
-  // Replaces the server settings and limits the services are served with, and republishes.
-  Status set_base(config::Config base);
+  // Replaces the server settings and limits the services are served with. Publishes nothing:
+  // the next publication (after the next commit, or refresh()) serves them, even when the
+  // services did not change. So a reload that also commits publishes once.
+  void set_base(config::Config base);
+  // The server settings and limits in use (services empty).
+  config::Config base() const;
 
   // Re-reads the store and publishes when the served state changed (force: publish anyway).
   Status refresh(bool force = false);
@@ -66,6 +70,7 @@ class RoutePublisher {
   Sink sink_;
   mutable std::mutex mutex_;
   config::Config base_;
+  bool base_changed_ = false;  // set_base() since the last publication
   std::optional<model::Snapshot> served_;
   std::uint64_t publications_ = 0;
   std::string last_error_;

@@ -398,6 +398,19 @@ TEST_F(GatewayTest, LimitsOnHeaderAndBody) {
   EXPECT_EQ(cluster.client().request("POST", "/count", {}, std::string(1000, 'd')).status, 200u);
 }
 
+// A reload that changes only [limits] leaves the store as it is (nothing to apply) and still
+// reaches the workers.
+TEST_F(GatewayTest, AReloadOfOnlyTheLimitsTakesEffect) {
+  int v1 = cluster.start_app("v1");
+  cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}), "",
+                        "max_header_bytes = 4096");
+  const std::map<std::string, std::string> big = {{"X-Big", std::string(6000, 'a')}};
+  EXPECT_EQ(cluster.client().get("/", big).status, 431u);
+  cluster.reload_limits("max_header_bytes = 16384");
+  Reply after = cluster.client().get("/", big);
+  EXPECT_EQ(after.status, 200u) << after.body;
+}
+
 // A busy keep-alive connection waits for its next request with its read buffer, then (after
 // 500 ms) without one; others wait without one from the start. Every phase serves the next
 // request on the same connection, and the idle timeout counts from the end of the last

@@ -93,6 +93,12 @@ class Cluster {
     ADD_FAILURE() << "reload did not take effect\n" << log();
   }
 
+  // Reloads with new [limits] lines and the same services.
+  void reload_limits(const std::string& limits) {
+    limits_ = limits;
+    reload(services_);
+  }
+
   static long generation_of(const std::string& health) {
     auto at = health.find("\"routes_generation\":");
     return at == std::string::npos ? -1 : std::atol(health.c_str() + at + 20);

@@ -119,16 +119,40 @@ TEST_F(RoutePublisherTest, AnUnreadableStoreAtStartIsAnError) {
   EXPECT_TRUE(published_.configs.empty());
 }
 
-TEST_F(RoutePublisherTest, SetBaseRepublishesWithTheNewLimits) {
+TEST_F(RoutePublisherTest, ANewBaseGoesOutWithTheNextCommitInOnePublication) {
+  ASSERT_TRUE(service_.apply(parse(config_text()), "alice", ""));
+  RoutePublisher publisher(store_, base_, sink());
+  ASSERT_TRUE(publisher.start());
+  ASSERT_EQ(published_.configs.size(), 1u);
+  auto changed = base_;
+  changed.limits.connect_timeout_ms = 456;
+  publisher.set_base(changed);
+  EXPECT_EQ(published_.configs.size(), 1u) << "set_base publishes nothing by itself";
+  EXPECT_EQ(publisher.base().limits.connect_timeout_ms, 456u);
+
+  // A reload: the commit's publication carries the new limits; the refresh after it has
+  // nothing left to do.
+  ASSERT_TRUE(service_.set_split("shop", {{"v1", 5000}, {"v2", 5000}}, "alice", ""));
+  ASSERT_EQ(published_.configs.size(), 2u);
+  EXPECT_EQ(published_.configs.back().limits.connect_timeout_ms, 456u);
+  EXPECT_EQ(published_.configs.back().services.size(), 2u);
+  ASSERT_TRUE(publisher.refresh());
+  EXPECT_EQ(published_.configs.size(), 2u);
+}
+
+TEST_F(RoutePublisherTest, ANewBaseWithoutACommitIsPublishedByRefresh) {
   ASSERT_TRUE(service_.apply(parse(config_text()), "alice", ""));
   RoutePublisher publisher(store_, base_, sink());
   ASSERT_TRUE(publisher.start());
   auto changed = base_;
-  changed.limits.connect_timeout_ms = 456;
-  ASSERT_TRUE(publisher.set_base(changed));
+  changed.limits.connect_timeout_ms = 789;
+  publisher.set_base(changed);
+  ASSERT_TRUE(publisher.refresh());  // not forced: the new base is reason enough
   ASSERT_EQ(published_.configs.size(), 2u);
-  EXPECT_EQ(published_.configs.back().limits.connect_timeout_ms, 456u);
+  EXPECT_EQ(published_.configs.back().limits.connect_timeout_ms, 789u);
   EXPECT_EQ(published_.configs.back().services.size(), 2u);
+  ASSERT_TRUE(publisher.refresh());
+  EXPECT_EQ(published_.configs.size(), 2u) << "published once";
 }
 
 TEST_F(RoutePublisherTest, ConcurrentWritersEndWithTheLastCommitPublished) {

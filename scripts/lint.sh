@@ -13,6 +13,7 @@ clang-format --dry-run -Werror "${sources[@]}"
 curated=(
   src/common/result.cpp
   src/gateway/picker.cpp
+  src/gateway/request_routing.cpp
   src/gateway/route_table.cpp
   src/http/headers.cpp
   src/metrics/latency_histogram.cpp

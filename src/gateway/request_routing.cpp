@@ -1,0 +1,200 @@
+#include "gateway/request_routing.hpp"
+
+#include "gateway/picker.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+
+namespace rampart::gateway {
+
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr std::string_view kVersionHeader = "X-Rampart-Version";
+
+std::string_view path_of(std::string_view target) {
+  if (target.starts_with("http://")) {
+    auto slash = target.find('/', 7);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  auto q = target.find('?');
+  return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
+Refusal bad_request(std::string detail) {
+  Refusal r;
+  r.status = bhttp::status::bad_request;
+  r.error = "bad_request";
+  r.detail = std::move(detail);
+  r.rejection = metrics::Rejection::kBadRequest;
+  r.after = After::kLingerClose;
+  return r;
+}
+
+Refusal body_too_large(const config::Limits& limits) {
+  Refusal r;
+  r.status = bhttp::status::payload_too_large;
+  r.error = "body_too_large";
+  r.detail = "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes";
+  r.rejection = metrics::Rejection::kBodyTooLarge;
+  r.after = After::kLingerClose;
+  return r;
+}
+
+}  // namespace
+
+http::Forwarding RoutedRequest::forwarding(std::string_view client_ip) const {
+  return http::Forwarding{client_ip,
+                          joined_forwarded_for.empty() ? forwarded_for : joined_forwarded_for, host,
+                          framing == http::Framing::kChunked};
+}
+
+std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
+                                                   const bhttp::request_header<>& head,
+                                                   bool keep_alive, std::string_view client_ip,
+                                                   uint32_t random_bucket) {
+  RoutedRequest out;
+  out.framing = http::request_framing(head);
+  if (out.framing == http::Framing::kInvalid) {
+    return bad_request(
+        "ambiguous message framing: Transfer-Encoding must end in chunked and may not come with "
+        "Content-Length");
+  }
+  // One pass over the fields for everything routing and forwarding need (a lookup per name
+  // would search the field tree each time).
+  std::string_view override_version;
+  std::string_view expect;
+  std::string_view cookie;
+  bool seen_host = false;
+  for (const auto& f : head) {
+    switch (f.name()) {
+      case bhttp::field::host:
+        if (!seen_host) {
+          out.host = f.value();
+          seen_host = true;
+        }
+        break;
+      case bhttp::field::expect:
+        expect = f.value();
+        break;
+      case bhttp::field::cookie:
+        if (cookie.empty()) {
+          cookie = f.value();
+        }
+        break;
+      case bhttp::field::unknown: {
+        const std::string_view name = f.name_string();
+        if (boost::beast::iequals(name, kVersionHeader)) {
+          if (override_version.empty()) {
+            override_version = f.value();
+          }
+        } else if (boost::beast::iequals(name, "X-Forwarded-For")) {
+          if (out.forwarded_for.empty() && out.joined_forwarded_for.empty()) {
+            out.forwarded_for = f.value();
+          } else {
+            if (out.joined_forwarded_for.empty()) {
+              out.joined_forwarded_for = std::string(out.forwarded_for);
+            }
+            out.joined_forwarded_for += ", ";
+            out.joined_forwarded_for += std::string_view(f.value());
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  out.expect_continue = http::has_token(expect, "100-continue");
+  if (out.host.empty() && head.version() >= 11) {
+    return bad_request("an HTTP/1.1 request needs a Host header");
+  }
+  const std::string_view target = head.target();
+  if (target.empty() || (target.front() != '/' && !target.starts_with("http://"))) {
+    return bad_request("the request target must be an absolute path");
+  }
+
+  // Answered early, a request whose body is left unread cannot share its connection.
+  const After early = keep_alive && !out.has_body() ? After::kKeepAlive : After::kLingerClose;
+  out.service = routes.match(out.host, path_of(target));
+  if (out.service == nullptr) {
+    Refusal r;
+    r.status = bhttp::status::not_found;
+    r.error = "no_route";
+    r.detail = "no service routes host \"" + std::string(out.host) + "\" path \"" +
+               std::string(path_of(target)) + "\"";
+    r.rejection = metrics::Rejection::kNoRoute;
+    r.after = early;
+    return r;
+  }
+  const ServiceRoute& service = *out.service;
+
+  PickInput pick_input;
+  pick_input.random_bucket = random_bucket;
+  if (!override_version.empty()) {
+    pick_input.override_version = override_version;
+  }
+  switch (service.sticky.kind) {
+    case config::StickyKind::kIp:
+      pick_input.sticky_key = client_ip;
+      break;
+    case config::StickyKind::kHeader:
+      if (auto it = head.find(service.sticky.name); it != head.end() && !it->value().empty()) {
+        pick_input.sticky_key = it->value();
+      }
+      break;
+    case config::StickyKind::kCookie:
+      if (!cookie.empty()) {
+        pick_input.sticky_key = find_cookie(cookie, service.sticky.name);
+      }
+      break;
+    case config::StickyKind::kNone:
+      break;
+  }
+  const Pick pick = pick_version(service, pick_input);
+  if (pick.error) {
+    Refusal r;
+    r.status = bhttp::status::bad_request;
+    r.error = "version_not_deployed";
+    r.detail = *pick.error == PickError::kVersionNotDeployed
+                   ? "version \"" + std::string(override_version) +
+                         "\" is not in the current deployment of service \"" + service.name + "\""
+                   : "the current deployment gives this request to no version";
+    r.service = service.name;
+    r.rejection = metrics::Rejection::kVersionNotDeployed;
+    r.after = early;
+    return r;
+  }
+  out.version = pick.version;
+  return out;
+}
+
+Refusal refuse_unreadable_request(const boost::system::error_code& ec,
+                                  const config::Limits& limits) {
+  if (ec == bhttp::error::header_limit) {
+    Refusal r;
+    r.status = bhttp::status::request_header_fields_too_large;
+    r.error = "header_too_large";
+    r.detail = "the request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes";
+    r.rejection = metrics::Rejection::kHeaderTooLarge;
+    r.after = After::kLingerClose;
+    return r;
+  }
+  if (ec == bhttp::error::body_limit) {
+    return body_too_large(limits);
+  }
+  return bad_request("malformed request: " + ec.message());
+}
+
+Refusal refuse_unreadable_body(const boost::system::error_code& ec, const config::Limits& limits,
+                               const RoutedRequest& request) {
+  Refusal r = ec == bhttp::error::body_limit
+                  ? body_too_large(limits)
+                  : bad_request("malformed request body: " + ec.message());
+  r.service = request.service->name;
+  r.version = request.version->name;
+  return r;
+}
+
+}  // namespace rampart::gateway

@@ -424,13 +424,15 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
   if (header_ec == bhttp::error::need_more) {
     header_ec = client.classify(co_await parse_some(client, cbuf, rq, true));
   }
-  if (header_ec == beast::error::timeout) {
-    // The stream closed the socket when its timer fired: nothing can be answered.
-    gm.record_rejection(metrics::Rejection::kRequestTimeout);
-    co_return After::kClose;
-  }
-  if (header_ec && is_disconnect(header_ec)) {
-    co_return After::kClose;
+  if (header_ec) {
+    if (header_ec == beast::error::timeout) {
+      // The stream closed the socket when its timer fired: nothing can be answered.
+      gm.record_rejection(metrics::Rejection::kRequestTimeout);
+      co_return After::kClose;
+    }
+    if (is_disconnect(header_ec)) {
+      co_return After::kClose;
+    }
   }
   const auto started = Clock::now();
   std::variant<Refusal, RoutedRequest> routing =

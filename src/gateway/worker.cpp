@@ -65,7 +65,7 @@ Worker::~Worker() {
   ::close(command_fd_);
   acceptor_.reset();
   for (auto& u : upstreams_) {
-    u.idle.clear();
+    u->idle.clear();
   }
 }
 
@@ -192,7 +192,7 @@ void Worker::do_drain() {
   }
   // Pooled upstream connections have no pending operation; closing them lets run() return.
   for (auto& u : upstreams_) {
-    u.idle.clear();
+    u->idle.clear();
   }
 }
 
@@ -210,11 +210,11 @@ uint32_t Worker::random_bucket() {
   return static_cast<uint32_t>(((rng_state_ * 0x2545F4914F6CDD1DULL) >> 32) % kBucketCount);
 }
 
-UpstreamState& Worker::upstream(uint32_t id) {
-  if (id >= upstreams_.size()) {
-    upstreams_.resize(id + 1);
+UpstreamState& Worker::add_upstreams(uint32_t id) {
+  while (upstreams_.size() <= id) {
+    upstreams_.push_back(std::make_unique<UpstreamState>());
   }
-  return upstreams_[id];
+  return *upstreams_[id];
 }
 
 std::unique_ptr<char[]> Worker::take_relay_buffer() {

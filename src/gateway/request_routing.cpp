@@ -5,6 +5,9 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <algorithm>
+#include <optional>
+
 namespace rampart::gateway {
 
 namespace bhttp = boost::beast::http;
@@ -13,13 +16,37 @@ namespace {
 
 constexpr std::string_view kVersionHeader = "X-Rampart-Version";
 
-std::string_view path_of(std::string_view target) {
-  if (target.starts_with("http://")) {
-    auto slash = target.find('/', 7);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+// A request target as the gateway accepts it: origin form ("/path?query") or absolute form
+// with the http scheme ("http://authority/path?query", the scheme in any case).
+struct Target {
+  bool absolute = false;
+  std::string_view authority;  // absolute form only
+  std::string_view rest;       // the path and query; "" or "?query" for "http://a", "http://a?q"
+
+  // The path that routes are matched against: no query, "/" when there is none.
+  std::string_view path() const {
+    const std::string_view p = rest.substr(0, rest.find('?'));
+    return p.empty() ? std::string_view("/") : p;
   }
-  auto q = target.find('?');
-  return q == std::string_view::npos ? target : target.substr(0, q);
+};
+
+std::optional<Target> parse_target(std::string_view target) {
+  if (!target.empty() && target.front() == '/') {
+    return Target{false, {}, target};
+  }
+  constexpr std::string_view kScheme = "http://";
+  if (target.size() <= kScheme.size() ||
+      !boost::beast::iequals(target.substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  const std::string_view after = target.substr(kScheme.size());
+  const std::size_t end = std::min(after.find_first_of("/?"), after.size());
+  Target t{true, after.substr(0, end), after.substr(end)};
+  // No userinfo ("user@host"): RFC 9110 §4.2.4 forbids it in http URIs.
+  if (t.authority.empty() || t.authority.find('@') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return t;
 }
 
 Refusal bad_request(std::string detail) {
@@ -45,9 +72,14 @@ Refusal body_too_large(const config::Limits& limits) {
 }  // namespace
 
 http::Forwarding RoutedRequest::forwarding(std::string_view client_ip) const {
-  return http::Forwarding{client_ip,
-                          joined_forwarded_for.empty() ? forwarded_for : joined_forwarded_for, host,
-                          framing == http::Framing::kChunked};
+  http::Forwarding f;
+  f.client_ip = client_ip;
+  f.prior_forwarded_for = joined_forwarded_for.empty() ? forwarded_for : joined_forwarded_for;
+  f.host = host;
+  f.chunked = framing == http::Framing::kChunked;
+  f.absolute_form = absolute_form;
+  f.origin_form = origin_form;
+  return f;
 }
 
 std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
@@ -110,20 +142,29 @@ std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
   if (out.host.empty() && head.version() >= 11) {
     return bad_request("an HTTP/1.1 request needs a Host header");
   }
-  const std::string_view target = head.target();
-  if (target.empty() || (target.front() != '/' && !target.starts_with("http://"))) {
-    return bad_request("the request target must be an absolute path");
+  const std::optional<Target> target = parse_target(head.target());
+  if (!target) {
+    return bad_request(
+        "the request target must be an absolute path, or an http:// URI with a host and no "
+        "userinfo");
+  }
+  if (target->absolute) {
+    // RFC 9112 §3.2.2: the target's authority replaces the Host header.
+    out.host = target->authority;
+    out.absolute_form = true;
+    out.origin_form = target->rest;
   }
 
   // Answered early, a request whose body is left unread cannot share its connection.
   const After early = keep_alive && !out.has_body() ? After::kKeepAlive : After::kLingerClose;
-  out.service = routes.match(out.host, path_of(target));
+  const std::string_view path = target->path();
+  out.service = routes.match(out.host, path);
   if (out.service == nullptr) {
     Refusal r;
     r.status = bhttp::status::not_found;
     r.error = "no_route";
     r.detail = "no service routes host \"" + std::string(out.host) + "\" path \"" +
-               std::string(path_of(target)) + "\"";
+               std::string(path) + "\"";
     r.rejection = metrics::Rejection::kNoRoute;
     r.after = early;
     return r;

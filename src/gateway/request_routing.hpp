@@ -48,8 +48,12 @@ struct RoutedRequest {
   const VersionRoute* version = nullptr;
   http::Framing framing = http::Framing::kNone;  // never kInvalid
   bool expect_continue = false;                  // Expect: 100-continue
-  std::string_view host;                         // the first Host field
-  std::string_view forwarded_for;                // the request's X-Forwarded-For, if one
+  // The first Host field; for an absolute-form target ("http://authority/path"), which the
+  // gateway accepts as RFC 9112 §3.2.2 asks, the authority instead.
+  std::string_view host;
+  bool absolute_form = false;
+  std::string_view origin_form;      // with absolute_form: the target's path and query
+  std::string_view forwarded_for;    // the request's X-Forwarded-For, if one
   std::string joined_forwarded_for;  // when it has several: their values joined with ", "
 
   bool has_body() const { return framing != http::Framing::kNone; }

@@ -37,9 +37,19 @@ class Writer {
 };
 
 template <class W>
-void put_start(W& w, const bhttp::request_header<>& head) {
+void put_start(W& w, const bhttp::request_header<>& head, const Forwarding& fw) {
   w.put(head.method_string());
   w.put(" ");
+  if (fw.absolute_form) {
+    if (fw.origin_form.empty() || fw.origin_form.front() == '?') {
+      w.put("/");
+    }
+    w.put(fw.origin_form);
+    w.put(" HTTP/1.1\r\nHost: ");
+    w.put(fw.host);
+    w.put(kCrlf);
+    return;
+  }
   w.put(head.target());
   w.put(" HTTP/1.1\r\n");
 }
@@ -92,9 +102,9 @@ void put_forwarded(W& w, const bhttp::request_header<>& head, const Forwarding& 
       }
     }
   }
-  put_start(w, head);
+  put_start(w, head, fw);
   for (const auto& f : head) {
-    if (dropped_when_forwarding(f, named)) {
+    if (dropped_when_forwarding(f, named) || (fw.absolute_form && f.name() == bhttp::field::host)) {
       continue;
     }
     w.put(f.name_string());

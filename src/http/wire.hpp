@@ -19,11 +19,18 @@ struct Forwarding {
   std::string_view prior_forwarded_for;  // the request's own X-Forwarded-For ("": none)
   std::string_view host;                 // X-Forwarded-Host
   bool chunked = false;                  // the body goes out chunked
+  // The request's target was in absolute form ("http://authority/path?query", RFC 9112
+  // §3.2.2): it goes out in origin form, `origin_form` ("/path?query"; "/" is put in front of
+  // one that is empty or starts with '?'), and with `Host: host` (the authority) instead of
+  // the request's own Host fields.
+  bool absolute_form = false;
+  std::string_view origin_form{};
 };
 
 // The request as the upstream gets it, written without changing `head`: the request line
-// (HTTP/1.1); every field except the hop-by-hop ones (and those its Connection header
-// names), Expect, and X-Forwarded-For/-Proto/-Host; then X-Forwarded-For (the prior value,
+// (HTTP/1.1, the target in origin form); every field except the hop-by-hop ones (and those its
+// Connection header names), Expect, and X-Forwarded-For/-Proto/-Host (and Host, replaced, for
+// an absolute-form target); then X-Forwarded-For (the prior value,
 // ", ", the client IP), X-Forwarded-Proto: http, X-Forwarded-Host and, when chunked,
 // Transfer-Encoding: chunked. Returns the bytes written, or 0 when `out` is too small (then
 // use forwarded_head_string). Responses are written while they are parsed

@@ -151,6 +151,45 @@ TEST_F(GatewayTest, ForwardsHeadersAndDropsHopByHop) {
   EXPECT_EQ(r.header("Keep-Alive"), "");
 }
 
+// RFC 9112 §3.2.2: the authority of an absolute-form target routes and becomes the Host the
+// upstream gets; the target goes out in origin form.
+TEST_F(GatewayTest, AnAbsoluteFormTargetRoutesByItsAuthorityAndGoesOutInOriginForm) {
+  int shop = cluster.start_app("shop-v1");
+  int other = cluster.start_app("other-v1");
+  cluster.start_gateway(
+      service_config("shop", "\"shop.example.com/\"", "none", {{"v1", {shop}, 100}}) +
+      service_config("other", "\"/\"", "none", {{"o1", {other}, 100}}));
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s = cluster.raw_socket(ioc);
+  const std::string req =
+      "GET HTTP://Shop.Example.com:8080/headers?x=1 HTTP/1.1\r\nHost: elsewhere\r\n"
+      "Connection: close\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(req));
+  std::string all;
+  boost::system::error_code ec;
+  char buf[8192];
+  while (!ec) {
+    std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
+    all.append(buf, n);
+  }
+  auto end = all.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos) << all;
+  EXPECT_TRUE(all.starts_with("HTTP/1.1 200")) << all;
+  EXPECT_NE(all.find("X-Rampart-Version: v1"), std::string::npos) << all;
+  // The demo app answers /headers with the request's fields: it saw the path, not the URI.
+  auto h = json::parse(all.substr(end + 4)).as_object();
+  EXPECT_EQ(h.at("host").as_string(), "Shop.Example.com:8080");
+  EXPECT_EQ(h.at("x-forwarded-host").as_string(), "Shop.Example.com:8080");
+
+  // A URI with userinfo, or of another scheme, is refused.
+  for (const std::string target : {"http://user@shop.example.com/", "https://shop.example.com/"}) {
+    auto c = cluster.client();
+    Reply r = c.get(target);
+    EXPECT_EQ(r.status, 400u) << target << ": " << r.body;
+    EXPECT_NE(r.body.find("\"bad_request\""), std::string::npos) << r.body;
+  }
+}
+
 TEST_F(GatewayTest, HeadNoContentAndNotModifiedHaveNoBody) {
   int v1 = cluster.start_app("v1");
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));

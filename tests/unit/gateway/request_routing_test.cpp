@@ -153,6 +153,54 @@ TEST(RequestRouting, RefusalsNameTheRuleAndWhatBecomesOfTheConnection) {
        "",
        metrics::Rejection::kBadRequest,
        After::kLingerClose},
+      {"asterisk form",
+       {.target = "*", .fields = {{"Host", "shop.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "absolute path, or an http:// URI",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"authority form",
+       {.target = "shop.example.com:80", .fields = {{"Host", "shop.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "absolute path, or an http:// URI",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"https URI",
+       {.target = "https://shop.example.com/", .fields = {{"Host", "shop.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "absolute path, or an http:// URI",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"http URI without a host",
+       {.target = "http:///shop/", .fields = {{"Host", "shop.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "absolute path, or an http:// URI",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"http URI with userinfo",
+       {.target = "http://user@shop.example.com/", .fields = {{"Host", "shop.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "absolute path, or an http:// URI",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"scheme alone",
+       {.target = "http://", .fields = {{"Host", "shop.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "absolute path, or an http:// URI",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
       {"no route, keep-alive, no body: the connection stays",
        {.target = "/nothing?x=1", .fields = {{"Host", "other.example.com"}}},
        bhttp::status::not_found,
@@ -211,6 +259,10 @@ struct RoutedCase {
   http::Framing framing = http::Framing::kNone;
   bool expect_continue = false;
   std::string_view forwarded_for{};  // what goes out before the client's address
+  // For an absolute-form target: the authority (else the Host field is expected) and the
+  // origin form that goes out.
+  std::string_view absolute_host{};
+  std::string_view origin_form{};
 };
 
 TEST(RequestRouting, RoutedRequestsCarryServiceVersionAndForwarding) {
@@ -219,7 +271,30 @@ TEST(RequestRouting, RoutedRequestsCarryServiceVersionAndForwarding) {
       {"path route, any host, absolute-form target",
        {.target = "http://elsewhere/shop/cart?q=1", .fields = {{"Host", "elsewhere"}}},
        "shop",
-       "v1"},
+       "v1",
+       http::Framing::kNone,
+       false,
+       "",
+       "elsewhere",
+       "/shop/cart?q=1"},
+      {"an absolute-form target's authority routes, not the Host header",
+       {.target = "http://SHOP.example.com:8080/x", .fields = {{"Host", "api.example.com"}}},
+       "shop",
+       "v1",
+       http::Framing::kNone,
+       false,
+       "",
+       "SHOP.example.com:8080",
+       "/x"},
+      {"absolute form: scheme in capitals, no path, a query",
+       {.target = "HTTP://api.example.com?x=1", .fields = {{"Host", "api.example.com"}}},
+       "api",
+       "a2",
+       http::Framing::kNone,
+       false,
+       "",
+       "api.example.com",
+       "?x=1"},
       {"HTTP/1.0 without Host reaches a path route",
        {.target = "/shop/", .version = 10},
        "shop",
@@ -295,8 +370,14 @@ TEST(RequestRouting, RoutedRequestsCarryServiceVersionAndForwarding) {
     EXPECT_EQ(f.client_ip, c.request.client_ip);
     EXPECT_EQ(f.prior_forwarded_for, c.forwarded_for);
     EXPECT_EQ(f.chunked, c.framing == http::Framing::kChunked);
-    const auto host = head.find(bhttp::field::host);
-    EXPECT_EQ(f.host, host == head.end() ? std::string_view() : std::string_view(host->value()));
+    EXPECT_EQ(f.absolute_form, !c.absolute_host.empty());
+    if (f.absolute_form) {
+      EXPECT_EQ(f.host, c.absolute_host);
+      EXPECT_EQ(f.origin_form, c.origin_form);
+    } else {
+      const auto host = head.find(bhttp::field::host);
+      EXPECT_EQ(f.host, host == head.end() ? std::string_view() : std::string_view(host->value()));
+    }
   }
 }
 

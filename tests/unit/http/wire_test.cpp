@@ -50,6 +50,31 @@ TEST(Wire, ForwardedRequestHead) {
             "X-Forwarded-Proto: http\r\nX-Forwarded-Host: shop\r\n\r\n");
 }
 
+TEST(Wire, AnAbsoluteFormTargetGoesOutInOriginFormWithItsAuthorityAsHost) {
+  bhttp::request_header<> h;
+  h.method(bhttp::verb::get);
+  h.target("http://shop.example.com:8080/a?b=c");
+  h.set(bhttp::field::host, "forged.example.com");
+  h.insert("X-Dup", "1");
+  h.insert(bhttp::field::host, "second.example.com");
+  struct Case {
+    std::string_view origin_form;
+    std::string_view target;  // as it goes out
+  };
+  const Case cases[] = {{"/a?b=c", "/a?b=c"}, {"", "/"}, {"?b=c", "/?b=c"}};
+  for (const auto& c : cases) {
+    const Forwarding fw{"10.0.0.9", "", "shop.example.com:8080", false, true, c.origin_form};
+    const std::string want = "GET " + std::string(c.target) +
+                             " HTTP/1.1\r\nHost: shop.example.com:8080\r\nX-Dup: 1\r\n"
+                             "X-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: http\r\n"
+                             "X-Forwarded-Host: shop.example.com:8080\r\n\r\n";
+    std::array<char, 512> buf{};
+    const std::size_t n = write_forwarded_head(h, fw, buf);
+    EXPECT_EQ(std::string(buf.data(), n), want);
+    EXPECT_EQ(forwarded_head_string(h, fw), want);
+  }
+}
+
 TEST(Wire, AnHttp10RequestWithoutHostGetsAnEmptyForwardedHost) {
   bhttp::request_header<> h;
   h.method(bhttp::verb::get);

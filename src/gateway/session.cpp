@@ -502,7 +502,10 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       }
       // The request as the upstream sees it (`req` unchanged). The head goes into the relay
       // buffer; one too large for half of it goes from the heap.
-      const http::Forwarding forwarding = request.forwarding(client_ip);
+      http::Forwarding forwarding = request.forwarding(client_ip);
+      if (request.framing == http::Framing::kContentLength && rq.content_length()) {
+        forwarding.content_length = *rq.content_length();
+      }
       std::string big_head;
       std::size_t head_size = http::write_forwarded_head(
           req, forwarding, std::span<char>(buffer.data(), Worker::kRelayBufferSize / 2));
@@ -621,6 +624,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       const bool keep = client_keep_alive && !worker->draining();
       if (!keep) {
         rp->add_field("Connection", "close");
+      } else if (req.version() < 11) {
+        rp->add_field("Connection", "keep-alive");  // an HTTP/1.0 client expects it
       }
       rp->finish_head();
 

@@ -4,6 +4,7 @@
 #include <boost/beast/http/rfc7230.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <vector>
 
@@ -104,12 +105,20 @@ void put_forwarded(W& w, const bhttp::request_header<>& head, const Forwarding& 
   }
   put_start(w, head, fw);
   for (const auto& f : head) {
-    if (dropped_when_forwarding(f, named) || (fw.absolute_form && f.name() == bhttp::field::host)) {
+    if (dropped_when_forwarding(f, named) || (fw.absolute_form && f.name() == bhttp::field::host) ||
+        (fw.content_length && f.name() == bhttp::field::content_length)) {
       continue;
     }
     w.put(f.name_string());
     w.put(": ");
     w.put(f.value());
+    w.put(kCrlf);
+  }
+  if (fw.content_length) {
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, *fw.content_length);
+    w.put("Content-Length: ");
+    w.put(std::string_view(digits, static_cast<std::size_t>(end - digits)));
     w.put(kCrlf);
   }
   w.put("X-Forwarded-For: ");

@@ -8,6 +8,8 @@
 #include <boost/beast/http/message.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -25,12 +27,17 @@ struct Forwarding {
   // the request's own Host fields.
   bool absolute_form = false;
   std::string_view origin_form{};
+  // The body's length when it is sized: written as the one Content-Length field, in place of
+  // the request's (which may be repeated, or a list of equal values, as RFC 9110 §8.6 lets a
+  // recipient accept, but an upstream need not).
+  std::optional<std::uint64_t> content_length{};
 };
 
 // The request as the upstream gets it, written without changing `head`: the request line
 // (HTTP/1.1, the target in origin form); every field except the hop-by-hop ones (and those its
 // Connection header names), Expect, and X-Forwarded-For/-Proto/-Host (and Host, replaced, for
-// an absolute-form target); then X-Forwarded-For (the prior value,
+// an absolute-form target, and Content-Length, rewritten, for a sized body); then
+// X-Forwarded-For (the prior value,
 // ", ", the client IP), X-Forwarded-Proto: http, X-Forwarded-Host and, when chunked,
 // Transfer-Encoding: chunked. Returns the bytes written, or 0 when `out` is too small (then
 // use forwarded_head_string). Responses are written while they are parsed

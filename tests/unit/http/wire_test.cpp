@@ -75,6 +75,27 @@ TEST(Wire, AnAbsoluteFormTargetGoesOutInOriginFormWithItsAuthorityAsHost) {
   }
 }
 
+TEST(Wire, ASizedBodyGoesOutWithOneContentLength) {
+  bhttp::request_header<> h;
+  h.method(bhttp::verb::put);
+  h.target("/a");
+  h.set(bhttp::field::host, "shop");
+  h.insert(bhttp::field::content_length, "12, 12");
+  h.insert("X-Dup", "1");
+  h.insert(bhttp::field::content_length, "12");
+  Forwarding fw{"10.0.0.9", "", "shop", false};
+  fw.content_length = 12;
+  EXPECT_EQ(
+      forwarded_head_string(h, fw),
+      "PUT /a HTTP/1.1\r\nHost: shop\r\nX-Dup: 1\r\nContent-Length: 12\r\n"
+      "X-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: shop\r\n\r\n");
+  fw.content_length = 18446744073709551615u;  // the widest length fits the writer
+  std::array<char, 512> buf{};
+  const std::size_t n = write_forwarded_head(h, fw, buf);
+  EXPECT_NE(std::string(buf.data(), n).find("\r\nContent-Length: 18446744073709551615\r\n"),
+            std::string::npos);
+}
+
 TEST(Wire, AnHttp10RequestWithoutHostGetsAnEmptyForwardedHost) {
   bhttp::request_header<> h;
   h.method(bhttp::verb::get);

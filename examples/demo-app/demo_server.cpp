@@ -263,12 +263,18 @@ asio::awaitable<bool> Connection::handle() {
       }
       co_return co_await write_small(200, headers_body(fields), std::string(kJson));
     }
+    case EndpointKind::kBroken: {
+      const std::string_view bytes = kBrokenAnswers[endpoint.number].bytes;
+      co_await asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()), kUseTuple);
+      co_return false;  // and close
+    }
     case EndpointKind::kBadArgument:
       co_return co_await write_small(
           400,
           error_body("bad_argument",
                      fmt::format("{}: /bytes/N and /chunked/N take a byte count, /sleep/MS at "
-                                 "most {} ms, /status/CODE a code in 200..599",
+                                 "most {} ms, /status/CODE a code in 200..599, /broken/KIND "
+                                 "bad-chunk, cut-body or transfer-coding",
                                  path_of(target), kMaxSleepMs),
                      name),
           std::string(kJson));

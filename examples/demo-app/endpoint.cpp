@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <iterator>
 
 namespace rampart::demo {
 namespace {
@@ -51,6 +52,14 @@ Endpoint route(std::string_view target) {
   }
   if (path == "/headers") {
     return {EndpointKind::kHeaders, 0};
+  }
+  if (std::string_view kind; strip_prefix(path, "/broken/", kind)) {
+    for (std::size_t i = 0; i < std::size(kBrokenAnswers); ++i) {
+      if (kBrokenAnswers[i].kind == kind) {
+        return {EndpointKind::kBroken, i};
+      }
+    }
+    return {EndpointKind::kBadArgument, 0};
   }
   struct Numbered {
     std::string_view prefix;

@@ -18,13 +18,30 @@ enum class EndpointKind {
   kSleep,        // /sleep/MS
   kStatus,       // /status/CODE
   kHeaders,      // /headers
+  kBroken,       // /broken/KIND: a malformed answer, then the connection is closed
   kDefault,      // anything else
   kBadArgument,  // one of the above with a number that is not valid for it
 };
 
 struct Endpoint {
   EndpointKind kind = EndpointKind::kDefault;
-  uint64_t number = 0;  // N for /bytes and /chunked, MS for /sleep, CODE for /status
+  uint64_t number = 0;  // N for /bytes and /chunked, MS for /sleep, CODE for /status, the
+                        // index into kBrokenAnswers for /broken
+};
+
+// What /broken/KIND answers, for testing what a proxy makes of an upstream that breaks the
+// protocol: the raw bytes written, after which the app closes the connection.
+struct BrokenAnswer {
+  std::string_view kind;
+  std::string_view bytes;
+};
+inline constexpr BrokenAnswer kBrokenAnswers[] = {
+    // a chunk size that is not hexadecimal
+    {"bad-chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"},
+    // 10 of the 100 bytes its Content-Length promises
+    {"cut-body", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"},
+    // a transfer coding other than chunked: the body runs until the connection closes
+    {"transfer-coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nnot really gzip"},
 };
 
 // The largest /sleep/MS accepted: an hour.
@@ -32,7 +49,7 @@ inline constexpr uint64_t kMaxSleepMs = 3'600'000;
 
 // Maps a request target ("/bytes/10?x=1") to its endpoint. The query string plays no part.
 // A number that is missing, not decimal, out of range, or (for /status) a 1xx or outside
-// 100..599 gives kBadArgument.
+// 100..599 gives kBadArgument, and so does a /broken/KIND of no kind in kBrokenAnswers.
 Endpoint route(std::string_view target);
 
 // The path part of a request target: everything before the first '?'.

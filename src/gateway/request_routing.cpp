@@ -88,6 +88,17 @@ std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
                                                    uint32_t random_bucket) {
   RoutedRequest out;
   out.framing = http::request_framing(head);
+  if (out.framing == http::Framing::kUnsupportedCoding) {
+    Refusal r;
+    r.status = bhttp::status::not_implemented;
+    r.error = "unsupported_transfer_coding";
+    r.detail =
+        "the gateway supports no transfer coding but chunked; send the body with "
+        "Transfer-Encoding: chunked or Content-Length";
+    r.rejection = metrics::Rejection::kBadRequest;
+    r.after = After::kLingerClose;
+    return r;
+  }
   if (out.framing == http::Framing::kInvalid) {
     return bad_request(
         "ambiguous message framing: Transfer-Encoding must end in chunked and may not come with "

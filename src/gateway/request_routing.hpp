@@ -46,7 +46,7 @@ struct Refusal {
 struct RoutedRequest {
   const ServiceRoute* service = nullptr;
   const VersionRoute* version = nullptr;
-  http::Framing framing = http::Framing::kNone;  // never kInvalid
+  http::Framing framing = http::Framing::kNone;  // kNone, kContentLength or kChunked
   bool expect_continue = false;                  // Expect: 100-continue
   // The first Host field; for an absolute-form target ("http://authority/path"), which the
   // gateway accepts as RFC 9112 §3.2.2 asks, the authority instead.

@@ -149,6 +149,7 @@ struct RelayOutcome {
   boost::system::error_code read_error;   // on the side the body comes from
   boost::system::error_code write_error;  // on the side it goes to
   uint64_t body_bytes = 0;
+  bool wrote = false;  // some of the message went out (false: `out` has seen nothing of it)
 };
 
 // Where a parser puts body bytes (buffer_body's contract) and how much room is left there.
@@ -239,6 +240,7 @@ Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer, Pa
     }
     head_sent = true;
     if (count > 0) {
+      outcome.wrote = true;
       out.expires_after(write_timeout);
       auto [ec, n] = co_await asio::async_write(
           out, std::span<const asio::const_buffer>(pieces.data(), count), kAwait);
@@ -635,12 +637,31 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
                          buffer.data(), response_timeout, idle_timeout);
       const auto latency = elapsed_ns(started);
       if (got.read_error) {
-        // The upstream failed mid-body: the client has part of an answer and must be closed.
         const bool timed_out = got.read_error == beast::error::timeout;
         stats.record_upstream_failure(timed_out ? metrics::UpstreamFailure::kTimeout
                                                 : metrics::UpstreamFailure::kReset);
-        stats.record_response(status, latency, sent.body_bytes, got.body_bytes);
-        co_return After::kClose;
+        if (got.wrote) {
+          // The upstream failed mid-body: the client has part of an answer and must be closed.
+          stats.record_response(status, latency, sent.body_bytes, got.body_bytes);
+          co_return After::kClose;
+        }
+        // Nothing of the answer has left yet (the head goes out with the first body piece):
+        // the client gets an answer of the gateway's own instead of a cut-off one.
+        const auto answer = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
+        stats.record_response(static_cast<unsigned>(answer), latency, sent.body_bytes, 0);
+        refusal.emplace();
+        refusal->status = answer;
+        refusal->error = timed_out ? "upstream_timeout" : "upstream_reset";
+        refusal->detail = timed_out ? "the upstream sent no more of its response body within " +
+                                          std::to_string(limits.response_timeout_ms) + " ms"
+                                    : "the upstream's response body is malformed or cut short: " +
+                                          got.read_error.message();
+        refusal->service = service->name;
+        refusal->version = version->name;
+        refusal->rejection = timed_out ? metrics::Rejection::kUpstreamTimeout
+                                       : metrics::Rejection::kUpstreamUnavailable;
+        refusal->after = client_keep_alive ? After::kKeepAlive : After::kClose;
+        break;
       }
       stats.record_response(status, latency, sent.body_bytes, got.body_bytes);
       if (got.write_error) {

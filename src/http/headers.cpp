@@ -52,7 +52,7 @@ Framing request_framing(const beast::http::fields& fields) {
   if (chunked != 1 || !beast::iequals(last, "chunked")) {
     return Framing::kInvalid;
   }
-  return Framing::kChunked;
+  return beast::iequals(value, "chunked") ? Framing::kChunked : Framing::kUnsupportedCoding;
 }
 
 }  // namespace rampart::http

@@ -13,8 +13,10 @@ namespace rampart::http {
 // responses.
 
 // How a request body is framed, checked against request smuggling (RFC 9112 §6.3):
-// Transfer-Encoding must end in "chunked" and may not come with Content-Length.
-enum class Framing { kNone, kContentLength, kChunked, kInvalid };
+// Transfer-Encoding must end in "chunked" and may not come with Content-Length. A body with a
+// coding before chunked ("gzip, chunked") is well framed, but the gateway re-chunks bodies and
+// would lose that coding: kUnsupportedCoding, which RFC 9112 §6.1 answers with 501.
+enum class Framing { kNone, kContentLength, kChunked, kInvalid, kUnsupportedCoding };
 Framing request_framing(const boost::beast::http::fields& fields);
 
 // True when `value` (a comma-separated token list) contains `token`, case-insensitively.

@@ -16,6 +16,14 @@ using bhttp::field;
 
 namespace {
 constexpr std::string_view kVersionHeader = "X-Rampart-Version";
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
 }  // namespace
 
 void UpstreamResponse::add_field(std::string_view name, std::string_view value) {
@@ -52,12 +60,17 @@ void UpstreamResponse::on_field_impl(field name, beast::string_view name_in,
         }
       }
       return;
+    case field::transfer_encoding:
+      // Bodies are re-chunked for the client: a coding besides chunked would be lost.
+      if (++transfer_encodings_ > 1 || !beast::iequals(trim(value), "chunked")) {
+        unsupported_coding_ = true;
+      }
+      return;
     case field::keep_alive:
     case field::proxy_connection:
     case field::te:
     case field::trailer:
     case field::upgrade:
-    case field::transfer_encoding:
     case field::proxy_authorization:
     case field::proxy_authenticate:
       return;  // hop-by-hop: for this connection only
@@ -72,7 +85,11 @@ void UpstreamResponse::on_field_impl(field name, beast::string_view name_in,
   add_field(name_string, value);
 }
 
-void UpstreamResponse::on_header_impl(boost::system::error_code& /*ec*/) {
+void UpstreamResponse::on_header_impl(boost::system::error_code& ec) {
+  if (unsupported_coding_) {
+    ec = bhttp::error::bad_transfer_encoding;
+    return;
+  }
   if (connection_named_.empty()) {
     return;
   }

@@ -11,7 +11,9 @@
 // finish_head(). The body goes, as with buffer_body, into the memory given to body_target().
 //
 // A head that does not fit the given buffer continues in a string (head_overflow()).
-// Fields named by the Connection header are removed at the end of the header (rare).
+// Fields named by the Connection header are removed at the end of the header (rare). A
+// Transfer-Encoding other than one "chunked" fails the header with bad_transfer_encoding: the
+// body goes to the client re-chunked, and any other coding would be lost on the way.
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -85,6 +87,8 @@ class UpstreamResponse : public boost::beast::http::basic_parser<false> {
   std::string overflow_;
   unsigned status_ = 0;
   std::vector<std::string> connection_named_;  // fields the Connection header names
+  int transfer_encodings_ = 0;                 // Transfer-Encoding fields seen
+  bool unsupported_coding_ = false;            // a coding besides chunked: fails the header
   char* body_data_ = nullptr;
   std::size_t body_size_ = 0;
 };

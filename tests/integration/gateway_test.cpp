@@ -218,6 +218,56 @@ TEST_F(GatewayTest, RepeatedEqualContentLengthsGoOutAsOne) {
   }
 }
 
+// An upstream that breaks the protocol before any of its answer reached the client gets the
+// client a 502 of the gateway's own, never a re-framed answer, and the client's connection
+// stays usable. One that breaks off after part of its body went out is cut off for the client
+// too, where its Content-Length tells it so.
+TEST_F(GatewayTest, AnUpstreamThatBreaksTheProtocolGets502) {
+  int v1 = cluster.start_app("v1");
+  cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));
+  auto c = cluster.client();
+  const std::pair<std::string, std::string> cases[] = {
+      {"/broken/bad-chunk", "malformed or cut short: bad chunk"},
+      {"/broken/transfer-coding", "Transfer-Encoding"},
+  };
+  for (const auto& [path, detail] : cases) {
+    Reply r = c.get(path);
+    ASSERT_EQ(r.status, 502u) << path << ": " << r.error << r.body;
+    auto body = json::parse(r.body).as_object();
+    EXPECT_EQ(body.at("error").as_string(), "upstream_reset") << path;
+    EXPECT_NE(std::string(body.at("detail").as_string()).find(detail), std::string::npos)
+        << path << ": " << r.body;
+    EXPECT_EQ(body.at("service").as_string(), "shop");
+    EXPECT_EQ(body.at("version").as_string(), "v1");
+    Reply ok = c.get("/health");  // the same client connection
+    EXPECT_EQ(ok.status, 200u) << path << ": " << ok.error;
+  }
+
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s = cluster.raw_socket(ioc);
+  boost::asio::write(
+      s, boost::asio::buffer(std::string("GET /broken/cut-body HTTP/1.1\r\nHost: x\r\n\r\n")));
+  std::string all;
+  boost::system::error_code ec;
+  char buf[8192];
+  while (!ec) {
+    std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
+    all.append(buf, n);
+  }
+  EXPECT_EQ(ec, boost::asio::error::eof);
+  auto end = all.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos) << all;
+  EXPECT_TRUE(all.starts_with("HTTP/1.1 200")) << all;
+  EXPECT_NE(all.find("Content-Length: 100\r\n"), std::string::npos) << all;
+  EXPECT_EQ(all.substr(end + 4), "0123456789");
+
+  const std::string metrics = cluster.admin().get("/metrics").body;
+  EXPECT_NE(metrics.find(
+                R"(rampart_upstream_failures_total{service="shop",version="v1",kind="reset"} 3)"),
+            std::string::npos)
+      << metrics;
+}
+
 // An HTTP/1.0 client that asks to keep the connection is told it is kept, and it is.
 TEST_F(GatewayTest, Http10KeepAliveIsAnswered) {
   int v1 = cluster.start_app("v1");
@@ -470,6 +520,16 @@ TEST_F(GatewayTest, SmugglingAttemptsAreRejected) {
     if (!r.body.empty()) {
       EXPECT_EQ(json::parse(r.body).at("error").as_string(), "bad_request");
     }
+  }
+  // A coding before chunked is well framed, but the gateway would lose it: 501, and closed.
+  {
+    auto c = cluster.client();
+    Reply r = c.raw(
+        "POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        "3\r\nabc\r\n0\r\n\r\n");
+    EXPECT_EQ(r.status, 501u) << r.error << r.body;
+    EXPECT_TRUE(r.closed);
+    EXPECT_EQ(json::parse(r.body).at("error").as_string(), "unsupported_transfer_coding");
   }
   // The gateway is still fine.
   EXPECT_EQ(cluster.client().get("/").status, 200u);

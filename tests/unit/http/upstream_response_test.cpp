@@ -55,6 +55,37 @@ TEST(UpstreamResponse, WritesTheHeadWithoutHopByHopFields) {
   EXPECT_EQ(p.content_length().value_or(0), 5u);
 }
 
+TEST(UpstreamResponse, ATransferCodingOtherThanOneChunkedFailsTheHeader) {
+  struct Case {
+    std::string_view name;
+    std::string_view fields;
+    bool ok;
+  };
+  const Case cases[] = {
+      {"chunked", "Transfer-Encoding: chunked\r\n", true},
+      {"chunked in capitals", "Transfer-Encoding: CHUNKED\r\n", true},
+      {"gzip, then chunked", "Transfer-Encoding: gzip, chunked\r\n", false},
+      {"gzip alone (delimited by close)", "Transfer-Encoding: gzip\r\n", false},
+      {"two fields", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.name));
+    std::array<char, 256> buf{};
+    UpstreamResponse p(buf);
+    const std::string wire = "HTTP/1.1 200 OK\r\n" + std::string(c.fields) + "\r\n";
+    boost::system::error_code ec;
+    p.put(boost::asio::buffer(wire.data(), wire.size()), ec);
+    if (c.ok) {
+      EXPECT_FALSE(ec) << ec.message();
+      EXPECT_TRUE(p.chunked());
+      // Transfer-Encoding is hop-by-hop: the caller adds its own.
+      EXPECT_EQ(std::string(buf.data(), p.head_size()), "HTTP/1.1 200 OK\r\n");
+    } else {
+      EXPECT_EQ(ec, bhttp::error::bad_transfer_encoding);
+    }
+  }
+}
+
 TEST(UpstreamResponse, AnEmptyReasonGetsTheStandardOne) {
   std::array<char, 256> buf{};
   UpstreamResponse p(buf);

@@ -249,4 +249,18 @@ Refusal refuse_unreadable_body(const boost::system::error_code& ec, const config
   return r;
 }
 
+Refusal refuse_upstream_failure(bool timed_out, std::string detail, const RoutedRequest& request,
+                                After after) {
+  Refusal r;
+  r.status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
+  r.error = timed_out ? "upstream_timeout" : "upstream_reset";
+  r.detail = std::move(detail);
+  r.service = request.service->name;
+  r.version = request.version->name;
+  r.rejection =
+      timed_out ? metrics::Rejection::kUpstreamTimeout : metrics::Rejection::kUpstreamUnavailable;
+  r.after = after;
+  return r;
+}
+
 }  // namespace rampart::gateway

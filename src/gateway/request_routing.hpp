@@ -81,4 +81,9 @@ Refusal refuse_unreadable_request(const boost::system::error_code& ec,
 Refusal refuse_unreadable_body(const boost::system::error_code& ec, const config::Limits& limits,
                                const RoutedRequest& request);
 
+// The answer when the upstream of `request` timed out (504 upstream_timeout) or failed (502
+// upstream_reset: reset, closed, or broke the protocol) before any of its answer went out.
+Refusal refuse_upstream_failure(bool timed_out, std::string detail, const RoutedRequest& request,
+                                After after);
+
 }  // namespace rampart::gateway

@@ -539,15 +539,11 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         }
         stats.record_upstream_failure(metrics::UpstreamFailure::kReset);
         stats.record_response(502, elapsed_ns(started), sent.body_bytes, 0);
-        refusal.emplace();
-        refusal->status = bhttp::status::bad_gateway;
-        refusal->error = "upstream_reset";
-        refusal->detail = "the upstream closed the connection while receiving the request: " +
-                          sent.write_error.message();
-        refusal->rejection = metrics::Rejection::kUpstreamUnavailable;
-        refusal->service = service->name;
-        refusal->version = version->name;
-        refusal->after = has_body ? After::kLingerClose : After::kClose;
+        refusal = refuse_upstream_failure(
+            false,
+            "the upstream closed the connection while receiving the request: " +
+                sent.write_error.message(),
+            request, has_body ? After::kLingerClose : After::kClose);
         break;
       }
 
@@ -587,20 +583,14 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         const bool timed_out = read_ec == beast::error::timeout;
         stats.record_upstream_failure(timed_out ? metrics::UpstreamFailure::kTimeout
                                                 : metrics::UpstreamFailure::kReset);
-        const auto status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
-        stats.record_response(static_cast<unsigned>(status), elapsed_ns(started), sent.body_bytes,
-                              0);
-        refusal.emplace();
-        refusal->status = status;
-        refusal->error = timed_out ? "upstream_timeout" : "upstream_reset";
-        refusal->detail = timed_out ? "the upstream sent no response header within " +
-                                          std::to_string(limits.response_timeout_ms) + " ms"
-                                    : "the upstream failed before answering: " + read_ec.message();
-        refusal->rejection = timed_out ? metrics::Rejection::kUpstreamTimeout
-                                       : metrics::Rejection::kUpstreamUnavailable;
-        refusal->service = service->name;
-        refusal->version = version->name;
-        refusal->after = client_keep_alive ? After::kKeepAlive : After::kClose;
+        refusal = refuse_upstream_failure(
+            timed_out,
+            timed_out ? "the upstream sent no response header within " +
+                            std::to_string(limits.response_timeout_ms) + " ms"
+                      : "the upstream failed before answering: " + read_ec.message(),
+            request, client_keep_alive ? After::kKeepAlive : After::kClose);
+        stats.record_response(static_cast<unsigned>(refusal->status), elapsed_ns(started),
+                              sent.body_bytes, 0);
         break;
       }
 
@@ -647,20 +637,14 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         }
         // Nothing of the answer has left yet (the head goes out with the first body piece):
         // the client gets an answer of the gateway's own instead of a cut-off one.
-        const auto answer = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
-        stats.record_response(static_cast<unsigned>(answer), latency, sent.body_bytes, 0);
-        refusal.emplace();
-        refusal->status = answer;
-        refusal->error = timed_out ? "upstream_timeout" : "upstream_reset";
-        refusal->detail = timed_out ? "the upstream sent no more of its response body within " +
-                                          std::to_string(limits.response_timeout_ms) + " ms"
-                                    : "the upstream's response body is malformed or cut short: " +
-                                          got.read_error.message();
-        refusal->service = service->name;
-        refusal->version = version->name;
-        refusal->rejection = timed_out ? metrics::Rejection::kUpstreamTimeout
-                                       : metrics::Rejection::kUpstreamUnavailable;
-        refusal->after = client_keep_alive ? After::kKeepAlive : After::kClose;
+        refusal = refuse_upstream_failure(
+            timed_out,
+            timed_out ? "the upstream sent no more of its response body within " +
+                            std::to_string(limits.response_timeout_ms) + " ms"
+                      : "the upstream's response body is malformed or cut short: " +
+                            got.read_error.message(),
+            request, client_keep_alive ? After::kKeepAlive : After::kClose);
+        stats.record_response(static_cast<unsigned>(refusal->status), latency, sent.body_bytes, 0);
         break;
       }
       stats.record_response(status, latency, sent.body_bytes, got.body_bytes);

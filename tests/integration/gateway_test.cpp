@@ -159,25 +159,13 @@ TEST_F(GatewayTest, AnAbsoluteFormTargetRoutesByItsAuthorityAndGoesOutInOriginFo
   cluster.start_gateway(
       service_config("shop", "\"shop.example.com/\"", "none", {{"v1", {shop}, 100}}) +
       service_config("other", "\"/\"", "none", {{"o1", {other}, 100}}));
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s = cluster.raw_socket(ioc);
-  const std::string req =
-      "GET HTTP://Shop.Example.com:8080/headers?x=1 HTTP/1.1\r\nHost: elsewhere\r\n"
-      "Connection: close\r\n\r\n";
-  boost::asio::write(s, boost::asio::buffer(req));
-  std::string all;
-  boost::system::error_code ec;
-  char buf[8192];
-  while (!ec) {
-    std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
-    all.append(buf, n);
-  }
-  auto end = all.find("\r\n\r\n");
-  ASSERT_NE(end, std::string::npos) << all;
-  EXPECT_TRUE(all.starts_with("HTTP/1.1 200")) << all;
-  EXPECT_NE(all.find("X-Rampart-Version: v1"), std::string::npos) << all;
+  auto c = cluster.client();
+  Reply r =
+      c.raw("GET HTTP://Shop.Example.com:8080/headers?x=1 HTTP/1.1\r\nHost: elsewhere\r\n\r\n");
+  ASSERT_EQ(r.status, 200u) << r.error << r.body;
+  EXPECT_EQ(r.header("X-Rampart-Version"), "v1");
   // The demo app answers /headers with the request's fields: it saw the path, not the URI.
-  auto h = json::parse(all.substr(end + 4)).as_object();
+  auto h = json::parse(r.body).as_object();
   EXPECT_EQ(h.at("host").as_string(), "Shop.Example.com:8080");
   EXPECT_EQ(h.at("x-forwarded-host").as_string(), "Shop.Example.com:8080");
 
@@ -197,24 +185,11 @@ TEST_F(GatewayTest, RepeatedEqualContentLengthsGoOutAsOne) {
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));
   for (const std::string fields :
        {"Content-Length: 3, 3\r\n", "Content-Length: 3\r\nContent-Length: 3\r\n"}) {
-    boost::asio::io_context ioc;
-    boost::asio::ip::tcp::socket s = cluster.raw_socket(ioc);
-    const std::string req =
-        "POST /headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + fields + "\r\nabc";
-    boost::asio::write(s, boost::asio::buffer(req));
-    std::string all;
-    boost::system::error_code ec;
-    char buf[8192];
-    while (!ec) {
-      std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
-      all.append(buf, n);
-    }
-    auto end = all.find("\r\n\r\n");
-    ASSERT_NE(end, std::string::npos) << all;
-    ASSERT_TRUE(all.starts_with("HTTP/1.1 200")) << all;
+    auto c = cluster.client();
+    Reply r = c.raw("POST /headers HTTP/1.1\r\nHost: x\r\n" + fields + "\r\nabc");
+    ASSERT_EQ(r.status, 200u) << fields << r.error << r.body;
     // The demo app joins repeated fields with ", ": one "3" means one field.
-    auto h = json::parse(all.substr(end + 4)).as_object();
-    EXPECT_EQ(h.at("content-length").as_string(), "3") << fields;
+    EXPECT_EQ(json::parse(r.body).at("content-length").as_string(), "3") << fields;
   }
 }
 
@@ -272,27 +247,12 @@ TEST_F(GatewayTest, AnUpstreamThatBreaksTheProtocolGets502) {
 TEST_F(GatewayTest, Http10KeepAliveIsAnswered) {
   int v1 = cluster.start_app("v1");
   cluster.start_gateway(service_config("shop", "\"/\"", "none", {{"v1", {v1}, 100}}));
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s = cluster.raw_socket(ioc);
+  auto c = cluster.client();
   for (int i = 0; i < 2; ++i) {
-    const std::string req = "GET /count HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
-    boost::asio::write(s, boost::asio::buffer(req));
-    boost::asio::streambuf in;
-    boost::system::error_code ec;
-    boost::asio::read_until(s, in, "\r\n\r\n", ec);
-    ASSERT_FALSE(ec) << "request " << i << ": " << ec.message();
-    std::string head(boost::asio::buffers_begin(in.data()), boost::asio::buffers_end(in.data()));
-    head = head.substr(0, head.find("\r\n\r\n"));
-    EXPECT_TRUE(head.starts_with("HTTP/1.1 200")) << head;
-    EXPECT_NE(head.find("\r\nConnection: keep-alive"), std::string::npos) << head;
-    const auto cl = head.find("Content-Length: ");
-    ASSERT_NE(cl, std::string::npos) << head;
-    const std::size_t length = std::stoul(head.substr(cl + 16));
-    const std::size_t have = in.size() - head.size() - 4;
-    if (have < length) {
-      boost::asio::read(s, in, boost::asio::transfer_exactly(length - have), ec);
-      ASSERT_FALSE(ec) << ec.message();
-    }
+    Reply r = c.raw("GET /count HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    ASSERT_EQ(r.status, 200u) << "request " << i << ": " << r.error;
+    EXPECT_EQ(r.header("Connection"), "keep-alive");
+    EXPECT_FALSE(r.closed) << "request " << i;
   }
 }
 

@@ -445,5 +445,28 @@ TEST(RequestRouting, AnUnreadableBodyNamesTheServiceAndVersion) {
   EXPECT_EQ(bad.after, After::kLingerClose);
 }
 
+TEST(RequestRouting, AnUpstreamFailureIs504WhenItTimedOutElse502) {
+  Request req{.fields = {{"Host", "shop.example.com"}}};
+  const auto head = head_of(req);
+  auto routed = route_request(*table(), head, true, req.client_ip, 0);
+  ASSERT_TRUE(std::holds_alternative<RoutedRequest>(routed));
+  const auto& request = std::get<RoutedRequest>(routed);
+
+  const Refusal timeout = refuse_upstream_failure(true, "slow", request, After::kKeepAlive);
+  EXPECT_EQ(timeout.status, bhttp::status::gateway_timeout);
+  EXPECT_EQ(timeout.error, "upstream_timeout");
+  EXPECT_EQ(timeout.detail, "slow");
+  EXPECT_EQ(timeout.rejection, metrics::Rejection::kUpstreamTimeout);
+  EXPECT_EQ(timeout.service, "shop");
+  EXPECT_EQ(timeout.version, "v1");
+  EXPECT_EQ(timeout.after, After::kKeepAlive);
+
+  const Refusal reset = refuse_upstream_failure(false, "reset", request, After::kClose);
+  EXPECT_EQ(reset.status, bhttp::status::bad_gateway);
+  EXPECT_EQ(reset.error, "upstream_reset");
+  EXPECT_EQ(reset.rejection, metrics::Rejection::kUpstreamUnavailable);
+  EXPECT_EQ(reset.after, After::kClose);
+}
+
 }  // namespace
 }  // namespace rampart::gateway

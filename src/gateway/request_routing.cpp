@@ -14,8 +14,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr std::string_view kVersionHeader = "X-Rampart-Version";
-
 // A request target as the gateway accepts it: origin form ("/path?query") or absolute form
 // with the http scheme ("http://authority/path?query", the scheme in any case).
 struct Target {
@@ -50,23 +48,19 @@ std::optional<Target> parse_target(std::string_view target) {
 }
 
 Refusal bad_request(std::string detail) {
-  Refusal r;
-  r.status = bhttp::status::bad_request;
-  r.error = "bad_request";
-  r.detail = std::move(detail);
-  r.rejection = metrics::Rejection::kBadRequest;
-  r.after = After::kLingerClose;
-  return r;
+  return {.status = bhttp::status::bad_request,
+          .error = "bad_request",
+          .detail = std::move(detail),
+          .rejection = metrics::Rejection::kBadRequest,
+          .after = After::kLingerClose};
 }
 
 Refusal body_too_large(const config::Limits& limits) {
-  Refusal r;
-  r.status = bhttp::status::payload_too_large;
-  r.error = "body_too_large";
-  r.detail = "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes";
-  r.rejection = metrics::Rejection::kBodyTooLarge;
-  r.after = After::kLingerClose;
-  return r;
+  return {.status = bhttp::status::payload_too_large,
+          .error = "body_too_large",
+          .detail = "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
+          .rejection = metrics::Rejection::kBodyTooLarge,
+          .after = After::kLingerClose};
 }
 
 }  // namespace
@@ -89,15 +83,13 @@ std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
   RoutedRequest out;
   out.framing = http::request_framing(head);
   if (out.framing == http::Framing::kUnsupportedCoding) {
-    Refusal r;
-    r.status = bhttp::status::not_implemented;
-    r.error = "unsupported_transfer_coding";
-    r.detail =
-        "the gateway supports no transfer coding but chunked; send the body with "
-        "Transfer-Encoding: chunked or Content-Length";
-    r.rejection = metrics::Rejection::kBadRequest;
-    r.after = After::kLingerClose;
-    return r;
+    return Refusal{.status = bhttp::status::not_implemented,
+                   .error = "unsupported_transfer_coding",
+                   .detail =
+                       "the gateway supports no transfer coding but chunked; send the body "
+                       "with Transfer-Encoding: chunked or Content-Length",
+                   .rejection = metrics::Rejection::kBadRequest,
+                   .after = After::kLingerClose};
   }
   if (out.framing == http::Framing::kInvalid) {
     return bad_request(
@@ -128,7 +120,7 @@ std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
         break;
       case bhttp::field::unknown: {
         const std::string_view name = f.name_string();
-        if (boost::beast::iequals(name, kVersionHeader)) {
+        if (boost::beast::iequals(name, http::kVersionHeader)) {
           if (override_version.empty()) {
             override_version = f.value();
           }
@@ -171,14 +163,12 @@ std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
   const std::string_view path = target->path();
   out.service = routes.match(out.host, path);
   if (out.service == nullptr) {
-    Refusal r;
-    r.status = bhttp::status::not_found;
-    r.error = "no_route";
-    r.detail = "no service routes host \"" + std::string(out.host) + "\" path \"" +
-               std::string(path) + "\"";
-    r.rejection = metrics::Rejection::kNoRoute;
-    r.after = early;
-    return r;
+    return Refusal{.status = bhttp::status::not_found,
+                   .error = "no_route",
+                   .detail = "no service routes host \"" + std::string(out.host) + "\" path \"" +
+                             std::string(path) + "\"",
+                   .rejection = metrics::Rejection::kNoRoute,
+                   .after = early};
   }
   const ServiceRoute& service = *out.service;
 
@@ -206,17 +196,16 @@ std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
   }
   const Pick pick = pick_version(service, pick_input);
   if (pick.error) {
-    Refusal r;
-    r.status = bhttp::status::bad_request;
-    r.error = "version_not_deployed";
-    r.detail = *pick.error == PickError::kVersionNotDeployed
-                   ? "version \"" + std::string(override_version) +
-                         "\" is not in the current deployment of service \"" + service.name + "\""
-                   : "the current deployment gives this request to no version";
-    r.service = service.name;
-    r.rejection = metrics::Rejection::kVersionNotDeployed;
-    r.after = early;
-    return r;
+    return Refusal{.status = bhttp::status::bad_request,
+                   .error = "version_not_deployed",
+                   .detail = *pick.error == PickError::kVersionNotDeployed
+                                 ? "version \"" + std::string(override_version) +
+                                       "\" is not in the current deployment of service \"" +
+                                       service.name + "\""
+                                 : "the current deployment gives this request to no version",
+                   .service = service.name,
+                   .rejection = metrics::Rejection::kVersionNotDeployed,
+                   .after = early};
   }
   out.version = pick.version;
   return out;
@@ -225,13 +214,12 @@ std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
 Refusal refuse_unreadable_request(const boost::system::error_code& ec,
                                   const config::Limits& limits) {
   if (ec == bhttp::error::header_limit) {
-    Refusal r;
-    r.status = bhttp::status::request_header_fields_too_large;
-    r.error = "header_too_large";
-    r.detail = "the request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes";
-    r.rejection = metrics::Rejection::kHeaderTooLarge;
-    r.after = After::kLingerClose;
-    return r;
+    return {.status = bhttp::status::request_header_fields_too_large,
+            .error = "header_too_large",
+            .detail =
+                "the request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes",
+            .rejection = metrics::Rejection::kHeaderTooLarge,
+            .after = After::kLingerClose};
   }
   if (ec == bhttp::error::body_limit) {
     return body_too_large(limits);
@@ -251,16 +239,14 @@ Refusal refuse_unreadable_body(const boost::system::error_code& ec, const config
 
 Refusal refuse_upstream_failure(bool timed_out, std::string detail, const RoutedRequest& request,
                                 After after) {
-  Refusal r;
-  r.status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
-  r.error = timed_out ? "upstream_timeout" : "upstream_reset";
-  r.detail = std::move(detail);
-  r.service = request.service->name;
-  r.version = request.version->name;
-  r.rejection =
-      timed_out ? metrics::Rejection::kUpstreamTimeout : metrics::Rejection::kUpstreamUnavailable;
-  r.after = after;
-  return r;
+  return {.status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway,
+          .error = timed_out ? "upstream_timeout" : "upstream_reset",
+          .detail = std::move(detail),
+          .service = request.service->name,
+          .version = request.version->name,
+          .rejection = timed_out ? metrics::Rejection::kUpstreamTimeout
+                                 : metrics::Rejection::kUpstreamUnavailable,
+          .after = after};
 }
 
 }  // namespace rampart::gateway

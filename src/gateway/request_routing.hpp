@@ -32,10 +32,10 @@ enum class After {
 // An answer of the gateway's own instead of the upstream's.
 struct Refusal {
   boost::beast::http::status status = boost::beast::http::status::bad_request;
-  std::string_view error;  // the body's "error": "bad_request", "no_route", ...
-  std::string detail;
-  std::string_view service;  // "" when no service was matched (null in the body)
-  std::string_view version;  // "" when no version was picked
+  std::string_view error{};  // the body's "error": "bad_request", "no_route", ...
+  std::string detail{};
+  std::string_view service{};  // "" when no service was matched (null in the body)
+  std::string_view version{};  // "" when no version was picked
   metrics::Rejection rejection = metrics::Rejection::kBadRequest;
   // What to do with the connection once the answer is written; the answer says
   // `Connection: close` unless this is kKeepAlive. A failed write closes it whatever this says.

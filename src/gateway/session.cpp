@@ -39,7 +39,6 @@ namespace {
 constexpr auto kAwait = asio::as_tuple(kUseAwaitable);
 constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
 constexpr int kMaxStaleRetries = 2;
-constexpr std::string_view kVersionHeader = "X-Rampart-Version";
 // How long an idle keep-alive connection keeps its read buffer (see serve_connection).
 constexpr milliseconds kReadWindow{500};
 constexpr std::size_t kFirstRead = 4096;
@@ -471,16 +470,15 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       }
       if (!acquired.conn) {
         stats.record_response(static_cast<unsigned>(acquired.status), elapsed_ns(started), 0, 0);
-        refusal.emplace();
-        refusal->status = acquired.status;
-        refusal->error = acquired.status == bhttp::status::service_unavailable
-                             ? "no_healthy_upstream"
-                             : "upstream_unavailable";
-        refusal->detail = std::move(acquired.detail);
-        refusal->rejection = acquired.rejection;
-        refusal->service = service->name;
-        refusal->version = version->name;
-        refusal->after = client_keep_alive && !has_body ? After::kKeepAlive : After::kLingerClose;
+        refusal = Refusal{
+            .status = acquired.status,
+            .error = acquired.status == bhttp::status::service_unavailable ? "no_healthy_upstream"
+                                                                           : "upstream_unavailable",
+            .detail = std::move(acquired.detail),
+            .service = service->name,
+            .version = version->name,
+            .rejection = acquired.rejection,
+            .after = client_keep_alive && !has_body ? After::kKeepAlive : After::kLingerClose};
         break;
       }
       std::unique_ptr<UpstreamConnection> conn = std::move(acquired.conn);
@@ -612,7 +610,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
           client_keep_alive = false;
         }
       }
-      rp->add_field(kVersionHeader, version->name);
+      rp->add_field(http::kVersionHeader, version->name);
       const bool keep = client_keep_alive && !worker->draining();
       if (!keep) {
         rp->add_field("Connection", "close");

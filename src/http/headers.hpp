@@ -19,6 +19,9 @@ namespace rampart::http {
 enum class Framing { kNone, kContentLength, kChunked, kInvalid, kUnsupportedCoding };
 Framing request_framing(const boost::beast::http::fields& fields);
 
+// The header that pins a request to a version and names the version that answered.
+inline constexpr std::string_view kVersionHeader = "X-Rampart-Version";
+
 // True when `value` (a comma-separated token list) contains `token`, case-insensitively.
 bool has_token(std::string_view value, std::string_view token);
 

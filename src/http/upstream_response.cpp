@@ -1,5 +1,7 @@
 #include "http/upstream_response.hpp"
 
+#include "http/headers.hpp"
+
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/rfc7230.hpp>
@@ -15,8 +17,6 @@ namespace bhttp = boost::beast::http;
 using bhttp::field;
 
 namespace {
-constexpr std::string_view kVersionHeader = "X-Rampart-Version";
-
 std::string_view trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t");
   if (first == std::string_view::npos) {

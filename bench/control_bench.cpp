@@ -87,9 +87,8 @@ int publish(int mutations, const std::string& dir) {
     return 1;
   }
   metrics::Registry registry(2);
-  gateway::Gateway gw(2, 1000, registry);
-  control::RoutePublisher publisher(*store, cfg,
-                                    [&gw](const config::Config& c) { return gw.publish(c); });
+  gateway::Gateway gw({.workers = 2, .max_connections = 1000}, registry);
+  control::RoutePublisher publisher(*store, cfg, [&gw](const config::Config& c) { gw.publish(c); });
   if (auto s = publisher.start(); !s) {
     std::fprintf(stderr, "%s\n", s.error().message.c_str());
     return 1;

@@ -1,5 +1,8 @@
 #include "app/server.hpp"
 
+#include "app/data_dir.hpp"
+#include "app/server_state.hpp"
+
 #include "admin/admin_server.hpp"
 #include "admin/api.hpp"
 #include "common/log.hpp"
@@ -30,7 +33,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace rampart::app {
@@ -76,6 +82,8 @@ std::string endpoint_text(const config::Endpoint& e) {
   return e.host + ":" + std::to_string(e.port);
 }
 
+}  // namespace
+
 Status apply_overrides(config::Config& cfg, const ServerOptions& options) {
   if (options.listen) {
     auto e = config::parse_endpoint(*options.listen);
@@ -100,30 +108,7 @@ Status apply_overrides(config::Config& cfg, const ServerOptions& options) {
   return {};
 }
 
-// Writes `text` to `path` so that a reader (or a crash) sees the old file or the new one whole:
-// a temporary file, fsync'd, renamed over, and the directory fsync'd.
-Status write_file_atomically(const std::string& path, std::string_view text, mode_t mode) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) {
-    return make_error(Errc::kIo, fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  }
-  bool good = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-              ::fsync(fd) == 0;
-  const int saved = errno;
-  ::close(fd);
-  if (!good || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = good ? errno : saved;
-    ::unlink(tmp.c_str());
-    return make_error(Errc::kIo, fmt::format("cannot write {}: {}", path, std::strerror(e)));
-  }
-  const auto dir = std::filesystem::path(path).parent_path();
-  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
-}
+namespace {
 
 // The [server] and [limits] tables of `cfg` as TOML that parse_config() reads back.
 std::string server_toml(const config::Config& cfg) {
@@ -133,12 +118,13 @@ std::string server_toml(const config::Config& cfg) {
       "# Written by rampart server at every start: the settings a restart with only --data\n"
       "# uses. A --config file given at start-up replaces them.\n"
       "[server]\nlisten = \"{}\"\nadmin = \"{}\"\nworkers = {}\nmax_connections = {}\n"
-      "drain_timeout_ms = {}\n\n[limits]\nmax_header_bytes = {}\nmax_body_bytes = {}\n"
+      "drain_timeout_ms = {}\ndns_refresh_ms = {}\n\n[limits]\nmax_header_bytes = "
+      "{}\nmax_body_bytes = {}\n"
       "header_timeout_ms = {}\nidle_timeout_ms = {}\nconnect_timeout_ms = {}\n"
       "response_timeout_ms = {}\n",
       endpoint_text(s.listen), endpoint_text(s.admin), s.workers, s.max_connections,
-      s.drain_timeout_ms, l.max_header_bytes, l.max_body_bytes, l.header_timeout_ms,
-      l.idle_timeout_ms, l.connect_timeout_ms, l.response_timeout_ms);
+      s.drain_timeout_ms, s.dns_refresh_ms, l.max_header_bytes, l.max_body_bytes,
+      l.header_timeout_ms, l.idle_timeout_ms, l.connect_timeout_ms, l.response_timeout_ms);
 }
 
 // The server settings: the --config file's, else those saved by the last start, else the
@@ -170,174 +156,6 @@ Result<config::Config> load_base(const ServerOptions& options, const std::string
   return cfg;
 }
 
-// What the admin handlers share; they run on the blocking pool, so it is behind a mutex.
-struct ControlState {
-  std::mutex mutex;
-  std::string last_reload_error;
-  uint64_t reloads = 0;
-};
-
-struct Server {
-  const ServerOptions& options;
-  std::string db_path;
-  gateway::Gateway& gw;
-  metrics::Registry& registry;
-  control::DeploymentService& service;
-  control::RoutePublisher& publisher;
-  admin::Api& api;
-  ControlState state;
-};
-
-// Re-reads the --config file: its limits replace the served ones and its services are applied
-// to the store (as `rampart apply`) by `actor`.
-Status reload(Server& server, std::string_view actor) {
-  auto remember = [&](const Error& e) {
-    std::lock_guard lock(server.state.mutex);
-    server.state.last_reload_error = e.message;
-    return Status(e);
-  };
-  if (server.options.config_path.empty()) {
-    return make_error(Errc::kInvalidArgument,
-                      "this server was started without --config; change it with `rampart "
-                      "apply -f FILE`");
-  }
-  auto cfg = config::load_config(server.options.config_path);
-  if (!cfg) {
-    return remember(cfg.error());
-  }
-  if (auto s = apply_overrides(*cfg, server.options); !s) {
-    return remember(s.error());
-  }
-  // The new limits go out with the apply's publication (one swap for the whole reload), or
-  // by the refresh below when the apply changed nothing in the store.
-  config::Config previous = server.publisher.base();
-  server.publisher.set_base(*cfg);
-  auto applied = server.service.apply(*cfg, actor, "reload of " + server.options.config_path);
-  if (!applied) {
-    if (applied.error().code == Errc::kUnavailable) {
-      server.api.note_store_error(applied.error().message);
-    }
-    // Back to the old limits (republished: a commit meanwhile may have served the new ones).
-    server.publisher.set_base(std::move(previous));
-    (void)server.publisher.refresh();
-    return remember(applied.error());
-  }
-  if (auto s = server.publisher.refresh(); !s) {
-    return remember(s.error());
-  }
-  std::lock_guard lock(server.state.mutex);
-  server.state.last_reload_error.clear();
-  ++server.state.reloads;
-  return {};
-}
-
-json::value nullable(const std::string& s) {
-  return s.empty() ? json::value(nullptr) : json::value(s);
-}
-
-admin::Response handle_admin(const admin::Request& req, Server& server) {
-  if (auto res = server.api.handle(req)) {
-    return std::move(*res);
-  }
-  std::string_view target = req.target();
-  std::string_view path = target.substr(0, target.find('?'));
-  std::string_view query = target.find('?') == std::string_view::npos
-                               ? std::string_view{}
-                               : target.substr(target.find('?') + 1);
-  const unsigned v = req.version();
-  const bool keep = req.keep_alive();
-  auto error = [&](bhttp::status st, std::string_view code, std::string_view detail) {
-    return admin::error_response(st, code, detail, v, keep);
-  };
-
-  if (path == "/metrics") {
-    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
-      return error(bhttp::status::method_not_allowed, "method_not_allowed", "use GET");
-    }
-    admin::Response res{bhttp::status::ok, v};
-    res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    res.body() = metrics::render_prometheus(server.registry);
-    auto pub = server.publisher.stats();
-    res.body() += fmt::format(
-        "# HELP rampart_store_revision The store revision the gateway serves.\n"
-        "# TYPE rampart_store_revision gauge\nrampart_store_revision {}\n"
-        "# HELP rampart_route_publications_total Route snapshots published to the workers.\n"
-        "# TYPE rampart_route_publications_total counter\n"
-        "rampart_route_publications_total {}\n",
-        pub.revision, pub.publications);
-    res.keep_alive(keep);
-    res.prepare_payload();
-    return res;
-  }
-  if (path == "/health") {
-    const std::string store_error = server.api.store_error();
-    const auto pub = server.publisher.stats();
-    std::string reload_error;
-    uint64_t reloads = 0;
-    {
-      std::lock_guard lock(server.state.mutex);
-      reload_error = server.state.last_reload_error;
-      reloads = server.state.reloads;
-    }
-    const bool degraded = !store_error.empty() || !pub.last_error.empty();
-    json::object o;
-    o["status"] = degraded ? "degraded" : "ok";
-    o["version"] = kVersion;
-    if (query.find("detailed=true") != std::string_view::npos) {
-      auto routes = server.gw.routes();
-      json::object gateway;
-      gateway["status"] = pub.last_error.empty() ? "ok" : "degraded";
-      gateway["workers"] = server.gw.worker_count();
-      gateway["active_connections"] = server.gw.active_connections();
-      gateway["routes_generation"] = routes ? routes->generation : 0;
-      gateway["services"] = routes ? routes->services.size() : 0;
-      gateway["last_publish_error"] = nullable(pub.last_error);
-      json::object store;
-      store["status"] = store_error.empty() ? "ok" : "degraded";
-      store["path"] = server.db_path;
-      store["revision"] = pub.revision;
-      store["last_error"] = nullable(store_error);
-      json::object config;
-      config["status"] = reload_error.empty() ? "ok" : "degraded";
-      config["source"] = server.options.config_path;
-      config["reloads"] = reloads;
-      config["last_reload_error"] = nullable(reload_error);
-      json::object components;
-      components["gateway"] = std::move(gateway);
-      components["store"] = std::move(store);
-      components["config"] = std::move(config);
-      o["components"] = std::move(components);
-    }
-    return admin::json_response(bhttp::status::ok, json::serialize(o), v, keep);
-  }
-  if (path == "/reload") {
-    if (req.method() != bhttp::verb::post) {
-      return error(bhttp::status::method_not_allowed, "method_not_allowed", "use POST");
-    }
-    std::optional<admin::Response> refusal;
-    auto who = server.api.authorize(req, model::Role::kAdmin, refusal);
-    if (!who) {
-      return std::move(*refusal);
-    }
-    auto s = reload(server, who->name);
-    if (!s) {
-      log::error("reload refused, the previous configuration stays: {}", s.error().message);
-      return error(s.error().code == Errc::kUnavailable ? bhttp::status::service_unavailable
-                                                        : bhttp::status::bad_request,
-                   s.error().code == Errc::kUnavailable ? "unavailable" : "invalid_config",
-                   s.error().message);
-    }
-    log::info("configuration reloaded (generation {})", server.gw.generation());
-    json::object o;
-    o["status"] = "reloaded";
-    o["generation"] = server.gw.generation();
-    return admin::json_response(bhttp::status::ok, json::serialize(o), v, keep);
-  }
-  return error(bhttp::status::not_found, "not_found",
-               "no admin endpoint " + std::string(path) +
-                   "; try /api/v1/..., /health, /health?detailed=true, /metrics or POST /reload");
-}
-
 struct FileId {
   dev_t dev = 0;
   ino_t ino = 0;
@@ -354,33 +172,146 @@ std::optional<FileId> file_id(const std::string& path) {
 
 }  // namespace
 
-int run_server(const ServerOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
-  const std::filesystem::path dir(options.data_dir);
-  std::error_code fec;
-  // The directory holds the admin token: only its owner may look inside.
-  if (std::filesystem::create_directories(dir, fec) && !fec) {
-    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, fec);
+namespace {
+
+constexpr std::string_view kConfigPathFile = "config.path";
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "rampart: %s\n", message.c_str());
+  return code;
+}
+
+// The config file reload re-reads: --config (made absolute, and remembered), else the one the
+// last start remembered.
+Result<std::string> config_source(const ServerOptions& options, const DataDir& dir) {
+  const std::string remembered = dir.file(kConfigPathFile);
+  if (options.config_path.empty()) {
+    std::ifstream in(remembered);
+    std::string path;
+    std::getline(in, path);
+    return path;
   }
-  if (fec) {
-    std::fprintf(stderr, "rampart: cannot create the data directory %s: %s\n", dir.c_str(),
-                 fec.message().c_str());
-    return 1;
+  std::error_code ec;
+  std::string path = std::filesystem::absolute(options.config_path, ec).string();
+  if (ec) {
+    path = options.config_path;
   }
-  const std::string saved_path = (dir / kServerFile).string();
-  auto base = load_base(options, saved_path);
-  if (!base) {
-    std::fprintf(stderr, "%s\n", base.error().message.c_str());
-    return 2;
+  if (auto s = write_file_atomically(remembered, path + "\n", 0600); !s) {
+    return s.error();
   }
-  auto listen = to_endpoint(base->server.listen);
-  auto admin_at = listen ? to_endpoint(base->server.admin) : listen;
-  if (!listen || !admin_at) {
-    std::fprintf(stderr, "rampart: %s\n",
-                 (!listen ? listen.error() : admin_at.error()).message.c_str());
-    return 2;
+  return path;
+}
+
+// First start with --config: its services seed the store. Later starts leave the store alone.
+Status seed(control::DeploymentService& service, const config::Config& base,
+            const ServerOptions& options) {
+  if (options.config_path.empty()) {
+    return {};
+  }
+  auto services = service.services();
+  if (!services) {
+    return services.error();
+  }
+  if (services->empty()) {
+    auto applied = service.apply(base, control::kSystemActor, "seed from " + options.config_path);
+    if (!applied) {
+      return applied.error();
+    }
+    log::info("seeded the store from {}: {} service(s)", options.config_path, base.services.size());
+  } else if (!base.services.empty()) {
+    log::info(
+        "the store already holds {} service(s); the services of {} are not applied "
+        "(use `rampart apply -f {}`)",
+        services->size(), options.config_path, options.config_path);
+  }
+  return {};
+}
+
+// Reports the store file removed or replaced under us (writes would fail) before writes do,
+// once a second.
+class StoreFileWatch {
+ public:
+  StoreFileWatch(asio::io_context& ioc, std::string path, admin::Api& api)
+      : timer_(ioc), path_(std::move(path)), id_(file_id(path_)), api_(api) {}
+
+  void start() {
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) {
+        return;
+      }
+      check();
+      start();
+    });
+  }
+  void stop() { timer_.cancel(); }
+
+ private:
+  void check() {
+    if (file_id(path_) == id_) {
+      return;
+    }
+    const std::string reason =
+        "the store file " + path_ + " was removed or replaced; restart the server";
+    if (api_.store_error() != reason) {
+      log::error("{}; the gateway keeps serving the last published state", reason);
+      api_.note_store_error(reason);
+    }
   }
 
+  asio::steady_timer timer_;
+  std::string path_;
+  std::optional<FileId> id_;
+  admin::Api& api_;
+};
+
+// SIGHUP reloads (on the blocking pool); SIGTERM and SIGINT stop the control loop, after which
+// run_server drains.
+class Signals {
+ public:
+  Signals(asio::io_context& control, asio::thread_pool& blocking, Server& server,
+          std::function<void(int)> on_stop)
+      : hup_(control, SIGHUP),
+        stop_(control, SIGTERM, SIGINT),
+        blocking_(blocking),
+        server_(server),
+        on_stop_(std::move(on_stop)) {}
+
+  void start() {
+    wait_hup();
+    stop_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (!ec) {
+        hup_.cancel();
+        on_stop_(sig);
+      }
+    });
+  }
+
+ private:
+  void wait_hup() {
+    hup_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) {
+        return;
+      }
+      asio::post(blocking_, [this] {
+        if (auto s = reload(server_, control::kSystemActor); !s) {
+          log::error("reload refused, the previous configuration stays: {}", s.error().message);
+        } else {
+          log::info("configuration reloaded (generation {})", server_.gw.generation());
+        }
+      });
+      wait_hup();
+    });
+  }
+
+  asio::signal_set hup_;
+  asio::signal_set stop_;
+  asio::thread_pool& blocking_;
+  Server& server_;
+  std::function<void(int)> on_stop_;
+};
+
+void block_signals() {
   // Signals are handled on the control thread; block them everywhere else first. A full disk
   // seen as RLIMIT_FSIZE must fail the write (EFBIG), not kill the process.
   sigset_t blocked;
@@ -388,143 +319,103 @@ int run_server(const ServerOptions& options) {
   sigaddset(&blocked, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   std::signal(SIGXFSZ, SIG_IGN);
+}
 
-  const std::string db_path = (dir / kStoreFile).string();
-  auto store = store::SqliteStore::open(db_path);
-  if (!store) {
-    std::fprintf(stderr, "rampart: %s\n", store.error().message.c_str());
-    return 1;
+}  // namespace
+
+// Start-up, in order: own the data directory, then both listening addresses (nothing is
+// accepted yet), then open the store, seed it, publish it, and only then accept. A failure at
+// any step exits before anything is served or written that another server relies on.
+int run_server(const ServerOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  auto dir = DataDir::open(options.data_dir);
+  if (!dir) {
+    return fail(1, dir.error().message);
   }
-  control::DeploymentService service(**store);
-  auto token = service.ensure_bootstrap_token((dir / kTokenFile).string());
-  if (!token) {
-    std::fprintf(stderr, "rampart: %s\n", token.error().message.c_str());
-    return 1;
+  auto base = load_base(options, dir->file(kServerFile));
+  if (!base) {
+    std::fprintf(stderr, "%s\n", base.error().message.c_str());
+    return 2;
   }
-  if (*token) {
-    log::info("created the admin token \"bootstrap\"; its secret is in {}",
-              (dir / kTokenFile).string());
+  auto listen = to_endpoint(base->server.listen);
+  auto admin_at = listen ? to_endpoint(base->server.admin) : listen;
+  if (!listen || !admin_at) {
+    return fail(2, (!listen ? listen.error() : admin_at.error()).message);
   }
-  if (!options.config_path.empty()) {
-    auto services = service.services();
-    if (!services) {
-      std::fprintf(stderr, "rampart: %s\n", services.error().message.c_str());
-      return 1;
-    }
-    if (services->empty()) {
-      auto applied =
-          service.apply(*base, control::kSystemActor, "seed from " + options.config_path);
-      if (!applied) {
-        std::fprintf(stderr, "rampart: %s\n", applied.error().message.c_str());
-        return 1;
-      }
-      log::info("seeded the store from {}: {} service(s)", options.config_path,
-                base->services.size());
-    } else if (!base->services.empty()) {
-      log::info(
-          "the store already holds {} service(s); the services of {} are not applied "
-          "(use `rampart apply -f {}`)",
-          services->size(), options.config_path, options.config_path);
-    }
-  }
-  if (auto s = write_file_atomically(saved_path, server_toml(*base), 0600); !s) {
-    std::fprintf(stderr, "rampart: %s\n", s.error().message.c_str());
-    return 1;
-  }
+  block_signals();
 
   metrics::Registry registry(base->server.workers);
-  gateway::Gateway gw(base->server.workers, base->server.max_connections, registry);
+  gateway::Gateway gw(
+      {.workers = base->server.workers, .max_connections = base->server.max_connections}, registry);
+  auto bound = gw.listen(*listen);
+  if (!bound) {
+    return fail(1, bound.error().message);
+  }
+  asio::io_context control(1);
+  std::optional<Server> server;
+  admin::AdminServer admin_server(
+      control, [&](const admin::Request& req) { return handle_admin(req, *server); });
+  auto admin_bound = admin_server.listen(*admin_at);
+  if (!admin_bound) {
+    return fail(1, admin_bound.error().message);
+  }
+
+  const std::string db_path = dir->file(kStoreFile);
+  auto store = store::SqliteStore::open(db_path);
+  if (!store) {
+    return fail(1, store.error().message);
+  }
+  control::DeploymentService service(**store);
+  auto token = service.ensure_bootstrap_token(dir->file(kTokenFile));
+  if (!token) {
+    return fail(1, token.error().message);
+  }
+  if (*token) {
+    log::info("created the admin token \"bootstrap\"; its secret is in {}", dir->file(kTokenFile));
+  }
+  if (auto s = seed(service, *base, options); !s) {
+    return fail(1, s.error().message);
+  }
+  auto config_path = config_source(options, *dir);
+  if (!config_path) {
+    return fail(1, config_path.error().message);
+  }
+  if (auto s = write_file_atomically(dir->file(kServerFile), server_toml(*base), 0600); !s) {
+    return fail(1, s.error().message);
+  }
+
   control::RoutePublisher publisher(**store, *base,
-                                    [&gw](const config::Config& cfg) { return gw.publish(cfg); });
+                                    [&gw](const config::Config& cfg) { gw.publish(cfg); });
   if (auto s = publisher.start(); !s) {
-    std::fprintf(stderr, "rampart: cannot serve the store's state: %s\n",
-                 s.error().message.c_str());
-    return 1;
+    return fail(1, "cannot read the store's state: " + s.error().message);
   }
   const auto loaded_us = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - started)
                              .count();
-  {
-    auto routes = gw.routes();
-    log::info("state at store revision {} loaded in {:.1f} ms: {} service(s) served",
-              publisher.stats().revision, loaded_us / 1000.0, routes ? routes->services.size() : 0);
-  }
-  auto bound = gw.listen(*listen);
-  if (!bound) {
-    std::fprintf(stderr, "rampart: %s\n", bound.error().message.c_str());
-    return 1;
-  }
+  const auto pub = publisher.stats();
+  log::info("state at store revision {} loaded in {:.1f} ms: {} service(s) served, {} not",
+            pub.revision, loaded_us / 1000.0, gw.routes() ? gw.routes()->services.size() : 0,
+            pub.problems.size());
 
-  asio::io_context control(1);
   asio::thread_pool blocking(2);
   admin::Api api(service, registry);
-  Server server{options, db_path, gw, registry, service, publisher, api, {}};
-  admin::AdminServer admin_server(
-      control, [&](const admin::Request& req) { return handle_admin(req, server); });
+  server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api);
   admin_server.run_handlers_on(blocking.get_executor());
-  auto admin_bound = admin_server.listen(*admin_at);
-  if (!admin_bound) {
-    std::fprintf(stderr, "rampart: %s\n", admin_bound.error().message.c_str());
-    return 1;
-  }
-  if (auto s = write_file_atomically((dir / kAddressFile).string(),
-                                     endpoint_text(*admin_bound) + "\n", 0644);
+  if (auto s =
+          write_file_atomically(dir->file(kAddressFile), endpoint_text(*admin_bound) + "\n", 0644);
       !s) {
-    std::fprintf(stderr, "rampart: %s\n", s.error().message.c_str());
-    return 1;
+    return fail(1, s.error().message);
   }
 
-  // The store file removed or replaced under us: writes would fail; say so before they do.
-  const auto db_id = file_id(db_path);
-  asio::steady_timer file_check(control);
-  std::function<void()> check_file = [&] {
-    file_check.expires_after(std::chrono::seconds(1));
-    file_check.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) {
-        return;
-      }
-      if (file_id(db_path) != db_id) {
-        const std::string reason =
-            "the store file " + db_path + " was removed or replaced; restart the server";
-        if (api.store_error() != reason) {
-          log::error("{}; the gateway keeps serving the last published state", reason);
-          api.note_store_error(reason);
-        }
-      }
-      check_file();
-    });
-  };
-  check_file();
-
-  asio::signal_set stop_signals(control, SIGTERM, SIGINT);
-  asio::signal_set hup(control, SIGHUP);
-  std::function<void()> wait_hup = [&] {
-    hup.async_wait([&](const boost::system::error_code& ec, int) {
-      if (ec) {
-        return;
-      }
-      asio::post(blocking, [&] {
-        if (auto s = reload(server, control::kSystemActor); !s) {
-          log::error("reload refused, the previous configuration stays: {}", s.error().message);
-        } else {
-          log::info("configuration reloaded (generation {})", gw.generation());
-        }
-      });
-      wait_hup();
-    });
-  };
-  wait_hup();
-  stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) {
-      return;
-    }
+  StoreFileWatch file_watch(control, db_path, api);
+  Signals signals(control, blocking, *server, [&](int sig) {
     log::info("signal {}: draining (up to {} ms)", sig, base->server.drain_timeout_ms);
     admin_server.stop();
-    hup.cancel();
-    file_check.cancel();
+    file_watch.stop();
     control.stop();
   });
-
+  file_watch.start();
+  signals.start();
   gw.start();
   admin_server.start();
   std::printf("rampart %s: gateway on %s (%u workers), admin on %s\n",
@@ -534,8 +425,7 @@ int run_server(const ServerOptions& options) {
   control.run();
 
   blocking.join();  // admin calls in progress finish their store work
-  bool clean = gw.drain(std::chrono::milliseconds(base->server.drain_timeout_ms));
-  if (!clean) {
+  if (!gw.drain(std::chrono::milliseconds(base->server.drain_timeout_ms))) {
     log::warn("drain timeout reached with requests still in flight; they were cut");
   }
   log::info("stopped");

@@ -30,8 +30,8 @@ namespace {
 using Keys = std::span<const std::string_view>;
 
 constexpr std::array<std::string_view, 3> kRootKeys = {"server", "limits", "service"};
-constexpr std::array<std::string_view, 5> kServerKeys = {"listen", "admin", "workers",
-                                                         "max_connections", "drain_timeout_ms"};
+constexpr std::array<std::string_view, 6> kServerKeys = {
+    "listen", "admin", "workers", "max_connections", "drain_timeout_ms", "dns_refresh_ms"};
 constexpr std::array<std::string_view, 6> kLimitsKeys = {
     "max_header_bytes", "max_body_bytes",     "header_timeout_ms",
     "idle_timeout_ms",  "connect_timeout_ms", "response_timeout_ms"};
@@ -47,6 +47,7 @@ struct Range {
   std::string_view text;  // how it reads, when the numbers alone do not say it
 };
 constexpr Range kTimeoutMs{1, 3'600'000, "1 ms to 1 hour"};
+constexpr Range kDnsRefreshMs{100, 86'400'000, "100 ms to 1 day"};
 constexpr Range kWorkers{1, 256, ""};
 constexpr Range kConnections{1, 1'000'000, ""};
 constexpr Range kHeaderBytes{1024, 1 << 20, "1 KiB to 1 MiB"};
@@ -282,6 +283,7 @@ class Parser {
     int_at(s, "workers", kWorkers, out.workers);
     int_at(s, "max_connections", kConnections, out.max_connections);
     int_at(s, "drain_timeout_ms", kTimeoutMs, out.drain_timeout_ms);
+    int_at(s, "dns_refresh_ms", kDnsRefreshMs, out.dns_refresh_ms);
   }
 
   void read_limits(const Scope& s, Limits& out) {

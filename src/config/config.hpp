@@ -85,6 +85,7 @@ struct Server {
   uint32_t workers = 1;  // parse_config() defaults it to the number of cores (1..256)
   uint32_t max_connections = 10000;
   uint32_t drain_timeout_ms = 10000;
+  uint32_t dns_refresh_ms = 30000;  // how often upstream host names are looked up again
 };
 
 struct Limits {

@@ -66,6 +66,8 @@ struct StoredService {
   // latest->revision is the mod_revision of /rampart/latest/{service} (and of the deployment).
   std::optional<model::Deployment> latest;
 
+  std::string unreadable;  // with collect()'s `problems`: why a record of it cannot be read
+
   std::int64_t latest_mod_revision() const { return latest ? latest->revision : 0; }
 
   std::vector<model::Version> version_records() const {
@@ -90,15 +92,27 @@ struct StoredService {
 using StoredState = std::map<std::string, StoredService, std::less<>>;
 
 // Groups three ranges (services, versions, latest deployments; any of them may be narrowed to
-// one service) by service name.
+// one service) by service name. A record that cannot be decoded fails the whole read, unless
+// `tolerant`: then it marks its service (by its key) `unreadable` and the others are kept.
 Result<StoredState> collect(const store::RangeResponse& services,
                             const store::RangeResponse& versions,
-                            const store::RangeResponse& latest) {
+                            const store::RangeResponse& latest, bool tolerant = false) {
   StoredState state;
+  auto unreadable = [&](const store::KeyValue& kv, const Error& e) {
+    auto key = keys::parse(kv.key);
+    StoredService& stored = state[key ? key->service : kv.key];
+    if (stored.unreadable.empty()) {
+      stored.unreadable = e.message;
+    }
+  };
   for (const auto& kv : services.kvs) {
     auto s = detail::decode_service(kv);
     if (!s) {
-      return s.error();
+      if (!tolerant) {
+        return s.error();
+      }
+      unreadable(kv, s.error());
+      continue;
     }
     StoredService& stored = state[s->name];
     stored.mod_revision = kv.mod_revision;
@@ -107,7 +121,11 @@ Result<StoredState> collect(const store::RangeResponse& services,
   for (const auto& kv : versions.kvs) {
     auto v = detail::decode_version(kv);
     if (!v) {
-      return v.error();
+      if (!tolerant) {
+        return v.error();
+      }
+      unreadable(kv, v.error());
+      continue;
     }
     StoredService& stored = state[v->service];
     stored.versions.push_back(StoredVersion{std::move(*v), kv.mod_revision});
@@ -115,7 +133,11 @@ Result<StoredState> collect(const store::RangeResponse& services,
   for (const auto& kv : latest.kvs) {
     auto d = detail::decode_deployment(kv);
     if (!d) {
-      return d.error();
+      if (!tolerant) {
+        return d.error();
+      }
+      unreadable(kv, d.error());
+      continue;
     }
     state[d->service].latest = std::move(*d);
   }
@@ -253,15 +275,21 @@ Result<model::Snapshot> read_snapshot(store::Store& store) {
   if (!read) {
     return read.error();
   }
-  auto state = collect(read->ranges[0], read->ranges[1], read->ranges[2]);
+  auto state = collect(read->ranges[0], read->ranges[1], read->ranges[2], /*tolerant=*/true);
   if (!state) {
     return state.error();
   }
   model::Snapshot snapshot;
   snapshot.revision = read->revision;
   for (auto& [name, stored] : *state) {
+    if (!stored.unreadable.empty()) {
+      snapshot.problems.push_back(model::ServiceProblem{name, stored.unreadable});
+      continue;
+    }
     if (!stored.service) {
-      continue;  // never happens: versions and deployments are written with their service
+      // Versions or a deployment without their service record: nothing says how to route it.
+      snapshot.problems.push_back(model::ServiceProblem{name, "its service record is missing"});
+      continue;
     }
     model::ServiceState s;
     s.service = std::move(*stored.service);

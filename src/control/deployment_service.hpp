@@ -90,6 +90,8 @@ struct Analytics {
 // Everything the gateway serves (services, their versions, each latest deployment), read in
 // one read-only transaction, i.e. at one revision, which the snapshot carries. Services are
 // sorted by name, versions by ordinal. model::to_config() turns it into a config::Config.
+// A service with a record that cannot be decoded is left out and named in `problems`; only a
+// failed read fails it.
 Result<model::Snapshot> read_snapshot(store::Store& store);
 
 class DeploymentService {

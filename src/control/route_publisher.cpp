@@ -55,6 +55,7 @@ RoutePublisher::Stats RoutePublisher::stats() const {
   s.revision = served_ ? served_->revision : 0;
   s.publications = publications_;
   s.last_error = last_error_;
+  s.problems = problems_;
   s.durations = durations_;
   return s;
 }
@@ -77,18 +78,22 @@ Status RoutePublisher::refresh_locked(bool force) {
   if (served_ && snapshot->revision <= served_->revision && !force) {
     return {};  // a coalesced or racing notification: already served
   }
-  if (!force && served_ && served_->services == snapshot->services) {
+  if (!force && served_ && served_->services == snapshot->services &&
+      served_->problems == snapshot->problems) {
     served_->revision = snapshot->revision;  // the commit did not touch what is served
     last_error_.clear();
     return {};
   }
-  auto cfg = model::to_config(*snapshot, base_);
-  if (!cfg) {
-    return fail(cfg.error());
+  model::ServedConfig served = model::to_config(*snapshot, base_);
+  keep_last_good(served);
+  sink_(served.config);
+  if (served.problems != problems_) {
+    for (const auto& p : served.problems) {
+      log::error("service \"{}\" cannot be served as stored at revision {}: {}", p.service,
+                 snapshot->revision, p.problem);
+    }
   }
-  if (auto s = sink_(*cfg); !s) {
-    return fail(s.error());
-  }
+  problems_ = std::move(served.problems);
   served_ = std::move(*snapshot);
   base_changed_ = false;
   ++publications_;
@@ -97,6 +102,23 @@ Status RoutePublisher::refresh_locked(bool force) {
                                                    std::chrono::steady_clock::now() - started)
                                                    .count()));
   return {};
+}
+
+void RoutePublisher::keep_last_good(model::ServedConfig& served) {
+  std::map<std::string, config::Service, std::less<>> good;
+  for (const auto& s : served.config.services) {
+    good.emplace(s.name, s);
+  }
+  for (auto& p : served.problems) {
+    auto it = last_good_.find(p.service);
+    if (it == last_good_.end() || good.contains(p.service)) {
+      continue;
+    }
+    p.problem += "; it is served as it was last published";
+    good.emplace(it->first, it->second);
+    served.config.services.push_back(it->second);
+  }
+  last_good_ = std::move(good);
 }
 
 }  // namespace rampart::control

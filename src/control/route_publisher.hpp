@@ -8,8 +8,12 @@
 // worker with one atomic pointer store. So a mutation is acknowledged only once the gateway
 // serves it, and nothing is served before it is durable.
 //
-// A snapshot that cannot be read or compiled leaves the last published one in place and is
-// remembered as last_error() (the health endpoint's "degraded"); the next commit tries again.
+// One service's data never stops the publication of the others. A service the gateway cannot
+// serve as stored (a record that does not decode, a split naming a missing version, ...; see
+// model::to_config) keeps being served as it was last published, if it was, and is reported
+// in stats().problems; every other service is published as usual. Only a store that cannot be
+// read at all leaves the last published state in place, remembered as last_error (the health
+// endpoint's "degraded"); the next commit tries again.
 //
 // Thread safety: every method may be called from any thread; publications are serialised by
 // one mutex, so the sink is never called concurrently.
@@ -22,21 +26,25 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rampart::control {
 
 class RoutePublisher {
  public:
-  // Compiles and swaps in a config; an error leaves the gateway as it was.
-  using Sink = std::function<Status(const config::Config&)>;
+  // Compiles and swaps in a config (Gateway::publish).
+  using Sink = std::function<void(const config::Config&)>;
 
   struct Stats {
-    std::int64_t revision = 0;            // the store revision the gateway serves
-    std::uint64_t publications = 0;       // configs handed to the sink successfully
-    std::string last_error{};             // empty when the last attempt succeeded
+    std::int64_t revision = 0;       // the store revision the gateway serves
+    std::uint64_t publications = 0;  // configs handed to the sink successfully
+    std::string last_error{};        // empty when the last attempt succeeded
+    // Services served from an earlier revision, or not at all, and why (by service).
+    std::vector<model::ServiceProblem> problems{};
     metrics::LatencyHistogram durations;  // notification → swapped, per publication
   };
 
@@ -47,8 +55,8 @@ class RoutePublisher {
   RoutePublisher(const RoutePublisher&) = delete;
   RoutePublisher& operator=(const RoutePublisher&) = delete;
 
-  // Publishes the store's current state, then follows every commit. An error (nothing could
-  // be read or compiled) leaves the subscription off: the caller decides (start-up fails).
+  // Publishes the store's current state, then follows every commit. An error (the store could
+  // not be read) leaves the subscription off: the caller decides (start-up fails).
   Status start();
 
   // Replaces the server settings and limits the services are served with. Publishes nothing:
@@ -65,6 +73,9 @@ class RoutePublisher {
 
  private:
   Status refresh_locked(bool force);
+  // Serves each broken service of `served` as last published, if it was; remembers the
+  // others as published.
+  void keep_last_good(model::ServedConfig& served);
 
   store::Store& store_;
   Sink sink_;
@@ -74,6 +85,8 @@ class RoutePublisher {
   std::optional<model::Snapshot> served_;
   std::uint64_t publications_ = 0;
   std::string last_error_;
+  std::vector<model::ServiceProblem> problems_;
+  std::map<std::string, config::Service, std::less<>> last_good_;  // by service name
   metrics::LatencyHistogram durations_;
   store::Subscription subscription_;
 };

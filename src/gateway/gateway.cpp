@@ -1,14 +1,23 @@
 #include "gateway/gateway.hpp"
 
+#include "gateway/listeners.hpp"
+
+#include <boost/asio/io_context.hpp>
+
 #include <thread>
 
 namespace rampart::gateway {
 
-Gateway::Gateway(std::size_t workers, uint32_t max_connections, metrics::Registry& registry)
-    : registry_(registry) {
-  WorkerShared shared{&routes_, &registry_, &connections_, max_connections};
-  workers_.reserve(workers);
-  for (std::size_t i = 0; i < workers; ++i) {
+using boost::asio::ip::tcp;
+
+Gateway::Gateway(Options options, metrics::Registry& registry)
+    : registry_(registry),
+      first_lookup_wait_(options.first_lookup_wait),
+      resolver_(UpstreamResolver::Options{.lookup = std::move(options.lookup)},
+                [this] { republish(); }) {
+  WorkerShared shared{&routes_, &registry_, &connections_, options.max_connections};
+  workers_.reserve(options.workers);
+  for (std::size_t i = 0; i < options.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, shared));
   }
 }
@@ -22,25 +31,89 @@ Gateway::~Gateway() {
   }
 }
 
-Status Gateway::publish(const config::Config& config) {
-  auto table = build_route_table(config, generation_ + 1, registry_, upstream_ids_);
-  if (!table) {
-    return table.error();
-  }
-  ++generation_;
-  routes_.publish(std::move(*table));
-  return {};
+void Gateway::publish(const config::Config& config) {
+  std::lock_guard lock(publish_mutex_);
+  resolver_.set_refresh(std::chrono::milliseconds(config.server.dns_refresh_ms));
+  publish_locked(config, resolver_.resolve(upstream_host_names(config), first_lookup_wait_));
 }
 
-Result<boost::asio::ip::tcp::endpoint> Gateway::listen(
-    const boost::asio::ip::tcp::endpoint& endpoint) {
-  boost::asio::ip::tcp::endpoint bound = endpoint;
+void Gateway::republish() {
+  std::lock_guard lock(publish_mutex_);
+  auto answers = resolver_.answers_for(upstream_host_names(published_));
+  if (answers != published_answers_) {
+    publish_locked(published_, answers);
+  }
+}
+
+void Gateway::publish_locked(const config::Config& config, const HostAnswers& answers) {
+  auto table = build_route_table(config, generation_ + 1, registry_, upstream_ids_, answers);
+  metrics::Registry::UpstreamBoard board;
+  for (const auto& s : table->services) {
+    for (const auto& v : s.versions) {
+      auto& ups = board[{s.name, v.name}];
+      for (const auto& u : v.upstreams) {
+        ups.push_back(metrics::UpstreamHealth{u.authority, {}});
+      }
+      for (const auto& u : v.unresolved) {
+        ups.push_back(metrics::UpstreamHealth{u.authority, u.reason});
+      }
+    }
+  }
+  registry_.set_upstreams(std::move(board));
+  if (&config != &published_) {
+    published_ = config;
+  }
+  published_answers_ = answers;
+  ++generation_;
+  routes_.publish(std::move(table));
+}
+
+namespace {
+
+Error address_in_use(const tcp::endpoint& endpoint) {
+  return make_error(Errc::kIo, "cannot listen on " + endpoint.address().to_string() + ":" +
+                                   std::to_string(endpoint.port()) + ": Address already in use");
+}
+
+// Whether any socket listens on `endpoint`: a bind without SO_REUSEPORT fails if one does,
+// whether it set SO_REUSEPORT or not. (SO_REUSEADDR only lets it past TIME_WAIT leftovers.)
+bool in_use(const tcp::endpoint& endpoint) {
+  boost::asio::io_context ioc;
+  tcp::acceptor probe(ioc);
+  boost::system::error_code ec;
+  probe.open(endpoint.protocol(), ec);
+  if (!ec) {
+    probe.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    probe.bind(endpoint, ec);
+  }
+  return ec == boost::asio::error::address_in_use;
+}
+
+}  // namespace
+
+Result<tcp::endpoint> Gateway::listen(const tcp::endpoint& endpoint) {
+  // Two checks: nobody listens there before the workers bind (so none of another gateway's
+  // connections land in their backlogs), and nobody else after (two gateways starting at once).
+  if (endpoint.port() != 0 && in_use(endpoint)) {
+    return address_in_use(endpoint);
+  }
+  tcp::endpoint bound = endpoint;
+  std::vector<ino_t> ours;
   for (auto& w : workers_) {
     auto r = w->listen(bound);
     if (!r) {
       return r.error();
     }
     bound = *r;
+    ours.push_back(socket_inode(w->listener_handle()));
+  }
+  if (another_listener(bound, ours)) {
+    for (auto& w : workers_) {
+      w->close_listener();
+    }
+    return address_in_use(bound);
   }
   return bound;
 }

@@ -4,6 +4,7 @@
 
 #include "common/result.hpp"
 #include "config/config.hpp"
+#include "gateway/resolver.hpp"
 #include "gateway/route_table.hpp"
 #include "gateway/snapshot.hpp"
 #include "gateway/worker.hpp"
@@ -14,20 +15,35 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace rampart::gateway {
 
 class Gateway {
  public:
-  Gateway(std::size_t workers, uint32_t max_connections, metrics::Registry& registry);
+  struct Options {
+    std::size_t workers = 1;
+    uint32_t max_connections = 10000;
+    // How long publish() waits for the first answer about a host name it has not seen before.
+    std::chrono::milliseconds first_lookup_wait{1000};
+    UpstreamResolver::Lookup lookup;  // getaddrinfo when empty (a seam for tests)
+  };
+
+  Gateway(Options options, metrics::Registry& registry);
   ~Gateway();
 
-  // Compiles `config` and publishes it to every worker at once. On error nothing changes.
-  // Thread-safe with respect to the workers; call from one control thread.
-  Status publish(const config::Config& config);
+  // Compiles `config` and publishes it to every worker at once. Upstream host names come from
+  // the gateway's resolver: names it already knows cost no lookup; new ones are looked up,
+  // waiting up to first_lookup_wait. A name without an address leaves its upstream out of its
+  // version (requests that find no other upstream get 503 saying why) until it resolves; the
+  // resolver then publishes again by itself, as it does when an address changes. Never fails
+  // because of what `config` holds. Thread-safe; publications are serialised.
+  void publish(const config::Config& config);
 
   // Binds every worker to `endpoint` (port 0: the first worker picks, the others follow).
+  // Refuses an address another process listens on, SO_REUSEPORT or not ("Address already in
+  // use"), so two gateways never share one port's connections.
   Result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& endpoint);
   void start();
 
@@ -41,12 +57,21 @@ class Gateway {
   uint32_t active_connections() const { return connections_.load(std::memory_order_relaxed); }
 
  private:
+  // REQUIRES: publish_mutex_ held.
+  void publish_locked(const config::Config& config, const HostAnswers& answers);
+  void republish();  // the resolver's answers changed
+
   metrics::Registry& registry_;
   SnapshotPublisher<RouteTable> routes_;
   UpstreamIds upstream_ids_;
   std::atomic<uint32_t> connections_{0};
-  uint64_t generation_ = 0;
+  std::chrono::milliseconds first_lookup_wait_;
+  std::mutex publish_mutex_;
+  config::Config published_;       // GUARDED_BY(publish_mutex_)
+  HostAnswers published_answers_;  // GUARDED_BY(publish_mutex_): what published_ was built with
+  std::atomic<uint64_t> generation_{0};
   std::vector<std::unique_ptr<Worker>> workers_;
+  UpstreamResolver resolver_;  // last: its callback uses the members above
 };
 
 }  // namespace rampart::gateway

@@ -3,10 +3,10 @@
 #include "gateway/picker.hpp"
 #include "metrics/registry.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
+#include <variant>
 
 namespace rampart::gateway {
 
@@ -53,27 +53,21 @@ bool host_equals(std::string_view request_host, std::string_view route_host) {
   return request_host.size() == route_host.size() || request_host[route_host.size()] == ':';
 }
 
-Result<tcp::endpoint> resolve(const config::Upstream& upstream) {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(upstream.host, ec);
-  if (!ec) {
-    return tcp::endpoint(address, upstream.port);
+// The address of `upstream`: its IP literal, or its name's first address in `answers`; else
+// why there is none.
+std::variant<tcp::endpoint, std::string> address_of(const config::Upstream& upstream,
+                                                    const HostAnswers& answers) {
+  if (auto literal = literal_address(upstream.host)) {
+    return tcp::endpoint(*literal, upstream.port);
   }
-  std::string host = upstream.host;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    address = asio::ip::make_address(host.substr(1, host.size() - 2), ec);
-    if (!ec) {
-      return tcp::endpoint(address, upstream.port);
-    }
+  auto it = answers.find(upstream.host);
+  if (it == answers.end() || (it->second.pending && it->second.addresses.empty())) {
+    return std::string("is being resolved");
   }
-  asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  auto results = resolver.resolve(host, std::to_string(upstream.port), ec);
-  if (ec || results.empty()) {
-    return make_error(Errc::kInvalidArgument, "cannot resolve upstream " + upstream.url + ": " +
-                                                  (ec ? ec.message() : "no address"));
+  if (it->second.addresses.empty()) {
+    return "does not resolve: " + it->second.error;
   }
-  return results.begin()->endpoint();
+  return tcp::endpoint(it->second.addresses.front(), upstream.port);
 }
 
 }  // namespace
@@ -100,10 +94,27 @@ const ServiceRoute* RouteTable::match(std::string_view host, std::string_view pa
   return nullptr;
 }
 
-Result<std::shared_ptr<const RouteTable>> build_route_table(const config::Config& config,
-                                                            uint64_t generation,
-                                                            metrics::Registry& registry,
-                                                            UpstreamIds& upstream_ids) {
+std::vector<std::string> upstream_host_names(const config::Config& config) {
+  std::vector<std::string> names;
+  for (const auto& svc : config.services) {
+    for (const auto& ver : svc.versions) {
+      for (const auto& up : ver.upstreams) {
+        if (!literal_address(up.host)) {
+          names.push_back(up.host);
+        }
+      }
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+std::shared_ptr<const RouteTable> build_route_table(const config::Config& config,
+                                                    uint64_t generation,
+                                                    metrics::Registry& registry,
+                                                    UpstreamIds& upstream_ids,
+                                                    const HostAnswers& answers) {
   auto table = std::make_shared<RouteTable>();
   table->generation = generation;
   table->limits = config.limits;
@@ -125,12 +136,15 @@ Result<std::shared_ptr<const RouteTable>> build_route_table(const config::Config
         }
       }
       for (const auto& up : ver.upstreams) {
-        auto endpoint = resolve(up);
-        if (!endpoint) {
-          return endpoint.error();
+        std::string authority = up.host + ":" + std::to_string(up.port);
+        auto address = address_of(up, answers);
+        if (auto* reason = std::get_if<std::string>(&address)) {
+          v.unresolved.push_back(UnresolvedUpstream{std::move(authority), std::move(*reason)});
+          continue;
         }
-        v.upstreams.push_back(UpstreamTarget{up.host + ":" + std::to_string(up.port), *endpoint,
-                                             upstream_ids.id_for(*endpoint)});
+        const auto& endpoint = std::get<tcp::endpoint>(address);
+        v.upstreams.push_back(
+            UpstreamTarget{std::move(authority), endpoint, upstream_ids.id_for(endpoint)});
       }
       v.stats = registry.version_stats(svc.name, ver.name);
       s.versions.push_back(std::move(v));
@@ -149,7 +163,7 @@ Result<std::shared_ptr<const RouteTable>> build_route_table(const config::Config
                      }
                      return !a.host.empty() && b.host.empty();
                    });
-  return std::shared_ptr<const RouteTable>(std::move(table));
+  return table;
 }
 
 }  // namespace rampart::gateway

@@ -7,6 +7,7 @@
 
 #include "common/result.hpp"
 #include "config/config.hpp"
+#include "gateway/resolver.hpp"
 #include "metrics/version_stats.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -33,6 +34,13 @@ struct UpstreamTarget {
   uint32_t id = 0;  // stable across snapshots for the same endpoint; indexes per-worker state
 };
 
+// An upstream whose host name has no address (yet): it is left out of the version's upstreams
+// and named in the answer to requests that find no other.
+struct UnresolvedUpstream {
+  std::string authority;  // "shop.internal:9001", as configured
+  std::string reason;     // "does not resolve: Name or service not known", "is being resolved"
+};
+
 struct VersionRoute {
   std::string name;
   uint32_t basis_points = 0;
@@ -40,7 +48,8 @@ struct VersionRoute {
   // last) owns the lowest buckets, so a key on the canary stays there as its weight grows.
   uint32_t bucket_begin = 0;
   uint32_t bucket_end = 0;
-  std::vector<UpstreamTarget> upstreams;
+  std::vector<UpstreamTarget> upstreams;  // those with an address
+  std::vector<UnresolvedUpstream> unresolved;
   std::shared_ptr<metrics::VersionStats> stats;
 };
 
@@ -91,11 +100,18 @@ struct RouteTable {
 // [0, w_last), the one before it the next range, and so on.
 void assign_buckets(std::vector<VersionRoute>& versions);
 
-// Compiles `config` into a snapshot: resolves upstream hosts, computes sticky bucket ranges,
-// attaches metrics. Fails when an upstream host cannot be resolved.
-Result<std::shared_ptr<const RouteTable>> build_route_table(const config::Config& config,
-                                                            uint64_t generation,
-                                                            metrics::Registry& registry,
-                                                            UpstreamIds& upstream_ids);
+// The upstream host names of `config` that need a lookup (IP literals need none), sorted,
+// without duplicates.
+std::vector<std::string> upstream_host_names(const config::Config& config);
+
+// Compiles `config` into a snapshot: gives each upstream its address (IP literals as written,
+// names from `answers`; a name without an address there becomes an UnresolvedUpstream),
+// computes sticky bucket ranges, attaches metrics. Never blocks and never fails: whatever
+// `config` holds, the snapshot serves every service in it.
+std::shared_ptr<const RouteTable> build_route_table(const config::Config& config,
+                                                    uint64_t generation,
+                                                    metrics::Registry& registry,
+                                                    UpstreamIds& upstream_ids,
+                                                    const HostAnswers& answers);
 
 }  // namespace rampart::gateway

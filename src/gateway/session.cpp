@@ -352,6 +352,11 @@ Awaitable<Acquired> connect_upstream(Worker* worker, const ServiceRoute* service
         a.status = bhttp::status::service_unavailable;
         a.rejection = metrics::Rejection::kNoHealthyUpstream;
         a.detail = "every upstream of this version is ejected after connect failures";
+      } else if (*tried == 0 && !version->unresolved.empty()) {
+        const UnresolvedUpstream& u = version->unresolved.front();
+        a.status = bhttp::status::service_unavailable;
+        a.rejection = metrics::Rejection::kNoHealthyUpstream;
+        a.detail = "upstream " + u.authority + " " + u.reason;
       } else {
         a.status = bhttp::status::bad_gateway;
         a.rejection = metrics::Rejection::kUpstreamUnavailable;

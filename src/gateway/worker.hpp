@@ -76,6 +76,16 @@ class Worker {
 
   // Opens this worker's acceptor on `endpoint` with SO_REUSEPORT. Call before start().
   Result<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // The listening socket's descriptor, -1 before listen(); closes it on close_listener().
+  int listener_handle() {
+    return acceptor_ && acceptor_->is_open() ? acceptor_->native_handle() : -1;
+  }
+  void close_listener() {
+    boost::system::error_code ignored;
+    if (acceptor_) {
+      acceptor_->close(ignored);
+    }
+  }
   // Runs the io_context on a new thread.
   void start();
   // Stops accepting, closes idle connections, lets in-flight requests finish. Thread-safe.

@@ -107,6 +107,15 @@ std::string render_prometheus(const Registry& registry) {
     }
   }
 
+  family(out, "rampart_upstream_resolved", "gauge",
+         "1 when the upstream's host has an address, 0 while it does not resolve.");
+  for (std::size_t i = 0; i < versions.size(); ++i) {
+    for (const UpstreamHealth& u : versions[i].upstreams) {
+      fmt::format_to(out, "rampart_upstream_resolved{{{},upstream=\"{}\"}} {}\n", labels[i],
+                     escape_label_value(u.upstream), u.problem.empty() ? 1 : 0);
+    }
+  }
+
   family(out, "rampart_request_duration_seconds", "histogram",
          "Request duration as seen by the gateway, until the response was sent.");
   for (std::size_t i = 0; i < versions.size(); ++i) {

@@ -41,19 +41,29 @@ std::shared_ptr<VersionStats> Registry::version_stats(std::string_view service,
 
 std::vector<VersionSnapshot> Registry::snapshot_versions() const {
   std::vector<std::shared_ptr<const VersionStats>> stats;
+  UpstreamBoard board;
   {
     std::lock_guard lock(mutex_);
     stats.reserve(versions_.size());
     for (const auto& [key, value] : versions_) {
       stats.push_back(value);
     }
+    board = upstreams_;
   }
   std::vector<VersionSnapshot> out;
   out.reserve(stats.size());
   for (const auto& s : stats) {
     out.push_back(s->snapshot());
+    if (auto it = board.find({out.back().service, out.back().version}); it != board.end()) {
+      out.back().upstreams = std::move(it->second);
+    }
   }
   return out;
+}
+
+void Registry::set_upstreams(UpstreamBoard board) {
+  std::lock_guard lock(mutex_);
+  upstreams_ = std::move(board);
 }
 
 GatewaySnapshot Registry::snapshot_gateway() const {

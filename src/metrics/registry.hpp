@@ -78,11 +78,17 @@ class Registry {
   std::vector<VersionSnapshot> snapshot_versions() const;
   GatewaySnapshot snapshot_gateway() const;
 
+  using UpstreamBoard = std::map<std::pair<std::string, std::string>, std::vector<UpstreamHealth>>;
+  // The upstreams of every served (service, version), set at each route publication (replacing
+  // the last); snapshot_versions() reports them. Takes the mutex: never per request.
+  void set_upstreams(UpstreamBoard board);
+
  private:
   std::vector<GatewayShard> gateway_shards_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<VersionStats>>
-      versions_;  // GUARDED_BY(mutex_)
+      versions_;             // GUARDED_BY(mutex_)
+  UpstreamBoard upstreams_;  // GUARDED_BY(mutex_)
 };
 
 }  // namespace rampart::metrics

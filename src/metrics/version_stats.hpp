@@ -30,9 +30,18 @@ std::string_view to_string(UpstreamFailure failure);
 
 inline constexpr std::size_t kStatusClassCount = 5;  // 1xx .. 5xx
 
+// One upstream of a served (service, version) as the last route publication left it.
+struct UpstreamHealth {
+  std::string upstream;  // "host:port", as configured
+  std::string problem;   // empty when it has an address; else why not ("does not resolve: ...")
+
+  friend bool operator==(const UpstreamHealth&, const UpstreamHealth&) = default;
+};
+
 struct VersionSnapshot {
   std::string service;
   std::string version;
+  std::vector<UpstreamHealth> upstreams;  // empty for a version not served now
   std::array<uint64_t, kStatusClassCount> responses_by_class{};     // [0] = 1xx .. [4] = 5xx
   std::array<uint64_t, kUpstreamFailureCount> upstream_failures{};  // by UpstreamFailure
   uint64_t bytes_in = 0;   // request body bytes received from clients

@@ -1,5 +1,7 @@
 #include "model/seed.hpp"
 
+#include "model/validate.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -45,11 +47,6 @@ config::Balance to_config_balance(Balance balance) {
                                          : config::Balance::kLeastRequest;
 }
 
-Error broken(std::string_view service, std::string what) {
-  return make_error(Errc::kInternal,
-                    fmt::format("service \"{}\" in the store: {}", service, std::move(what)));
-}
-
 }  // namespace
 
 std::vector<SeedService> seed_from_config(const config::Config& config) {
@@ -84,51 +81,98 @@ std::vector<SeedService> seed_from_config(const config::Config& config) {
   return out;
 }
 
-Result<config::Config> to_config(const Snapshot& snapshot, const config::Config& base) {
-  config::Config out;
-  out.server = base.server;
-  out.limits = base.limits;
+namespace {
+
+Status check_routes_and_sticky(const Service& s) {
+  if (s.routes.empty()) {
+    return make_error(Errc::kInternal, "it has no route");
+  }
+  for (const auto& route : s.routes) {
+    if (route.path_prefix.empty() || route.path_prefix.front() != '/') {
+      return make_error(Errc::kInternal,
+                        fmt::format("route \"{}{}\" has a path prefix that does not start with /",
+                                    route.host, route.path_prefix));
+    }
+  }
+  const bool named = s.sticky.kind == StickyKind::kHeader || s.sticky.kind == StickyKind::kCookie;
+  if (named && s.sticky.name.empty()) {
+    return make_error(Errc::kInternal, "its sticky header or cookie has no name");
+  }
+  return {};
+}
+
+Result<config::Version> served_version(const Version& v) {
+  if (v.upstreams.empty()) {
+    return make_error(Errc::kInternal, fmt::format("version \"{}\" has no upstreams", v.name));
+  }
+  config::Version cv;
+  cv.name = v.name;
+  for (const auto& url : v.upstreams) {
+    auto upstream = config::parse_upstream(url);
+    if (!upstream) {
+      return make_error(Errc::kInternal,
+                        fmt::format("version \"{}\": {}", v.name, upstream.error().message));
+    }
+    cv.upstreams.push_back(*upstream);
+  }
+  return cv;
+}
+
+// One deployed service as the gateway serves it. REQUIRES: state.latest.
+Result<config::Service> served_service(const ServiceState& state) {
+  const Service& s = state.service;
+  if (auto st = check_routes_and_sticky(s); !st) {
+    return st.error();
+  }
+  if (auto st = validate_split(s.name, state.latest->split, state.versions); !st) {
+    return make_error(Errc::kInternal,
+                      fmt::format("deployment {}: {}", state.latest->id, st.error().message));
+  }
+  config::Service cs;
+  cs.name = s.name;
+  for (const auto& route : s.routes) {
+    cs.routes.push_back(config::Route{route.host, route.path_prefix});
+  }
+  cs.sticky = config::Sticky{to_config_kind(s.sticky.kind), s.sticky.name};
+  cs.salt = s.salt;
+  cs.balance = to_config_balance(s.balance);
+  cs.eject_after = s.eject_after;
+  cs.eject_for_ms = s.eject_for_ms;
+  for (const auto& entry : state.latest->split) {
+    auto v =
+        std::find_if(state.versions.begin(), state.versions.end(),
+                     [&](const Version& candidate) { return candidate.name == entry.version; });
+    auto cv = served_version(*v);  // validate_split() found it
+    if (!cv) {
+      return cv.error();
+    }
+    cs.versions.push_back(std::move(*cv));
+    cs.split.push_back(config::SplitEntry{entry.version, entry.basis_points});
+  }
+  return cs;
+}
+
+}  // namespace
+
+ServedConfig to_config(const Snapshot& snapshot, const config::Config& base) {
+  ServedConfig out;
+  out.config.server = base.server;
+  out.config.limits = base.limits;
+  out.problems = snapshot.problems;
   for (const auto& state : snapshot.services) {
     if (!state.latest) {
       continue;
     }
-    const Service& s = state.service;
-    config::Service cs;
-    cs.name = s.name;
-    for (const auto& route : s.routes) {
-      cs.routes.push_back(config::Route{route.host, route.path_prefix});
+    auto cs = served_service(state);
+    if (!cs) {
+      out.problems.push_back(ServiceProblem{state.service.name, cs.error().message});
+      continue;
     }
-    cs.sticky = config::Sticky{to_config_kind(s.sticky.kind), s.sticky.name};
-    cs.salt = s.salt;
-    cs.balance = to_config_balance(s.balance);
-    cs.eject_after = s.eject_after;
-    cs.eject_for_ms = s.eject_for_ms;
-    for (const auto& entry : state.latest->split) {
-      auto v =
-          std::find_if(state.versions.begin(), state.versions.end(),
-                       [&](const Version& candidate) { return candidate.name == entry.version; });
-      if (v == state.versions.end()) {
-        return broken(s.name, fmt::format("deployment {} names version \"{}\", which it lacks",
-                                          state.latest->id, entry.version));
-      }
-      if (v->upstreams.empty()) {
-        return broken(s.name, fmt::format("version \"{}\" has no upstreams", v->name));
-      }
-      config::Version cv;
-      cv.name = v->name;
-      for (const auto& url : v->upstreams) {
-        auto upstream = config::parse_upstream(url);
-        if (!upstream) {
-          return broken(s.name,
-                        fmt::format("version \"{}\": {}", v->name, upstream.error().message));
-        }
-        cv.upstreams.push_back(*upstream);
-      }
-      cs.versions.push_back(std::move(cv));
-      cs.split.push_back(config::SplitEntry{entry.version, entry.basis_points});
-    }
-    out.services.push_back(std::move(cs));
+    out.config.services.push_back(std::move(*cs));
   }
+  std::stable_sort(
+      out.problems.begin(), out.problems.end(),
+      [](const ServiceProblem& a, const ServiceProblem& b) { return a.service < b.service; });
   return out;
 }
 

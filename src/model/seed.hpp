@@ -40,19 +40,37 @@ struct ServiceState {
   friend bool operator==(const ServiceState&, const ServiceState&) = default;
 };
 
+// A service the gateway cannot serve as stored, and why ("deployment 4 names version \"v9\",
+// which it lacks").
+struct ServiceProblem {
+  std::string service;
+  std::string problem;
+
+  friend bool operator==(const ServiceProblem&, const ServiceProblem&) = default;
+};
+
 // Everything the gateway serves, read at one store revision.
 struct Snapshot {
   std::int64_t revision = 0;
   std::vector<ServiceState> services;  // by name
+  // Services with a stored record that could not be read (not in `services`).
+  std::vector<ServiceProblem> problems;
+};
+
+// What to_config() makes of a snapshot: the services it can serve, and the others.
+struct ServedConfig {
+  config::Config config;
+  std::vector<ServiceProblem> problems;  // the snapshot's, then to_config()'s, by service
 };
 
 // The snapshot as a config: server and limits are taken from `base`; each service with a latest
 // deployment becomes a config::Service whose versions are exactly the versions of that
 // deployment's split, in split order (a version outside the split is not served, not even
 // with the X-Rampart-Version header), and whose split is the deployment's. Services never
-// deployed are left out. A snapshot that breaks the model's invariants (a split naming a
-// version the service lacks, an upstream URL that does not parse, a version without upstreams)
-// answers kInternal naming the service and version.
-Result<config::Config> to_config(const Snapshot& snapshot, const config::Config& base);
+// deployed are left out. A service that breaks the model's invariants (no route or a route
+// that is not a path, a split that validate_split() refuses, a version without upstreams or
+// with an upstream URL that does not parse, a sticky header or cookie without a name) is left
+// out too and named in `problems`: one service's data never keeps the others from being served.
+ServedConfig to_config(const Snapshot& snapshot, const config::Config& base);
 
 }  // namespace rampart::model

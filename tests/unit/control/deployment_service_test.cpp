@@ -880,8 +880,9 @@ TEST_F(DeploymentServiceTest, SnapshotReadsEverythingAtOneRevision) {
 
   // Back to a config the gateway compiles: the original services, with the latest split.
   const config::Config original = parse(config_text());
-  auto cfg = model::to_config(*snapshot, original);
-  ASSERT_TRUE(cfg) << cfg.error().message;
+  auto served = model::to_config(*snapshot, original);
+  ASSERT_TRUE(served.problems.empty());
+  const config::Config* cfg = &served.config;
   ASSERT_EQ(cfg->services.size(), 2u);
   const auto& cshop = cfg->services[1];
   EXPECT_EQ(cshop.name, "shop");

@@ -1,9 +1,10 @@
 // RoutePublisher: the store's state reaches the sink before the writer's commit returns, only
-// when what is served changed, and a failure keeps the last published state.
+// when what is served changed; one service's broken data never stops the others.
 
 #include "control/route_publisher.hpp"
 
 #include "control_test_support.hpp"
+#include "model/keys.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +21,6 @@ using testing::parse;
 
 struct Published {
   std::vector<config::Config> configs;
-  Status next_result{};
 };
 
 // The split the sink last saw for `service`, as "v1=9000,v2=1000".
@@ -44,15 +44,7 @@ class RoutePublisherTest : public ::testing::Test {
   }
 
   RoutePublisher::Sink sink() {
-    return [this](const config::Config& cfg) -> Status {
-      if (!published_.next_result) {
-        auto e = published_.next_result;
-        published_.next_result = {};
-        return e;
-      }
-      published_.configs.push_back(cfg);
-      return {};
-    };
+    return [this](const config::Config& cfg) { published_.configs.push_back(cfg); };
   }
 
   HookStore store_;
@@ -97,19 +89,60 @@ TEST_F(RoutePublisherTest, ACommitThatDoesNotChangeWhatIsServedPublishesNothing)
   EXPECT_EQ(publisher.stats().revision, store_.revision());
 }
 
-TEST_F(RoutePublisherTest, ASinkFailureKeepsTheLastStateAndTheNextCommitRetries) {
+// The stored latest deployment of `service`, with `from` replaced by `to` in its JSON.
+void rewrite_latest(HookStore& store, std::string_view service, std::string_view from,
+                    std::string_view to) {
+  auto latest = store.get(model::keys::latest(service));
+  ASSERT_TRUE(latest && *latest);
+  std::string value = (*latest)->value;
+  const auto at = value.find(from);
+  ASSERT_NE(at, std::string::npos) << value;
+  value.replace(at, from.size(), to);
+  ASSERT_TRUE(store.put(model::keys::latest(service), value));
+}
+
+TEST_F(RoutePublisherTest, AnUndecodableServiceDoesNotStopTheOthers) {
+  ASSERT_TRUE(service_.apply(parse(config_text() + R"(
+[[service.version]]
+name = "next"
+upstreams = ["http://127.0.0.1:9101"]
+
+[service.split]
+stable = 100
+next = 0
+)"),
+                             "alice", ""));
+  ASSERT_TRUE(store_.put(model::keys::service("shop"), "{not json"));  // before start
+  RoutePublisher publisher(store_, base_, sink());
+  ASSERT_TRUE(publisher.start());
+  ASSERT_EQ(published_.configs.size(), 1u);
+  EXPECT_EQ(split_of(published_.configs.back(), "shop"), "<none>");  // never published: no state
+  EXPECT_EQ(split_of(published_.configs.back(), "api"), "stable=10000,next=0");
+  ASSERT_EQ(publisher.stats().problems.size(), 1u);
+  EXPECT_EQ(publisher.stats().problems[0].service, "shop");
+  EXPECT_EQ(publisher.stats().last_error, "");
+
+  // Every later change to another service is still served.
+  ASSERT_TRUE(service_.set_split("api", {{"stable", 5000}, {"next", 5000}}, "alice", ""));
+  EXPECT_EQ(split_of(published_.configs.back(), "api"), "stable=5000,next=5000");
+  EXPECT_EQ(publisher.stats().problems.size(), 1u);
+}
+
+TEST_F(RoutePublisherTest, ABrokenServiceKeepsItsLastPublishedStateAndTheOthersMoveOn) {
   ASSERT_TRUE(service_.apply(parse(config_text()), "alice", ""));
   RoutePublisher publisher(store_, base_, sink());
   ASSERT_TRUE(publisher.start());
-  published_.next_result = make_error(Errc::kInvalidArgument, "route table refused");
-  ASSERT_TRUE(service_.set_split("shop", {{"v1", 0}, {"v2", 10000}}, "alice", ""));
-  EXPECT_EQ(published_.configs.size(), 1u);
-  EXPECT_EQ(publisher.stats().last_error, "route table refused");
+  rewrite_latest(store_, "shop", "\"v2\"", "\"v9\"");  // a split naming a missing version
+  EXPECT_EQ(split_of(published_.configs.back(), "shop"), "v1=9000,v2=1000");
+  ASSERT_EQ(publisher.stats().problems.size(), 1u);
+  EXPECT_NE(publisher.stats().problems[0].problem.find("served as it was last published"),
+            std::string::npos)
+      << publisher.stats().problems[0].problem;
 
+  // A new deployment of shop replaces the broken one.
   ASSERT_TRUE(service_.set_split("shop", {{"v1", 5000}, {"v2", 5000}}, "alice", ""));
-  ASSERT_EQ(published_.configs.size(), 2u);
   EXPECT_EQ(split_of(published_.configs.back(), "shop"), "v1=5000,v2=5000");
-  EXPECT_EQ(publisher.stats().last_error, "");
+  EXPECT_TRUE(publisher.stats().problems.empty());  // the new deployment mended it
 }
 
 TEST_F(RoutePublisherTest, AnUnreadableStoreAtStartIsAnError) {

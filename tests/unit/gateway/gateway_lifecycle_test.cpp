@@ -44,8 +44,9 @@ upstreams = ["http://127.0.0.1:9"]
 class GatewayLifecycleTest : public ::testing::Test {
  protected:
   void start(std::size_t workers) {
-    gateway_ = std::make_unique<Gateway>(workers, 100, registry_);
-    ASSERT_TRUE(gateway_->publish(test_config()));
+    gateway_ = std::make_unique<Gateway>(
+        Gateway::Options{.workers = workers, .max_connections = 100}, registry_);
+    gateway_->publish(test_config());
     auto bound = gateway_->listen(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     ASSERT_TRUE(bound) << bound.error().message;
     endpoint_ = *bound;
@@ -118,8 +119,9 @@ TEST_F(GatewayLifecycleTest, DestroyingARunningGatewayStopsItsWorkersAndClosesCo
 }
 
 TEST_F(GatewayLifecycleTest, AGatewayNeverStartedIsDestroyedAtOnce) {
-  gateway_ = std::make_unique<Gateway>(2, 100, registry_);
-  ASSERT_TRUE(gateway_->publish(test_config()));
+  gateway_ =
+      std::make_unique<Gateway>(Gateway::Options{.workers = 2, .max_connections = 100}, registry_);
+  gateway_->publish(test_config());
   EXPECT_LT(destroy_gateway(), 2s);
 }
 

@@ -50,6 +50,10 @@ class PrometheusTest : public ::testing::Test {
     w0.record_rejection(Rejection::kNoRoute);
     w1.record_rejection(Rejection::kNoRoute);
     w1.record_rejection(Rejection::kBodyTooLarge);
+    registry_.set_upstreams(
+        {{{"shop", "v1"},
+          {UpstreamHealth{"127.0.0.1:9001", ""},
+           UpstreamHealth{"locahost:9002", "does not resolve: no such name"}}}});
     text_ = render_prometheus(registry_);
     lines_ = lines_of(text_);
   }
@@ -126,6 +130,18 @@ TEST_F(PrometheusTest, LabelValuesEscaped) {
 
 // Structure: HELP and TYPE once per family, before its samples, which are contiguous; sample
 // names belong to the family; histogram buckets are cumulative and end in le="+Inf" == _count.
+TEST_F(PrometheusTest, UpstreamsSayWhetherTheyResolve) {
+  EXPECT_TRUE(has_line(
+      lines_,
+      R"(rampart_upstream_resolved{service="shop",version="v1",upstream="127.0.0.1:9001"} 1)"));
+  EXPECT_TRUE(has_line(
+      lines_,
+      R"(rampart_upstream_resolved{service="shop",version="v1",upstream="locahost:9002"} 0)"));
+  // A version not served now has no upstream series.
+  EXPECT_EQ(text_.find(R"(rampart_upstream_resolved{service="shop",version="v2")"),
+            std::string::npos);
+}
+
 TEST_F(PrometheusTest, FamiliesAreWellFormed) {
   std::set<std::string> help;
   std::map<std::string, std::string> type;  // family -> type
@@ -187,8 +203,8 @@ TEST_F(PrometheusTest, FamiliesAreWellFormed) {
       counts[labels] = std::stoull(value);
     }
   }
-  EXPECT_EQ(type.size(), 10u);
-  EXPECT_EQ(help.size(), 10u);
+  EXPECT_EQ(type.size(), 11u);
+  EXPECT_EQ(help.size(), 11u);
   EXPECT_EQ(inf.size(), 3u);
   EXPECT_EQ(inf, counts);
 }

@@ -1,0 +1,317 @@
+#include "app/server.hpp"
+#include "app/server_state.hpp"
+#include "common/log.hpp"
+#include "config/config.hpp"
+#include "metrics/prometheus.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace rampart::app {
+
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kVersion = "0.1.0";
+
+json::value nullable(const std::string& s) {
+  return s.empty() ? json::value(nullptr) : json::value(s);
+}
+
+// One admin request as the endpoints below see it.
+struct Call {
+  const admin::Request& req;
+  Server& server;
+  std::string_view path;
+  std::string_view query;
+
+  admin::Response error(bhttp::status st, std::string_view code, std::string_view detail) const {
+    return admin::error_response(st, code, detail, req.version(), req.keep_alive());
+  }
+  admin::Response json(std::string body) const {
+    return admin::json_response(bhttp::status::ok, std::move(body), req.version(),
+                                req.keep_alive());
+  }
+};
+
+// 405 naming what `allow` lists, with the Allow field RFC 9110 §15.5.6 asks for.
+admin::Response not_allowed(const Call& c, std::string_view allow) {
+  auto res = c.error(bhttp::status::method_not_allowed, "method_not_allowed",
+                     fmt::format("{} takes {}", c.path, allow));
+  res.set(bhttp::field::allow, allow);
+  return res;
+}
+
+bool is_get(const Call& c) {
+  return c.req.method() == bhttp::verb::get || c.req.method() == bhttp::verb::head;
+}
+
+using Params = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// "a=1&b" -> {{"a", "1"}, {"b", ""}}; empty pieces are skipped.
+Params query_params(std::string_view query) {
+  Params out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (param.empty()) {
+      continue;
+    }
+    const auto eq = param.find('=');
+    out.emplace_back(param.substr(0, eq),
+                     eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1));
+  }
+  return out;
+}
+
+// 400 naming the first parameter of the query that is not `known` (an endpoint without
+// parameters passes an empty `known`).
+std::optional<admin::Response> check_query(const Call& c, const Params& params,
+                                           std::string_view known) {
+  for (const auto& [name, value] : params) {
+    if (name != known || known.empty()) {
+      return c.error(bhttp::status::bad_request, "bad_request",
+                     fmt::format("{} takes no query parameter \"{}\"{}", c.path, name,
+                                 known.empty() ? "" : fmt::format("; it takes \"{}\"", known)));
+    }
+  }
+  return std::nullopt;
+}
+
+// ?detailed, =true or =1: yes; absent, =false or =0: no; anything else: nullopt.
+std::optional<bool> detailed(const Params& params) {
+  bool out = false;
+  for (const auto& [name, value] : params) {
+    if (value.empty() || value == "true" || value == "1") {
+      out = true;
+    } else if (value == "false" || value == "0") {
+      out = false;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+admin::Response metrics_endpoint(const Call& c) {
+  if (!is_get(c)) {
+    return not_allowed(c, "GET, HEAD");
+  }
+  if (auto refusal = check_query(c, query_params(c.query), "")) {
+    return std::move(*refusal);
+  }
+  admin::Response res{bhttp::status::ok, c.req.version()};
+  res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = metrics::render_prometheus(c.server.registry);
+  const auto pub = c.server.publisher.stats();
+  res.body() += fmt::format(
+      "# HELP rampart_store_revision The store revision the gateway serves.\n"
+      "# TYPE rampart_store_revision gauge\nrampart_store_revision {}\n"
+      "# HELP rampart_route_publications_total Route snapshots published to the workers.\n"
+      "# TYPE rampart_route_publications_total counter\n"
+      "rampart_route_publications_total {}\n"
+      "# HELP rampart_services_unservable Services the gateway cannot serve as stored.\n"
+      "# TYPE rampart_services_unservable gauge\nrampart_services_unservable {}\n",
+      pub.revision, pub.publications, pub.problems.size());
+  res.keep_alive(c.req.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
+// Every service the gateway cannot serve as stored, and every upstream without an address.
+json::array gateway_problems(const Server& server, const control::RoutePublisher::Stats& pub) {
+  json::array problems;
+  for (const auto& p : pub.problems) {
+    json::object o;
+    o["service"] = p.service;
+    o["problem"] = p.problem;
+    problems.push_back(std::move(o));
+  }
+  for (const auto& v : server.registry.snapshot_versions()) {
+    for (const auto& u : v.upstreams) {
+      if (u.problem.empty()) {
+        continue;
+      }
+      json::object o;
+      o["service"] = v.service;
+      o["version"] = v.version;
+      o["upstream"] = u.upstream;
+      o["problem"] = "upstream " + u.upstream + " " + u.problem;
+      problems.push_back(std::move(o));
+    }
+  }
+  return problems;
+}
+
+json::object health_components(const Server& server, const control::RoutePublisher::Stats& pub,
+                               const std::string& store_error, json::array problems) {
+  std::string reload_error;
+  uint64_t reloads = 0;
+  {
+    std::lock_guard lock(const_cast<ReloadState&>(server.reload).mutex);
+    reload_error = server.reload.last_error;
+    reloads = server.reload.reloads;
+  }
+  auto routes = server.gw.routes();
+  json::object gateway;
+  gateway["status"] = pub.last_error.empty() && problems.empty() ? "ok" : "degraded";
+  gateway["workers"] = server.gw.worker_count();
+  gateway["active_connections"] = server.gw.active_connections();
+  gateway["routes_generation"] = routes ? routes->generation : 0;
+  gateway["services"] = routes ? routes->services.size() : 0;
+  gateway["last_publish_error"] = nullable(pub.last_error);
+  gateway["problems"] = std::move(problems);
+  json::object store;
+  store["status"] = store_error.empty() ? "ok" : "degraded";
+  store["path"] = server.db_path;
+  store["revision"] = pub.revision;
+  store["last_error"] = nullable(store_error);
+  json::object config;
+  config["status"] = reload_error.empty() ? "ok" : "degraded";
+  config["source"] = server.config_path;
+  config["reloads"] = reloads;
+  config["last_reload_error"] = nullable(reload_error);
+  json::object components;
+  components["gateway"] = std::move(gateway);
+  components["store"] = std::move(store);
+  components["config"] = std::move(config);
+  return components;
+}
+
+admin::Response health_endpoint(const Call& c) {
+  if (!is_get(c)) {
+    return not_allowed(c, "GET, HEAD");
+  }
+  const Params params = query_params(c.query);
+  if (auto refusal = check_query(c, params, "detailed")) {
+    return std::move(*refusal);
+  }
+  const auto want_details = detailed(params);
+  if (!want_details) {
+    return c.error(bhttp::status::bad_request, "bad_request",
+                   "detailed takes true or false (also 1 or 0)");
+  }
+  const std::string store_error = c.server.api.store_error();
+  const auto pub = c.server.publisher.stats();
+  json::array problems = gateway_problems(c.server, pub);
+  const bool degraded = !store_error.empty() || !pub.last_error.empty() || !problems.empty();
+  json::object o;
+  o["status"] = degraded ? "degraded" : "ok";
+  o["version"] = kVersion;
+  if (*want_details) {
+    o["components"] = health_components(c.server, pub, store_error, std::move(problems));
+  }
+  return c.json(json::serialize(o));
+}
+
+admin::Response reload_endpoint(const Call& c) {
+  if (c.req.method() != bhttp::verb::post) {
+    return not_allowed(c, "POST");
+  }
+  if (auto refusal = check_query(c, query_params(c.query), "")) {
+    return std::move(*refusal);
+  }
+  std::optional<admin::Response> refusal;
+  auto who = c.server.api.authorize(c.req, model::Role::kAdmin, refusal);
+  if (!who) {
+    return std::move(*refusal);
+  }
+  auto s = reload(c.server, who->name);
+  if (!s) {
+    log::error("reload refused, the previous configuration stays: {}", s.error().message);
+    const bool unavailable = s.error().code == Errc::kUnavailable;
+    return c.error(unavailable ? bhttp::status::service_unavailable : bhttp::status::bad_request,
+                   unavailable ? "unavailable" : "invalid_config", s.error().message);
+  }
+  log::info("configuration reloaded (generation {})", c.server.gw.generation());
+  json::object o;
+  o["status"] = "reloaded";
+  o["generation"] = c.server.gw.generation();
+  return c.json(json::serialize(o));
+}
+
+struct Endpoint {
+  std::string_view path;
+  admin::Response (*handle)(const Call&);
+};
+
+constexpr std::array<Endpoint, 3> kEndpoints = {{
+    {"/health", health_endpoint},
+    {"/metrics", metrics_endpoint},
+    {"/reload", reload_endpoint},
+}};
+
+}  // namespace
+
+Status reload(Server& server, std::string_view actor) {
+  auto remember = [&](const Error& e) {
+    std::lock_guard lock(server.reload.mutex);
+    server.reload.last_error = e.message;
+    return Status(e);
+  };
+  if (server.config_path.empty()) {
+    return make_error(Errc::kInvalidArgument,
+                      "this server was never started with --config; change it with `rampart "
+                      "apply -f FILE`");
+  }
+  auto cfg = config::load_config(server.config_path);
+  if (!cfg) {
+    return remember(cfg.error());
+  }
+  if (auto s = apply_overrides(*cfg, server.options); !s) {
+    return remember(s.error());
+  }
+  // The new limits go out with the apply's publication (one swap for the whole reload), or
+  // by the refresh below when the apply changed nothing in the store.
+  config::Config previous = server.publisher.base();
+  server.publisher.set_base(*cfg);
+  auto applied = server.service.apply(*cfg, actor, "reload of " + server.config_path);
+  if (!applied) {
+    if (applied.error().code == Errc::kUnavailable) {
+      server.api.note_store_error(applied.error().message);
+    }
+    // Back to the old limits (republished: a commit meanwhile may have served the new ones).
+    server.publisher.set_base(std::move(previous));
+    (void)server.publisher.refresh();
+    return remember(applied.error());
+  }
+  if (auto s = server.publisher.refresh(); !s) {
+    return remember(s.error());
+  }
+  std::lock_guard lock(server.reload.mutex);
+  server.reload.last_error.clear();
+  ++server.reload.reloads;
+  return {};
+}
+
+admin::Response handle_admin(const admin::Request& req, Server& server) {
+  if (auto res = server.api.handle(req)) {
+    return std::move(*res);
+  }
+  const std::string_view target = req.target();
+  const auto q = target.find('?');
+  const Call c{req, server, target.substr(0, q),
+               q == std::string_view::npos ? std::string_view{} : target.substr(q + 1)};
+  for (const Endpoint& e : kEndpoints) {
+    if (c.path == e.path) {
+      return e.handle(c);
+    }
+  }
+  return c.error(bhttp::status::not_found, "not_found",
+                 fmt::format("no admin endpoint {}; try /api/v1/..., /health, "
+                             "/health?detailed=true, /metrics or POST /reload",
+                             c.path));
+}
+
+}  // namespace rampart::app

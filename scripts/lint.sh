@@ -35,6 +35,11 @@ curated=(
   src/cli/settings.cpp
   src/cli/table.cpp
   src/cli/render.cpp
+  src/gateway/resolver.cpp
+  src/gateway/listeners.cpp
+  src/model/seed.cpp
+  src/app/data_dir.cpp
+  src/app/server_endpoints.cpp
 )
 existing=()
 for f in "${curated[@]}"; do

@@ -159,7 +159,7 @@ json::object health_components(const Server& server, const control::RoutePublish
   std::string reload_error;
   uint64_t reloads = 0;
   {
-    std::lock_guard lock(const_cast<ReloadState&>(server.reload).mutex);
+    std::lock_guard lock(server.reload.mutex);
     reload_error = server.reload.last_error;
     reloads = server.reload.reloads;
   }

@@ -21,7 +21,7 @@ namespace rampart::app {
 struct ServerOptions;
 
 struct ReloadState {
-  std::mutex mutex;
+  mutable std::mutex mutex;
   std::string last_error;  // GUARDED_BY(mutex)
   uint64_t reloads = 0;    // GUARDED_BY(mutex)
 };

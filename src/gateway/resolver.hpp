@@ -22,8 +22,6 @@
 // thread, never concurrently with itself, and never while a lock of the resolver is held; it may
 // call answers_for(). It must not wait for the resolver's destruction.
 
-#include "common/result.hpp"
-
 #include <boost/asio/ip/address.hpp>
 
 #include <chrono>

@@ -38,9 +38,8 @@ class ChangePathTest : public ::testing::Test {
                           {{"w1", {w1_}, 100.0 - web_w2}, {"w2", {w2_}, double(web_w2)}}) +
            "\n[[service]]\nname = \"shop\"\nroutes = [\"/shop/\"]\nsticky = \"none\"\n"
            "[[service.version]]\nname = \"v1\"\nupstreams = [\"http://127.0.0.1:" +
-           std::to_string(s1_) +
-           "\"]\n[[service.version]]\nname = \"v2\"\nupstreams = [\"http://" + host + ":" +
-           std::to_string(s1_) + "\"]\n[service.split]\nv1 = 0\nv2 = 100\n";
+           std::to_string(s1_) + "\"]\n[[service.version]]\nname = \"v2\"\nupstreams = [\"http://" +
+           host + ":" + std::to_string(s1_) + "\"]\n[service.split]\nv1 = 0\nv2 = 100\n";
   }
 
   Reply call(const std::string& method, const std::string& target, const std::string& body = "") {
@@ -171,10 +170,10 @@ TEST_F(ChangePathTest, OwnEndpointsServeOnlyTheirMethodsAndSayWhichInAllow) {
     EXPECT_EQ(r.header("Allow"), c.allow) << c.method << " " << c.target;
   }
   EXPECT_EQ(cluster.admin().get("/health?lmit=1").status, 400u);
-  EXPECT_TRUE(parse_json(cluster.admin().get("/health?detailed=1")).as_object().contains(
-      "components"));
-  EXPECT_FALSE(parse_json(cluster.admin().get("/health?detailed=false")).as_object().contains(
-      "components"));
+  EXPECT_TRUE(
+      parse_json(cluster.admin().get("/health?detailed=1")).as_object().contains("components"));
+  EXPECT_FALSE(
+      parse_json(cluster.admin().get("/health?detailed=false")).as_object().contains("components"));
 }
 
 }  // namespace

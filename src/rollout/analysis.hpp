@@ -1,0 +1,80 @@
+#pragma once
+// What a rollout measures, and what it measures it against: the metrics the gateway records
+// per version, the checks a policy sets on them, and a version's traffic over one analysis
+// window (counts and a latency histogram, not rates, so that a statistical judge can use the
+// same input as the threshold judge).
+
+#include "metrics/latency_histogram.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rampart::rollout {
+
+enum class Metric {
+  kErrorRate,    // 5xx answers (the gateway's own 502/503/504 among them) / requests
+  kSuccessRate,  // 1 - error rate
+  kP50Ms,        // latency quantiles in milliseconds, from the request header to the last byte
+  kP95Ms,
+  kP99Ms,
+  kRps,  // requests per second over the window
+};
+
+// "error_rate", "success_rate", "p50_ms", "p95_ms", "p99_ms", "rps".
+std::string_view to_string(Metric metric);
+std::optional<Metric> parse_metric(std::string_view name);
+// Whether a larger value is worse (error rate, latency) or better (success rate, rps): it
+// decides whether `max` or `min` bounds the metric.
+bool higher_is_worse(Metric metric);
+
+// One check of the analysis. For a metric where higher is worse, `max` is the bound a window
+// fails over and `critical` the one that rolls back at once; where higher is better they are
+// lower bounds (`min`, `critical`). `max_ratio_to_stable` compares the canary with the stable
+// version in the same window (canary / stable; for success rate and rps, stable / canary).
+struct Check {
+  Metric metric = Metric::kErrorRate;
+  std::optional<double> max;       // with higher_is_worse()
+  std::optional<double> min;       // without
+  std::optional<double> critical;  // either way: past it, roll back at once
+  std::optional<double> max_ratio_to_stable;
+
+  friend bool operator==(const Check&, const Check&) = default;
+};
+
+enum class Inconclusive { kExtend, kPause };
+
+struct AnalysisPolicy {
+  uint64_t min_requests = 200;  // per version and window: below it, a window decides nothing
+  uint32_t failure_limit = 2;   // failed windows in a step before the rollout rolls back
+  Inconclusive inconclusive = Inconclusive::kExtend;
+  std::vector<Check> checks;
+
+  friend bool operator==(const AnalysisPolicy&, const AnalysisPolicy&) = default;
+};
+
+// The checks a service gets when its policy sets none, after seed 004's table (healthy /
+// warning / critical): error rate under 0.1% (critical over 1%), p95 under 500 ms (critical
+// over 750 ms), p99 under 1000 ms (critical over 1500 ms).
+std::vector<Check> default_checks();
+
+// One version's traffic over one analysis window: deltas of the gateway's own counters.
+struct VersionWindow {
+  uint64_t requests = 0;
+  uint64_t errors = 0;  // 5xx answers, the gateway's own 502/503/504 among them
+  metrics::LatencyHistogram latency;
+
+  // The metric's value over `seconds`; nullopt without requests (no value to speak of).
+  std::optional<double> value(Metric metric, double seconds) const;
+};
+
+// What the judge looks at: the canary and the stable version in the same window.
+struct Window {
+  double seconds = 0;  // the window's length
+  VersionWindow canary;
+  VersionWindow stable;
+};
+
+}  // namespace rampart::rollout

@@ -2,6 +2,7 @@
 
 #include "gateway/request_routing.hpp"
 #include "gateway/worker.hpp"
+#include "http/chunked.hpp"
 #include "http/error_response.hpp"
 #include "http/headers.hpp"
 #include "http/upstream_response.hpp"
@@ -89,6 +90,17 @@ class RelayBuffer {
   std::unique_ptr<char[]> data_;
 };
 
+// RFC 9112 §2.2: empty lines (CRLF, or a bare LF) before a message's start line are ignored;
+// a client may send one after a body.
+void skip_empty_lines(beast::flat_buffer& buffer) {
+  const auto* p = static_cast<const char*>(buffer.data().data());
+  std::size_t n = 0;
+  while (n < buffer.size() && (p[n] == '\r' || p[n] == '\n')) {
+    ++n;
+  }
+  buffer.consume(n);
+}
+
 // Parses what `buffer` holds, without reading: need_more when the parser wants more input
 // than is there (or `until_header` is set and the header is not whole yet), else what
 // parser.put() said (success included). Most messages arrive whole in one read, so the callers
@@ -97,11 +109,18 @@ class RelayBuffer {
 template <class Parser>
 boost::system::error_code parse_buffered(beast::flat_buffer& buffer, Parser& parser,
                                          bool until_header) {
+  if (until_header && !parser.got_some()) {
+    skip_empty_lines(buffer);
+  }
   boost::system::error_code ec = bhttp::error::need_more;
   while (buffer.size() > 0) {
     ec = {};
     const std::size_t used = parser.put(buffer.data(), ec);
     buffer.consume(used);
+    if (ec == bhttp::error::bad_version && used == 0 &&
+        http::read_as_http11(static_cast<char*>(buffer.data().data()), buffer.size())) {
+      continue;  // HTTP/1.2 and later 1.x: once more, as HTTP/1.1
+    }
     if (ec || !until_header || parser.is_header_done()) {
       return ec;
     }
@@ -117,14 +136,24 @@ boost::system::error_code parse_buffered(beast::flat_buffer& buffer, Parser& par
 // composed operation: parse_buffered(), reading from `s` whenever it needs more. Errors are as
 // Beast's: need_buffer (the body buffer is full) passes through, end_of_stream when the peer
 // closed before sending anything, partial_message when it closed mid-message; a socket error
-// is returned as it is (classify() it).
+// is returned as it is (classify() it). The framing of a chunked body that the parser keeps
+// buffered is held to `framing_limit` bytes (a http::ChunkFramingError beyond it).
 template <class Parser>
 Awaitable<boost::system::error_code> parse_some(TimedSocket& s, beast::flat_buffer& buffer,
-                                                Parser& parser, bool until_header) {
+                                                Parser& parser, bool until_header,
+                                                std::size_t framing_limit) {
   for (;;) {
     boost::system::error_code ec = parse_buffered(buffer, parser, until_header);
     if (ec != bhttp::error::need_more) {
       co_return ec;
+    }
+    if (buffer.size() > 0 && parser.is_header_done() && parser.chunked()) {
+      ec = http::check_pending_chunk_framing(
+          std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
+          framing_limit);
+      if (ec) {
+        co_return ec;
+      }
     }
     const std::size_t want =
         std::min<std::size_t>(std::max<std::size_t>(512, buffer.capacity() - buffer.size()), 65536);
@@ -174,11 +203,13 @@ struct RelayHead {
 // the body in pieces of at most Worker::kRelayBufferSize read into `buf`, right after the
 // head's bytes there, so a small message leaves in one contiguous write. Memory stays
 // bounded whatever the body's size or framing. With head.chunked_out the body is re-chunked
-// piece by piece; otherwise it is copied as it comes.
+// piece by piece; otherwise it is copied as it comes. `framing_limit` bounds the chunk
+// framing (parse_some).
 template <class Parser>
 Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer, Parser& parser,
                               RelayHead head, TimedSocket& out, char* buf,
-                              milliseconds read_timeout, milliseconds write_timeout) {
+                              milliseconds read_timeout, milliseconds write_timeout,
+                              std::size_t framing_limit) {
   RelayOutcome outcome;
   constexpr std::size_t kCap = Worker::kRelayBufferSize;
   bool head_sent = false;
@@ -192,7 +223,7 @@ Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer, Pa
       in.expires_after(read_timeout);
       auto ec = parse_buffered(in_buffer, parser, false);
       if (ec == bhttp::error::need_more) {
-        ec = in.classify(co_await parse_some(in, in_buffer, parser, false));
+        ec = in.classify(co_await parse_some(in, in_buffer, parser, false, framing_limit));
       }
       if (ec == bhttp::error::need_buffer) {
         ec = {};
@@ -270,6 +301,16 @@ bool looks_closed(UpstreamConnection& conn) {
   char byte;
   ssize_t n = ::recv(conn.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+// The authority of the upstream with id `upstream_id` among `version`'s, as configured.
+std::string_view upstream_authority(const VersionRoute* version, uint32_t upstream_id) {
+  for (const auto& u : version->upstreams) {
+    if (u.id == upstream_id) {
+      return u.authority;
+    }
+  }
+  return {};
 }
 
 struct Acquired {
@@ -423,22 +464,20 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
   client.expires_after(milliseconds(limits.header_timeout_ms));
   auto header_ec = parse_buffered(cbuf, rq, true);
   if (header_ec == bhttp::error::need_more) {
-    header_ec = client.classify(co_await parse_some(client, cbuf, rq, true));
+    header_ec =
+        client.classify(co_await parse_some(client, cbuf, rq, true, limits.max_header_bytes));
   }
-  if (header_ec) {
-    if (header_ec == beast::error::timeout) {
-      // The stream closed the socket when its timer fired: nothing can be answered.
-      gm.record_rejection(metrics::Rejection::kRequestTimeout);
-      co_return After::kClose;
-    }
-    if (is_disconnect(header_ec)) {
-      co_return After::kClose;
-    }
+  const bool header_timed_out = header_ec == beast::error::timeout;
+  if ((!header_timed_out && is_disconnect(header_ec)) || (header_timed_out && !rq.got_some())) {
+    co_return After::kClose;  // closed, or only empty lines came: no request to answer
   }
   const auto started = Clock::now();
   std::variant<Refusal, RoutedRequest> routing =
-      header_ec
-          ? std::variant<Refusal, RoutedRequest>(refuse_unreadable_request(header_ec, limits))
+      header_timed_out ? std::variant<Refusal, RoutedRequest>(refuse_header_timeout(limits))
+      : header_ec
+          ? std::variant<Refusal, RoutedRequest>(refuse_unreadable_request(
+                header_ec, limits, !rq.get().target().empty(),
+                std::string_view(static_cast<const char*>(cbuf.data().data()), cbuf.size())))
           : route_request(*routes, rq.get(), rq.keep_alive(), client_ip, worker->random_bucket());
   std::optional<Refusal> refusal;
   if (auto* r = std::get_if<Refusal>(&routing)) {
@@ -472,8 +511,6 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         stats.record_response(static_cast<unsigned>(acquired.status), elapsed_ns(started), 0, 0);
         refusal = Refusal{
             .status = acquired.status,
-            .error = acquired.status == bhttp::status::service_unavailable ? "no_healthy_upstream"
-                                                                           : "upstream_unavailable",
             .detail = std::move(acquired.detail),
             .service = service->name,
             .version = version->name,
@@ -503,6 +540,9 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       // The request as the upstream sees it (`req` unchanged). The head goes into the relay
       // buffer; one too large for half of it goes from the heap.
       http::Forwarding forwarding = request.forwarding(client_ip);
+      if (request.host.empty()) {
+        forwarding.upstream_host = upstream_authority(version, conn->upstream_id);
+      }
       if (request.framing == http::Framing::kContentLength && rq.content_length()) {
         forwarding.content_length = *rq.content_length();
       }
@@ -521,7 +561,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         sent.write_error = conn->stream.classify(ec);
       } else {
         sent = co_await relay(client, cbuf, rq, RelayHead{head_size, big_head, forwarding.chunked},
-                              conn->stream, buffer.data(), idle_timeout, response_timeout);
+                              conn->stream, buffer.data(), idle_timeout, response_timeout,
+                              limits.max_header_bytes);
       }
       if (sent.read_error) {
         // The client failed or broke a limit mid-body; the upstream got a partial request.
@@ -559,8 +600,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         conn->stream.expires_after(response_timeout);
         read_ec = parse_buffered(conn->buffer, *rp, true);
         if (read_ec == bhttp::error::need_more) {
-          read_ec =
-              conn->stream.classify(co_await parse_some(conn->stream, conn->buffer, *rp, true));
+          read_ec = conn->stream.classify(
+              co_await parse_some(conn->stream, conn->buffer, *rp, true, kUpstreamHeaderLimit));
         }
         if (read_ec) {
           break;
@@ -571,7 +612,11 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         }
       }
       if (!read_ec && rp->status() == 101) {
-        read_ec = bhttp::error::bad_version;  // protocol upgrades are not proxied yet
+        // Protocol upgrades are not proxied yet; the upstream connection has switched, so it
+        // is dropped.
+        refusal = refuse_upgrade(request, client_keep_alive ? After::kKeepAlive : After::kClose);
+        stats.record_response(502, elapsed_ns(started), sent.body_bytes, 0);
+        break;
       }
       if (read_ec) {
         if (read_ec != beast::error::timeout && conn->reused && !has_body &&
@@ -622,7 +667,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       RelayOutcome got =
           co_await relay(conn->stream, conn->buffer, *rp,
                          RelayHead{rp->head_size(), rp->head_overflow(), chunked_out}, client,
-                         buffer.data(), response_timeout, idle_timeout);
+                         buffer.data(), response_timeout, idle_timeout, kUpstreamHeaderLimit);
       const auto latency = elapsed_ns(started);
       if (got.read_error) {
         const bool timed_out = got.read_error == beast::error::timeout;
@@ -660,7 +705,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
   // An answer of the gateway's own.
   gm.record_rejection(refusal->rejection);
   const bool keep_alive = refusal->after == After::kKeepAlive;
-  auto res = http::make_error_response(refusal->status, refusal->error, refusal->detail,
+  auto res = http::make_error_response(refusal->status, refusal->error(), refusal->detail,
                                        refusal->service, refusal->version, keep_alive);
   client.expires_after(idle_timeout);
   auto [ec, n] = co_await bhttp::async_write(client, res, kAwait);
@@ -704,6 +749,7 @@ Awaitable<void> serve_connection(Worker* worker, Socket socket) {
   bool busy = false;  // the last request came within kReadWindow of the answer before it
   After after = After::kClose;
   for (;;) {
+    skip_empty_lines(cbuf);
     if (cbuf.size() == 0) {
       // Waiting for the next request: the only time a drain may close this connection.
       if (worker->draining()) {

@@ -117,8 +117,9 @@ class TimedSocket {
                                   std::size_t{0}));
     }
   };
+  // Out of line and cold: the operations above stay small enough to inline.
   template <class Token>
-  auto expired(Token& token) {
+  [[gnu::cold, gnu::noinline]] auto expired(Token& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         ExpiredOperation{}, token, socket_.get_executor());
   }

@@ -92,10 +92,14 @@ class RelayBuffer {
 
 // RFC 9112 §2.2: empty lines (CRLF, or a bare LF) before a message's start line are ignored;
 // a client may send one after a body.
-void skip_empty_lines(beast::flat_buffer& buffer) {
+[[gnu::always_inline]] inline void skip_empty_lines(beast::flat_buffer& buffer) {
   const auto* p = static_cast<const char*>(buffer.data().data());
-  std::size_t n = 0;
-  while (n < buffer.size() && (p[n] == '\r' || p[n] == '\n')) {
+  const std::size_t size = buffer.size();
+  if (size == 0 || (p[0] != '\r' && p[0] != '\n')) [[likely]] {
+    return;
+  }
+  std::size_t n = 1;
+  while (n < size && (p[n] == '\r' || p[n] == '\n')) {
     ++n;
   }
   buffer.consume(n);
@@ -105,23 +109,31 @@ void skip_empty_lines(beast::flat_buffer& buffer) {
 // than is there (or `until_header` is set and the header is not whole yet), else what
 // parser.put() said (success included). Most messages arrive whole in one read, so the callers
 // try this first and suspend only when it answers need_more: a coroutine call costs a frame
-// and a resumption even when it does no I/O.
+// and a resumption even when it does no I/O. A request's header is read as RFC 9112 asks:
+// empty lines before it are skipped (§2.2), and HTTP/1.2 .. 1.9 is read as HTTP/1.1 (§2.3).
 template <class Parser>
 boost::system::error_code parse_buffered(beast::flat_buffer& buffer, Parser& parser,
                                          bool until_header) {
-  if (until_header && !parser.got_some()) {
-    skip_empty_lines(buffer);
+  if constexpr (Parser::is_request::value) {
+    if (until_header && !parser.got_some()) {
+      skip_empty_lines(buffer);
+    }
   }
   boost::system::error_code ec = bhttp::error::need_more;
   while (buffer.size() > 0) {
     ec = {};
     const std::size_t used = parser.put(buffer.data(), ec);
     buffer.consume(used);
-    if (ec == bhttp::error::bad_version && used == 0 &&
-        http::read_as_http11(static_cast<char*>(buffer.data().data()), buffer.size())) {
-      continue;  // HTTP/1.2 and later 1.x: once more, as HTTP/1.1
+    if (ec) [[unlikely]] {
+      if constexpr (Parser::is_request::value) {
+        if (until_header && used == 0 && ec == bhttp::error::bad_version &&
+            http::read_as_http11(static_cast<char*>(buffer.data().data()), buffer.size())) {
+          continue;  // HTTP/1.2 and later 1.x: once more, as HTTP/1.1
+        }
+      }
+      return ec;
     }
-    if (ec || !until_header || parser.is_header_done()) {
+    if (!until_header || parser.is_header_done()) {
       return ec;
     }
     ec = bhttp::error::need_more;
@@ -196,20 +208,19 @@ std::size_t body_left(http::UpstreamResponse& parser) { return parser.body_left(
 struct RelayHead {
   std::size_t size = 0;
   std::string_view overflow{};
-  bool chunked_out = false;  // re-chunk the body (the head says Transfer-Encoding: chunked)
+  bool chunked_out = false;       // re-chunk the body (the head says Transfer-Encoding: chunked)
+  std::size_t framing_limit = 0;  // bounds the body's chunk framing (parse_some)
 };
 
 // Streams a message whose header `parser` has read from `in` to `out`: the head first, then
 // the body in pieces of at most Worker::kRelayBufferSize read into `buf`, right after the
 // head's bytes there, so a small message leaves in one contiguous write. Memory stays
 // bounded whatever the body's size or framing. With head.chunked_out the body is re-chunked
-// piece by piece; otherwise it is copied as it comes. `framing_limit` bounds the chunk
-// framing (parse_some).
+// piece by piece; otherwise it is copied as it comes.
 template <class Parser>
 Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer, Parser& parser,
                               RelayHead head, TimedSocket& out, char* buf,
-                              milliseconds read_timeout, milliseconds write_timeout,
-                              std::size_t framing_limit) {
+                              milliseconds read_timeout, milliseconds write_timeout) {
   RelayOutcome outcome;
   constexpr std::size_t kCap = Worker::kRelayBufferSize;
   bool head_sent = false;
@@ -223,7 +234,7 @@ Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer, Pa
       in.expires_after(read_timeout);
       auto ec = parse_buffered(in_buffer, parser, false);
       if (ec == bhttp::error::need_more) {
-        ec = in.classify(co_await parse_some(in, in_buffer, parser, false, framing_limit));
+        ec = in.classify(co_await parse_some(in, in_buffer, parser, false, head.framing_limit));
       }
       if (ec == bhttp::error::need_buffer) {
         ec = {};
@@ -467,8 +478,9 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
     header_ec =
         client.classify(co_await parse_some(client, cbuf, rq, true, limits.max_header_bytes));
   }
-  const bool header_timed_out = header_ec == beast::error::timeout;
-  if ((!header_timed_out && is_disconnect(header_ec)) || (header_timed_out && !rq.got_some())) {
+  const bool header_timed_out = header_ec && header_ec == beast::error::timeout;
+  if (header_ec &&
+      ((!header_timed_out && is_disconnect(header_ec)) || (header_timed_out && !rq.got_some()))) {
     co_return After::kClose;  // closed, or only empty lines came: no request to answer
   }
   const auto started = Clock::now();
@@ -560,9 +572,10 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
             conn->stream, asio::const_buffer(buffer.data(), head_size), kAwait);
         sent.write_error = conn->stream.classify(ec);
       } else {
-        sent = co_await relay(client, cbuf, rq, RelayHead{head_size, big_head, forwarding.chunked},
-                              conn->stream, buffer.data(), idle_timeout, response_timeout,
-                              limits.max_header_bytes);
+        sent = co_await relay(
+            client, cbuf, rq,
+            RelayHead{head_size, big_head, forwarding.chunked, limits.max_header_bytes},
+            conn->stream, buffer.data(), idle_timeout, response_timeout);
       }
       if (sent.read_error) {
         // The client failed or broke a limit mid-body; the upstream got a partial request.
@@ -664,10 +677,10 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       }
       rp->finish_head();
 
-      RelayOutcome got =
-          co_await relay(conn->stream, conn->buffer, *rp,
-                         RelayHead{rp->head_size(), rp->head_overflow(), chunked_out}, client,
-                         buffer.data(), response_timeout, idle_timeout, kUpstreamHeaderLimit);
+      RelayOutcome got = co_await relay(
+          conn->stream, conn->buffer, *rp,
+          RelayHead{rp->head_size(), rp->head_overflow(), chunked_out, kUpstreamHeaderLimit},
+          client, buffer.data(), response_timeout, idle_timeout);
       const auto latency = elapsed_ns(started);
       if (got.read_error) {
         const bool timed_out = got.read_error == beast::error::timeout;

@@ -45,22 +45,6 @@ bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-// A reg-name or IPv4 address (an IPv4 address is a valid reg-name).
-bool is_reg_name(std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
-        return false;
-      }
-      i += 2;
-    } else if (!kRegNameChars[static_cast<unsigned char>(c)]) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The inside of an IP literal: an IPv6 address or an IPvFuture, by their alphabets.
 bool is_ip_literal(std::string_view s) {
   if (s.empty()) {
@@ -86,32 +70,45 @@ bool is_port(std::string_view s) {
   return true;
 }
 
+// A reg-name (an IPv4 address is one too): the common case is one branch-free pass that
+// only notes whether a character outside the table came; percent-encodings are checked after.
+bool is_reg_name(std::string_view host) {
+  bool other = false;
+  for (char c : host) {
+    other |= !kRegNameChars[static_cast<unsigned char>(c)];
+  }
+  if (!other) [[likely]] {
+    return !host.empty();
+  }
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    if (kRegNameChars[static_cast<unsigned char>(host[i])]) {
+      continue;
+    }
+    if (host[i] != '%' || i + 2 >= host.size() || !is_hex(host[i + 1]) || !is_hex(host[i + 2])) {
+      return false;
+    }
+    i += 2;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool is_valid_authority(std::string_view authority) {
+  // The port: digits after the last ':', found from the end (a reg-name has no ':').
+  const std::size_t colon = authority.rfind(':');
+  const bool bracketed = !authority.empty() && authority.front() == '[';
   std::string_view host = authority;
-  std::string_view rest;
-  if (!authority.empty() && authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos || !is_ip_literal(authority.substr(1, close - 1))) {
+  if (colon != std::string_view::npos && (!bracketed || authority[colon - 1] == ']')) {
+    if (!is_port(authority.substr(colon + 1))) {
       return false;
     }
-    rest = authority.substr(close + 1);
-    host = {};
-  } else {
-    const std::size_t colon = authority.find(':');
-    if (colon != std::string_view::npos) {
-      host = authority.substr(0, colon);
-      rest = authority.substr(colon);
-    }
-    if (host.empty() || !is_reg_name(host)) {
-      return false;
-    }
+    host = authority.substr(0, colon);
   }
-  if (rest.empty()) {
-    return true;
+  if (bracketed) {
+    return host.size() > 2 && host.back() == ']' && is_ip_literal(host.substr(1, host.size() - 2));
   }
-  return rest.front() == ':' && is_port(rest.substr(1));
+  return is_reg_name(host);
 }
 
 Framing request_framing(const beast::http::fields& fields) {

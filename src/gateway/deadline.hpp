@@ -6,9 +6,19 @@
 // times per proxied request. Instead each worker keeps a hashed timer wheel with 10 ms slots:
 // arming a deadline is a few pointer writes, and a 10 ms tick cancels the socket operations
 // whose deadline passed. Deadlines fire between 0 and ~10 ms late.
+//
+// No deadline is lost, whatever the socket's owner is doing when it fires: cancelling reaches
+// only an operation pending in the reactor, so a deadline that fires while none is (the owner
+// is parsing, or its last operation has completed and waits to be resumed) stays fired, and
+// every operation started on the socket after it fails at once with operation_aborted, until
+// the next expires_after().
 
 #include "gateway/io.hpp"
 
+#include <boost/asio/append.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/intrusive/list.hpp>
 
 #include <array>
@@ -72,12 +82,19 @@ class TimedSocket {
   executor_type get_executor() { return socket_.get_executor(); }
   Socket& socket() { return socket_; }
 
+  // Fail at once with operation_aborted when the deadline has fired (see above).
   template <class Buffers, class Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
+    if (deadline_.fired()) [[unlikely]] {
+      return expired(token);
+    }
     return socket_.async_read_some(buffers, std::forward<Token>(token));
   }
   template <class Buffers, class Token>
   auto async_write_some(const Buffers& buffers, Token&& token) {
+    if (deadline_.fired()) [[unlikely]] {
+      return expired(token);
+    }
     return socket_.async_write_some(buffers, std::forward<Token>(token));
   }
 
@@ -89,6 +106,24 @@ class TimedSocket {
   boost::system::error_code classify(boost::system::error_code ec) const;
 
  private:
+  // Completes `token` with (operation_aborted, 0) through the socket's executor, as a
+  // cancelled operation would.
+  struct ExpiredOperation {
+    template <class Handler>
+    void operator()(Handler&& handler, const executor_type& ex) const {
+      boost::asio::post(
+          ex, boost::asio::append(std::forward<Handler>(handler),
+                                  boost::system::error_code(boost::asio::error::operation_aborted),
+                                  std::size_t{0}));
+    }
+  };
+  // Out of line and cold: the operations above stay small enough to inline.
+  template <class Token>
+  [[gnu::cold, gnu::noinline]] auto expired(Token& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        ExpiredOperation{}, token, socket_.get_executor());
+  }
+
   DeadlineWheel* wheel_;
   Socket socket_;
   Deadline deadline_;

@@ -32,14 +32,16 @@ enum class After {
 // An answer of the gateway's own instead of the upstream's.
 struct Refusal {
   boost::beast::http::status status = boost::beast::http::status::bad_request;
-  std::string_view error{};  // the body's "error": "bad_request", "no_route", ...
   std::string detail{};
   std::string_view service{};  // "" when no service was matched (null in the body)
   std::string_view version{};  // "" when no version was picked
+  // The error code: the body's "error" ("bad_request", "no_route", ...) and the metric's label.
   metrics::Rejection rejection = metrics::Rejection::kBadRequest;
   // What to do with the connection once the answer is written; the answer says
   // `Connection: close` unless this is kKeepAlive. A failed write closes it whatever this says.
   After after = After::kLingerClose;
+
+  std::string_view error() const { return metrics::to_string(rejection); }
 };
 
 // A request to forward, with what routing learned from its fields.
@@ -48,8 +50,9 @@ struct RoutedRequest {
   const VersionRoute* version = nullptr;
   http::Framing framing = http::Framing::kNone;  // kNone, kContentLength or kChunked
   bool expect_continue = false;                  // Expect: 100-continue
-  // The first Host field; for an absolute-form target ("http://authority/path"), which the
-  // gateway accepts as RFC 9112 §3.2.2 asks, the authority instead.
+  // The Host field (one at most, a valid authority); for an absolute-form target
+  // ("http://authority/path"), which the gateway accepts as RFC 9112 §3.2.2 asks, the authority
+  // instead. Empty for an HTTP/1.0 request without Host.
   std::string_view host;
   bool absolute_form = false;
   std::string_view origin_form;      // with absolute_form: the target's path and query
@@ -62,19 +65,27 @@ struct RoutedRequest {
 };
 
 // Routes a request by its header (PRODUCT.md, "The gateway's routing rules"): checks its
-// framing, Host and target; matches a service; picks the version from the override header,
-// the service's sticky key (the client IP, a header or a cookie) or `random_bucket` (uniform
-// in [0, 10000)). `keep_alive` is what the client asked for. Views in the answer point into
-// `routes` and `head`.
+// framing (no transfer coding on HTTP/1.0), its Host (one at most, a valid authority; required
+// on HTTP/1.1), its target, and that X-Rampart-Version comes at most once; matches a service; picks
+// the version from the override header, the service's sticky key (the client IP, a header or a
+// cookie) or `random_bucket` (uniform in [0, 10000)). `keep_alive` is what the client asked for.
+// Views in the answer point into `routes` and `head`.
 std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
                                                    const boost::beast::http::request_header<>& head,
                                                    bool keep_alive, std::string_view client_ip,
                                                    uint32_t random_bucket);
 
 // The answer to a request whose header could not be read (`ec` from Beast's parser; neither a
-// disconnect nor a timeout): 431 over the header limit, 413 over the body limit, else 400.
-Refusal refuse_unreadable_request(const boost::system::error_code& ec,
-                                  const config::Limits& limits);
+// disconnect nor a timeout). `request_line_read`: the parser got past the request line;
+// `unparsed`: what is left of the header in the read buffer. Over max_header_bytes: 414 when
+// the request line was not read (it alone is longer), else 431; 413 over the body limit; else
+// 400, saying so when a line ends in a bare LF.
+Refusal refuse_unreadable_request(const boost::system::error_code& ec, const config::Limits& limits,
+                                  bool request_line_read, std::string_view unparsed);
+
+// The answer to a client that started a request header but did not finish it within
+// header_timeout_ms: 408, and the connection is closed.
+Refusal refuse_header_timeout(const config::Limits& limits);
 
 // The answer to a request whose body failed mid-way (`ec` from Beast's parser, not a
 // disconnect nor a timeout): 413 over the body limit, else 400. The connection is closed.
@@ -85,5 +96,9 @@ Refusal refuse_unreadable_body(const boost::system::error_code& ec, const config
 // upstream_reset: reset, closed, or broke the protocol) before any of its answer went out.
 Refusal refuse_upstream_failure(bool timed_out, std::string detail, const RoutedRequest& request,
                                 After after);
+
+// The answer when the upstream of `request` answered 101 Switching Protocols: 502
+// upgrade_not_supported, as protocol upgrades (WebSocket) are not proxied.
+Refusal refuse_upgrade(const RoutedRequest& request, After after);
 
 }  // namespace rampart::gateway

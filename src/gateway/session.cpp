@@ -2,6 +2,7 @@
 
 #include "gateway/request_routing.hpp"
 #include "gateway/worker.hpp"
+#include "http/chunked.hpp"
 #include "http/error_response.hpp"
 #include "http/headers.hpp"
 #include "http/upstream_response.hpp"
@@ -89,20 +90,50 @@ class RelayBuffer {
   std::unique_ptr<char[]> data_;
 };
 
+// RFC 9112 §2.2: empty lines (CRLF, or a bare LF) before a message's start line are ignored;
+// a client may send one after a body.
+[[gnu::always_inline]] inline void skip_empty_lines(beast::flat_buffer& buffer) {
+  const auto* p = static_cast<const char*>(buffer.data().data());
+  const std::size_t size = buffer.size();
+  if (size == 0 || (p[0] != '\r' && p[0] != '\n')) [[likely]] {
+    return;
+  }
+  std::size_t n = 1;
+  while (n < size && (p[n] == '\r' || p[n] == '\n')) {
+    ++n;
+  }
+  buffer.consume(n);
+}
+
 // Parses what `buffer` holds, without reading: need_more when the parser wants more input
 // than is there (or `until_header` is set and the header is not whole yet), else what
 // parser.put() said (success included). Most messages arrive whole in one read, so the callers
 // try this first and suspend only when it answers need_more: a coroutine call costs a frame
-// and a resumption even when it does no I/O.
+// and a resumption even when it does no I/O. A request's header is read as RFC 9112 asks:
+// empty lines before it are skipped (§2.2), and HTTP/1.2 .. 1.9 is read as HTTP/1.1 (§2.3).
 template <class Parser>
 boost::system::error_code parse_buffered(beast::flat_buffer& buffer, Parser& parser,
                                          bool until_header) {
+  if constexpr (Parser::is_request::value) {
+    if (until_header && !parser.got_some()) {
+      skip_empty_lines(buffer);
+    }
+  }
   boost::system::error_code ec = bhttp::error::need_more;
   while (buffer.size() > 0) {
     ec = {};
     const std::size_t used = parser.put(buffer.data(), ec);
     buffer.consume(used);
-    if (ec || !until_header || parser.is_header_done()) {
+    if (ec) [[unlikely]] {
+      if constexpr (Parser::is_request::value) {
+        if (until_header && used == 0 && ec == bhttp::error::bad_version &&
+            http::read_as_http11(static_cast<char*>(buffer.data().data()), buffer.size())) {
+          continue;  // HTTP/1.2 and later 1.x: once more, as HTTP/1.1
+        }
+      }
+      return ec;
+    }
+    if (!until_header || parser.is_header_done()) {
       return ec;
     }
     ec = bhttp::error::need_more;
@@ -117,14 +148,24 @@ boost::system::error_code parse_buffered(beast::flat_buffer& buffer, Parser& par
 // composed operation: parse_buffered(), reading from `s` whenever it needs more. Errors are as
 // Beast's: need_buffer (the body buffer is full) passes through, end_of_stream when the peer
 // closed before sending anything, partial_message when it closed mid-message; a socket error
-// is returned as it is (classify() it).
+// is returned as it is (classify() it). The framing of a chunked body that the parser keeps
+// buffered is held to `framing_limit` bytes (a http::ChunkFramingError beyond it).
 template <class Parser>
 Awaitable<boost::system::error_code> parse_some(TimedSocket& s, beast::flat_buffer& buffer,
-                                                Parser& parser, bool until_header) {
+                                                Parser& parser, bool until_header,
+                                                std::size_t framing_limit) {
   for (;;) {
     boost::system::error_code ec = parse_buffered(buffer, parser, until_header);
     if (ec != bhttp::error::need_more) {
       co_return ec;
+    }
+    if (buffer.size() > 0 && parser.is_header_done() && parser.chunked()) {
+      ec = http::check_pending_chunk_framing(
+          std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
+          framing_limit);
+      if (ec) {
+        co_return ec;
+      }
     }
     const std::size_t want =
         std::min<std::size_t>(std::max<std::size_t>(512, buffer.capacity() - buffer.size()), 65536);
@@ -167,7 +208,8 @@ std::size_t body_left(http::UpstreamResponse& parser) { return parser.body_left(
 struct RelayHead {
   std::size_t size = 0;
   std::string_view overflow{};
-  bool chunked_out = false;  // re-chunk the body (the head says Transfer-Encoding: chunked)
+  bool chunked_out = false;       // re-chunk the body (the head says Transfer-Encoding: chunked)
+  std::size_t framing_limit = 0;  // bounds the body's chunk framing (parse_some)
 };
 
 // Streams a message whose header `parser` has read from `in` to `out`: the head first, then
@@ -192,7 +234,7 @@ Awaitable<RelayOutcome> relay(TimedSocket& in, beast::flat_buffer& in_buffer, Pa
       in.expires_after(read_timeout);
       auto ec = parse_buffered(in_buffer, parser, false);
       if (ec == bhttp::error::need_more) {
-        ec = in.classify(co_await parse_some(in, in_buffer, parser, false));
+        ec = in.classify(co_await parse_some(in, in_buffer, parser, false, head.framing_limit));
       }
       if (ec == bhttp::error::need_buffer) {
         ec = {};
@@ -270,6 +312,16 @@ bool looks_closed(UpstreamConnection& conn) {
   char byte;
   ssize_t n = ::recv(conn.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+// The authority of the upstream with id `upstream_id` among `version`'s, as configured.
+std::string_view upstream_authority(const VersionRoute* version, uint32_t upstream_id) {
+  for (const auto& u : version->upstreams) {
+    if (u.id == upstream_id) {
+      return u.authority;
+    }
+  }
+  return {};
 }
 
 struct Acquired {
@@ -428,22 +480,21 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
   client.expires_after(milliseconds(limits.header_timeout_ms));
   auto header_ec = parse_buffered(cbuf, rq, true);
   if (header_ec == bhttp::error::need_more) {
-    header_ec = client.classify(co_await parse_some(client, cbuf, rq, true));
+    header_ec =
+        client.classify(co_await parse_some(client, cbuf, rq, true, limits.max_header_bytes));
   }
-  if (header_ec) {
-    if (header_ec == beast::error::timeout) {
-      // The stream closed the socket when its timer fired: nothing can be answered.
-      gm.record_rejection(metrics::Rejection::kRequestTimeout);
-      co_return After::kClose;
-    }
-    if (is_disconnect(header_ec)) {
-      co_return After::kClose;
-    }
+  const bool header_timed_out = header_ec && header_ec == beast::error::timeout;
+  if (header_ec &&
+      ((!header_timed_out && is_disconnect(header_ec)) || (header_timed_out && !rq.got_some()))) {
+    co_return After::kClose;  // closed, or only empty lines came: no request to answer
   }
   const auto started = Clock::now();
   std::variant<Refusal, RoutedRequest> routing =
-      header_ec
-          ? std::variant<Refusal, RoutedRequest>(refuse_unreadable_request(header_ec, limits))
+      header_timed_out ? std::variant<Refusal, RoutedRequest>(refuse_header_timeout(limits))
+      : header_ec
+          ? std::variant<Refusal, RoutedRequest>(refuse_unreadable_request(
+                header_ec, limits, !rq.get().target().empty(),
+                std::string_view(static_cast<const char*>(cbuf.data().data()), cbuf.size())))
           : route_request(*routes, rq.get(), rq.keep_alive(), client_ip, worker->random_bucket());
   std::optional<Refusal> refusal;
   if (auto* r = std::get_if<Refusal>(&routing)) {
@@ -477,8 +528,6 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         stats.record_response(static_cast<unsigned>(acquired.status), elapsed_ns(started), 0, 0);
         refusal = Refusal{
             .status = acquired.status,
-            .error = acquired.status == bhttp::status::service_unavailable ? "no_healthy_upstream"
-                                                                           : "upstream_unavailable",
             .detail = std::move(acquired.detail),
             .service = service->name,
             .version = version->name,
@@ -508,6 +557,9 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       // The request as the upstream sees it (`req` unchanged). The head goes into the relay
       // buffer; one too large for half of it goes from the heap.
       http::Forwarding forwarding = request.forwarding(client_ip);
+      if (request.host.empty()) {
+        forwarding.upstream_host = upstream_authority(version, conn->upstream_id);
+      }
       if (request.framing == http::Framing::kContentLength && rq.content_length()) {
         forwarding.content_length = *rq.content_length();
       }
@@ -525,8 +577,10 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
             conn->stream, asio::const_buffer(buffer.data(), head_size), kAwait);
         sent.write_error = conn->stream.classify(ec);
       } else {
-        sent = co_await relay(client, cbuf, rq, RelayHead{head_size, big_head, forwarding.chunked},
-                              conn->stream, buffer.data(), idle_timeout, response_timeout);
+        sent = co_await relay(
+            client, cbuf, rq,
+            RelayHead{head_size, big_head, forwarding.chunked, limits.max_header_bytes},
+            conn->stream, buffer.data(), idle_timeout, response_timeout);
       }
       if (sent.read_error) {
         // The client failed or broke a limit mid-body; the upstream got a partial request.
@@ -564,8 +618,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         conn->stream.expires_after(response_timeout);
         read_ec = parse_buffered(conn->buffer, *rp, true);
         if (read_ec == bhttp::error::need_more) {
-          read_ec =
-              conn->stream.classify(co_await parse_some(conn->stream, conn->buffer, *rp, true));
+          read_ec = conn->stream.classify(
+              co_await parse_some(conn->stream, conn->buffer, *rp, true, kUpstreamHeaderLimit));
         }
         if (read_ec) {
           break;
@@ -576,7 +630,11 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         }
       }
       if (!read_ec && rp->status() == 101) {
-        read_ec = bhttp::error::bad_version;  // protocol upgrades are not proxied yet
+        // Protocol upgrades are not proxied yet; the upstream connection has switched, so it
+        // is dropped.
+        refusal = refuse_upgrade(request, client_keep_alive ? After::kKeepAlive : After::kClose);
+        stats.record_response(502, elapsed_ns(started), sent.body_bytes, 0);
+        break;
       }
       if (read_ec) {
         if (read_ec != beast::error::timeout && conn->reused && !has_body &&
@@ -624,10 +682,10 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       }
       rp->finish_head();
 
-      RelayOutcome got =
-          co_await relay(conn->stream, conn->buffer, *rp,
-                         RelayHead{rp->head_size(), rp->head_overflow(), chunked_out}, client,
-                         buffer.data(), response_timeout, idle_timeout);
+      RelayOutcome got = co_await relay(
+          conn->stream, conn->buffer, *rp,
+          RelayHead{rp->head_size(), rp->head_overflow(), chunked_out, kUpstreamHeaderLimit},
+          client, buffer.data(), response_timeout, idle_timeout);
       const auto latency = elapsed_ns(started);
       if (got.read_error) {
         const bool timed_out = got.read_error == beast::error::timeout;
@@ -665,7 +723,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
   // An answer of the gateway's own.
   gm.record_rejection(refusal->rejection);
   const bool keep_alive = refusal->after == After::kKeepAlive;
-  auto res = http::make_error_response(refusal->status, refusal->error, refusal->detail,
+  auto res = http::make_error_response(refusal->status, refusal->error(), refusal->detail,
                                        refusal->service, refusal->version, keep_alive);
   client.expires_after(idle_timeout);
   auto [ec, n] = co_await bhttp::async_write(client, res, kAwait);
@@ -709,6 +767,7 @@ Awaitable<void> serve_connection(Worker* worker, Socket socket) {
   bool busy = false;  // the last request came within kReadWindow of the answer before it
   After after = After::kClose;
   for (;;) {
+    skip_empty_lines(cbuf);
     if (cbuf.size() == 0) {
       // Waiting for the next request: the only time a drain may close this connection.
       if (worker->draining()) {

@@ -25,4 +25,12 @@ inline constexpr std::string_view kVersionHeader = "X-Rampart-Version";
 // True when `value` (a comma-separated token list) contains `token`, case-insensitively.
 bool has_token(std::string_view value, std::string_view token);
 
+// True when `authority` is a valid Host value or absolute-form authority (RFC 9112 §3.2,
+// RFC 3986 §3.2.2-3 without userinfo): a non-empty host (a reg-name of unreserved characters,
+// percent-encodings and sub-delims, an IPv4 address, or an IP literal in brackets), then
+// optionally ":" and a port of at most 5 digits. A comma, which RFC 3986 allows in a reg-name,
+// is refused: in a field value it makes a list ("a, b"), and Host must be one authority.
+// Whitespace, "/", "@", control characters and the like are refused.
+bool is_valid_authority(std::string_view authority);
+
 }  // namespace rampart::http

@@ -46,13 +46,36 @@ void put_start(W& w, const bhttp::request_header<>& head, const Forwarding& fw) 
       w.put("/");
     }
     w.put(fw.origin_form);
-    w.put(" HTTP/1.1\r\nHost: ");
-    w.put(fw.host);
-    w.put(kCrlf);
-    return;
+  } else {
+    w.put(head.target());
   }
-  w.put(head.target());
-  w.put(" HTTP/1.1\r\n");
+  w.put(" HTTP/1.1\r\nHost: ");
+  w.put(fw.host.empty() ? fw.upstream_host : fw.host);
+  w.put(kCrlf);
+}
+
+// True for a name with '_' that reads, with '_' as '-', as a field the gateway frames, routes
+// or forwards on.
+bool is_underscore_twin(std::string_view name) {
+  if (name.find('_') == std::string_view::npos) {
+    return false;
+  }
+  static constexpr std::string_view kTwins[] = {
+      "content_length",  "transfer_encoding", "host",
+      "x_forwarded_for", "x_forwarded_proto", "x_forwarded_host",
+  };
+  return std::any_of(std::begin(kTwins), std::end(kTwins), [&](std::string_view twin) {
+    if (twin.size() != name.size()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      const char c = name[i] == '-' ? '_' : name[i];
+      if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != twin[i]) {
+        return false;
+      }
+    }
+    return true;
+  });
 }
 
 // True for the fields a forwarded request leaves out (see write_forwarded_head).
@@ -69,11 +92,12 @@ bool dropped_when_forwarding(const bhttp::fields::value_type& f,
     case bhttp::field::proxy_authorization:
     case bhttp::field::proxy_authenticate:
     case bhttp::field::expect:
+    case bhttp::field::host:  // written once, the host routed on (put_start)
       return true;
     case bhttp::field::unknown: {
       const std::string_view name = f.name_string();
       if (beast::iequals(name, "X-Forwarded-For") || beast::iequals(name, "X-Forwarded-Proto") ||
-          beast::iequals(name, "X-Forwarded-Host")) {
+          beast::iequals(name, "X-Forwarded-Host") || is_underscore_twin(name)) {
         return true;
       }
       break;
@@ -105,7 +129,7 @@ void put_forwarded(W& w, const bhttp::request_header<>& head, const Forwarding& 
   }
   put_start(w, head, fw);
   for (const auto& f : head) {
-    if (dropped_when_forwarding(f, named) || (fw.absolute_form && f.name() == bhttp::field::host) ||
+    if (dropped_when_forwarding(f, named) ||
         (fw.content_length && f.name() == bhttp::field::content_length)) {
       continue;
     }
@@ -127,9 +151,12 @@ void put_forwarded(W& w, const bhttp::request_header<>& head, const Forwarding& 
     w.put(", ");
   }
   w.put(fw.client_ip);
-  w.put("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: ");
-  w.put(fw.host);
-  w.put(kCrlf);
+  w.put("\r\nX-Forwarded-Proto: http\r\n");
+  if (!fw.host.empty()) {
+    w.put("X-Forwarded-Host: ");
+    w.put(fw.host);
+    w.put(kCrlf);
+  }
   if (fw.chunked) {
     w.put("Transfer-Encoding: chunked\r\n");
   }
@@ -157,6 +184,29 @@ std::string forwarded_head_string(const bhttp::request_header<>& head,
   StringWriter w{s};
   put_forwarded(w, head, forwarding);
   return s;
+}
+
+bool read_as_http11(char* data, std::size_t size) {
+  const std::string_view message(data, size);
+  constexpr std::string_view kName = "HTTP/1.";
+  const auto later_minor = [](char c) { return c >= '2' && c <= '9'; };
+  if (message.starts_with(kName) && message.size() > kName.size() + 1 &&
+      later_minor(message[kName.size()]) && message[kName.size() + 1] == ' ') {
+    data[kName.size()] = '1';
+    return true;
+  }
+  const std::size_t eol = message.find("\r\n");
+  constexpr std::string_view kSuffix = " HTTP/1.";
+  if (eol == std::string_view::npos || eol < kSuffix.size() + 1) {
+    return false;
+  }
+  const std::size_t digit = eol - 1;
+  if (message.substr(digit - kSuffix.size(), kSuffix.size()) != kSuffix ||
+      !later_minor(message[digit])) {
+    return false;
+  }
+  data[digit] = '1';
+  return true;
 }
 
 std::size_t write_chunk_size(std::size_t size, char* out) {

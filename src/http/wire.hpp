@@ -19,8 +19,11 @@ namespace rampart::http {
 struct Forwarding {
   std::string_view client_ip;            // appended to X-Forwarded-For
   std::string_view prior_forwarded_for;  // the request's own X-Forwarded-For ("": none)
-  std::string_view host;                 // X-Forwarded-Host
-  bool chunked = false;                  // the body goes out chunked
+  // The host the request was routed on (its Host field, or an absolute-form target's
+  // authority): the one Host field the upstream gets, and X-Forwarded-Host. "" when the request
+  // had none (HTTP/1.0): then Host is `upstream_host` and no X-Forwarded-Host is sent.
+  std::string_view host;
+  bool chunked = false;  // the body goes out chunked
   // The request's target was in absolute form ("http://authority/path?query", RFC 9112
   // §3.2.2): it goes out in origin form, `origin_form` ("/path?query"; "/" is put in front of
   // one that is empty or starts with '?'), and with `Host: host` (the authority) instead of
@@ -31,21 +34,32 @@ struct Forwarding {
   // the request's (which may be repeated, or a list of equal values, as RFC 9110 §8.6 lets a
   // recipient accept, but an upstream need not).
   std::optional<std::uint64_t> content_length{};
+  // The Host of a request that had none: the upstream's authority ("127.0.0.1:9001").
+  std::string_view upstream_host{};
 };
 
 // The request as the upstream gets it, written without changing `head`: the request line
-// (HTTP/1.1, the target in origin form); every field except the hop-by-hop ones (and those its
-// Connection header names), Expect, and X-Forwarded-For/-Proto/-Host (and Host, replaced, for
-// an absolute-form target, and Content-Length, rewritten, for a sized body); then
-// X-Forwarded-For (the prior value,
-// ", ", the client IP), X-Forwarded-Proto: http, X-Forwarded-Host and, when chunked,
-// Transfer-Encoding: chunked. Returns the bytes written, or 0 when `out` is too small (then
-// use forwarded_head_string). Responses are written while they are parsed
+// (HTTP/1.1, the target in origin form) and `Host: host` (upstream_host when host is empty);
+// every field except Host, the hop-by-hop ones (and those its Connection header names, Host
+// excepted), Expect, X-Forwarded-For/-Proto/-Host, Content-Length when it is rewritten for a
+// sized body, and the underscore twins of the framing and forwarding fields
+// (Content_Length, Transfer_Encoding, Host, X_Forwarded_For, ...: a CGI-style upstream reads
+// `_` as `-`, and would see two framings or a forged address); then X-Forwarded-For (the prior
+// value, ", ", the client IP), X-Forwarded-Proto: http, X-Forwarded-Host (when the request had
+// a host) and, when chunked, Transfer-Encoding: chunked. Returns the bytes written, or 0 when `out`
+// is too small (then use forwarded_head_string). Responses are written while they are parsed
 // (http/upstream_response.hpp).
 std::size_t write_forwarded_head(const boost::beast::http::request_header<>& head,
                                  const Forwarding& forwarding, std::span<char> out);
 std::string forwarded_head_string(const boost::beast::http::request_header<>& head,
                                   const Forwarding& forwarding);
+
+// RFC 9112 §2.3: a message of a later HTTP/1.x (HTTP/1.2 ... HTTP/1.9) is handled as
+// HTTP/1.1, which Beast's parser refuses to. When the first line of the message in
+// [data, data + size) is a whole request line ending in " HTTP/1.D", or a status line starting
+// "HTTP/1.D ", with D 2..9, rewrites D to 1 and returns true; else leaves it and returns false.
+// Called only after the parser answered bad_version, so the common path does not pay.
+bool read_as_http11(char* data, std::size_t size);
 
 // "1a2b\r\n": the size line of a chunk of `size` bytes. `out` must hold 18 bytes.
 std::size_t write_chunk_size(std::size_t size, char* out);

@@ -2,28 +2,27 @@
 
 namespace rampart::metrics {
 
+namespace {
+// Indexed by Rejection.
+constexpr std::array<std::string_view, kRejectionCount> kRejectionNames = {
+    "no_route",
+    "bad_request",
+    "version_not_deployed",
+    "request_timeout",
+    "body_too_large",
+    "uri_too_long",
+    "header_too_large",
+    "unsupported_transfer_coding",
+    "upstream_unavailable",
+    "upstream_reset",
+    "upgrade_not_supported",
+    "no_healthy_upstream",
+    "upstream_timeout",
+};
+}  // namespace
+
 std::string_view to_string(Rejection rejection) {
-  switch (rejection) {
-    case Rejection::kNoRoute:
-      return "no_route";
-    case Rejection::kBadRequest:
-      return "bad_request";
-    case Rejection::kHeaderTooLarge:
-      return "header_too_large";
-    case Rejection::kBodyTooLarge:
-      return "body_too_large";
-    case Rejection::kVersionNotDeployed:
-      return "version_not_deployed";
-    case Rejection::kNoHealthyUpstream:
-      return "no_healthy_upstream";
-    case Rejection::kUpstreamUnavailable:
-      return "upstream_unavailable";
-    case Rejection::kUpstreamTimeout:
-      return "upstream_timeout";
-    case Rejection::kRequestTimeout:
-      return "request_timeout";
-  }
-  return "unknown";
+  return kRejectionNames[static_cast<std::size_t>(rejection)];
 }
 
 Registry::Registry(std::size_t worker_count) : gateway_shards_(worker_count) {}

@@ -22,21 +22,29 @@
 
 namespace rampart::metrics {
 
-// Why the gateway answered a request itself instead of relaying the upstream's answer.
+// Why the gateway answered a request itself instead of relaying the upstream's answer: one
+// value per error code the gateway answers with. The code in the answer's JSON body
+// ({"error": "no_route", ...}) and the reason label of rampart_gateway_rejections_total are
+// the same string, to_string(), so the two cannot drift apart.
 enum class Rejection {
-  kNoRoute,
-  kBadRequest,
-  kHeaderTooLarge,
-  kBodyTooLarge,
-  kVersionNotDeployed,
-  kNoHealthyUpstream,
-  kUpstreamUnavailable,
-  kUpstreamTimeout,
-  kRequestTimeout,
+  kNoRoute,                    // 404
+  kBadRequest,                 // 400
+  kVersionNotDeployed,         // 400
+  kRequestTimeout,             // 408: the request header did not arrive in time
+  kBodyTooLarge,               // 413
+  kUriTooLong,                 // 414
+  kHeaderTooLarge,             // 431
+  kUnsupportedTransferCoding,  // 501
+  kUpstreamUnavailable,        // 502: no upstream could be reached
+  kUpstreamReset,              // 502: the upstream failed before any of its answer went out
+  kUpgradeNotSupported,        // 502: the upstream switched protocols (101)
+  kNoHealthyUpstream,          // 503
+  kUpstreamTimeout,            // 504
 };
-inline constexpr std::size_t kRejectionCount = 9;
+inline constexpr std::size_t kRejectionCount =
+    static_cast<std::size_t>(Rejection::kUpstreamTimeout) + 1;
 
-// snake_case: "no_route", "bad_request", ..., "request_timeout".
+// The error code, snake_case: "no_route", "bad_request", ..., "upstream_timeout".
 std::string_view to_string(Rejection rejection);
 
 struct alignas(64) GatewayShard {

@@ -2,6 +2,7 @@
 
 #include "config/config.hpp"
 #include "gateway/picker.hpp"
+#include "http/chunked.hpp"
 #include "metrics/registry.hpp"
 
 #include <gtest/gtest.h>
@@ -141,6 +142,113 @@ TEST(RequestRouting, RefusalsNameTheRuleAndWhatBecomesOfTheConnection) {
        "unsupported_transfer_coding",
        "no transfer coding but chunked",
        "",
+       metrics::Rejection::kUnsupportedTransferCoding,
+       After::kLingerClose},
+      {"chunked on HTTP/1.0",
+       {.version = 10, .fields = {{"Host", "shop.example.com"}, {"Transfer-Encoding", "chunked"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "Transfer-Encoding on an HTTP/1.0 request",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"a transfer coding before chunked on HTTP/1.0",
+       {.version = 10,
+        .fields = {{"Host", "shop.example.com"}, {"Transfer-Encoding", "gzip, chunked"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "Transfer-Encoding on an HTTP/1.0 request",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"two Host headers",
+       {.fields = {{"Host", "shop.example.com"}, {"Host", "api.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "more than one Host header",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"two equal Host headers",
+       {.fields = {{"Host", "shop.example.com"}, {"Host", "shop.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "more than one Host header",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"a Host list",
+       {.fields = {{"Host", "shop.example.com, api.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "the Host header is not a valid authority",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"a Host with a space",
+       {.fields = {{"Host", "a b"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "the Host header is not a valid authority",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"a Host with a tab",
+       {.fields = {{"Host", "a\tb"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "the Host header is not a valid authority",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"a Host with a path",
+       {.fields = {{"Host", "shop.example.com/evil"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "the Host header is not a valid authority",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"a Host folded over two lines (Beast joins the lines with a space)",
+       {.fields = {{"Host", "shop.example.com  evil.example"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "the Host header is not a valid authority",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"a Host with a port that is not a number",
+       {.fields = {{"Host", "shop.example.com:abc"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "the Host header is not a valid authority",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"two override headers",
+       {.fields = {{"Host", "shop.example.com"},
+                   {"X-Rampart-Version", "v2"},
+                   {"X-Rampart-Version", "v9"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "more than one X-Rampart-Version header",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"absolute form with an invalid authority",
+       {.target = "http://a<b>/", .fields = {{"Host", "shop.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "valid authority",
+       "",
+       metrics::Rejection::kBadRequest,
+       After::kLingerClose},
+      {"absolute form with a port that is not a number",
+       {.target = "http://shop.example.com:abc/", .fields = {{"Host", "shop.example.com"}}},
+       bhttp::status::bad_request,
+       "bad_request",
+       "valid authority",
+       "",
        metrics::Rejection::kBadRequest,
        After::kLingerClose},
       {"HTTP/1.1 without Host",
@@ -248,7 +356,7 @@ TEST(RequestRouting, RefusalsNameTheRuleAndWhatBecomesOfTheConnection) {
     ASSERT_TRUE(std::holds_alternative<Refusal>(routed));
     const Refusal& r = std::get<Refusal>(routed);
     EXPECT_EQ(r.status, c.status);
-    EXPECT_EQ(r.error, c.error);
+    EXPECT_EQ(r.error(), c.error);
     EXPECT_NE(r.detail.find(c.detail), std::string::npos) << r.detail;
     EXPECT_EQ(r.service, c.service);
     EXPECT_EQ(r.version, "");
@@ -309,12 +417,16 @@ TEST(RequestRouting, RoutedRequestsCarryServiceVersionAndForwarding) {
        {.fields = {{"Host", "shop.example.com"}, {"x-rampart-version", "v2"}}},
        "shop",
        "v2"},
-      {"the first override header counts",
-       {.fields = {{"Host", "shop.example.com"},
-                   {"X-Rampart-Version", "v2"},
-                   {"X-Rampart-Version", "v9"}}},
+      {"a Host with a port", {.fields = {{"Host", "shop.example.com:8080"}}}, "shop", "v1"},
+      {"HTTP/1.0: Expect: 100-continue is not answered",
+       {.version = 10,
+        .fields = {{"Host", "shop.example.com"},
+                   {"Content-Length", "4"},
+                   {"Expect", "100-continue"}}},
        "shop",
-       "v2"},
+       "v1",
+       http::Framing::kContentLength,
+       false},
       {"sticky by cookie",
        {.fields = {{"Host", "api.example.com"}, {"Cookie", "a=1; sid=user-42; b=2"}}},
        "api",
@@ -387,37 +499,82 @@ TEST(RequestRouting, RoutedRequestsCarryServiceVersionAndForwarding) {
   }
 }
 
-TEST(RequestRouting, TheFirstHostHeaderRoutes) {
-  Request req{.fields = {{"Host", "shop.example.com"}, {"Host", "api.example.com"}}};
-  const auto head = head_of(req);
-  auto routed = route_request(*table(), head, true, req.client_ip, 0);
-  ASSERT_TRUE(std::holds_alternative<RoutedRequest>(routed));
-  EXPECT_EQ(std::get<RoutedRequest>(routed).service->name, "shop");
-  EXPECT_EQ(std::get<RoutedRequest>(routed).host, "shop.example.com");
-}
-
 TEST(RequestRouting, UnreadableRequestsAreAnsweredByTheLimitTheyBroke) {
   config::Limits limits;
   limits.max_header_bytes = 8192;
   limits.max_body_bytes = 1024;
-  const Refusal header = refuse_unreadable_request(bhttp::error::header_limit, limits);
+  const std::string fields(9000, 'x');
+  const Refusal header =
+      refuse_unreadable_request(bhttp::error::header_limit, limits, true, "X: " + fields);
   EXPECT_EQ(header.status, bhttp::status::request_header_fields_too_large);
-  EXPECT_EQ(header.error, "header_too_large");
+  EXPECT_EQ(header.error(), "header_too_large");
   EXPECT_EQ(header.detail, "the request header exceeds 8192 bytes");
   EXPECT_EQ(header.rejection, metrics::Rejection::kHeaderTooLarge);
   EXPECT_EQ(header.after, After::kLingerClose);
 
-  const Refusal body = refuse_unreadable_request(bhttp::error::body_limit, limits);
+  // A request line alone over the limit (the parser did not get past it): 414.
+  const std::string target(9000, 'a');
+  for (const std::string& line : {"GET /" + target, "GET /" + target + " HTTP/1.1\r\n"}) {
+    const Refusal uri = refuse_unreadable_request(bhttp::error::header_limit, limits, false, line);
+    EXPECT_EQ(uri.status, bhttp::status::uri_too_long);
+    EXPECT_EQ(uri.error(), "uri_too_long");
+    EXPECT_EQ(uri.detail, "the request line exceeds 8192 bytes");
+    EXPECT_EQ(uri.rejection, metrics::Rejection::kUriTooLong);
+    EXPECT_EQ(uri.after, After::kLingerClose);
+  }
+
+  const Refusal body = refuse_unreadable_request(bhttp::error::body_limit, limits, true, "");
   EXPECT_EQ(body.status, bhttp::status::payload_too_large);
-  EXPECT_EQ(body.error, "body_too_large");
+  EXPECT_EQ(body.error(), "body_too_large");
   EXPECT_EQ(body.detail, "the request body exceeds 1024 bytes");
   EXPECT_EQ(body.rejection, metrics::Rejection::kBodyTooLarge);
 
-  const Refusal bad = refuse_unreadable_request(bhttp::error::bad_method, limits);
+  const Refusal bad = refuse_unreadable_request(bhttp::error::bad_method, limits, false, "G@T / ");
   EXPECT_EQ(bad.status, bhttp::status::bad_request);
-  EXPECT_EQ(bad.error, "bad_request");
-  EXPECT_TRUE(bad.detail.starts_with("malformed request: ")) << bad.detail;
+  EXPECT_EQ(bad.error(), "bad_request");
+  EXPECT_EQ(bad.detail, "malformed request: bad method");
   EXPECT_EQ(bad.after, After::kLingerClose);
+}
+
+TEST(RequestRouting, ALineEndingInABareLfIsNamed) {
+  const config::Limits limits;
+  struct Case {
+    std::string_view name;
+    bool request_line_read;
+    std::string_view unparsed;
+    std::string_view detail;
+  };
+  const Case cases[] = {
+      {"request line", false, "GET / HTTP/1.1\nHost: x\r\n\r\n",
+       "malformed request: the request line ends in a bare LF, not CRLF"},
+      {"header line, the request line still unparsed", false,
+       "GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n",
+       "malformed request: a header line ends in a bare LF, not CRLF"},
+      {"header line after the request line", true, "Host: x\nX: y\r\n\r\n",
+       "malformed request: a header line ends in a bare LF, not CRLF"},
+      {"every line", false, "GET / HTTP/1.1\nHost: x\n\n",
+       "malformed request: the request line ends in a bare LF, not CRLF"},
+      {"a bare LF in the body does not count", false, "GET / HTTP/1.1\r\nHost: x\r\n\r\nab\ncd",
+       "malformed request: bad version"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.name));
+    const Refusal r = refuse_unreadable_request(bhttp::error::bad_version, limits,
+                                                c.request_line_read, c.unparsed);
+    EXPECT_EQ(r.status, bhttp::status::bad_request);
+    EXPECT_EQ(r.detail, c.detail);
+  }
+}
+
+TEST(RequestRouting, AHeaderThatDoesNotArriveInTimeIs408) {
+  config::Limits limits;
+  limits.header_timeout_ms = 2500;
+  const Refusal r = refuse_header_timeout(limits);
+  EXPECT_EQ(r.status, bhttp::status::request_timeout);
+  EXPECT_EQ(r.error(), "request_timeout");
+  EXPECT_EQ(r.detail, "the request header did not arrive within 2500 ms");
+  EXPECT_EQ(r.rejection, metrics::Rejection::kRequestTimeout);
+  EXPECT_EQ(r.after, After::kClose);
 }
 
 TEST(RequestRouting, AnUnreadableBodyNamesTheServiceAndVersion) {
@@ -436,6 +593,17 @@ TEST(RequestRouting, AnUnreadableBodyNamesTheServiceAndVersion) {
   EXPECT_EQ(too_large.version, "v1");
   EXPECT_EQ(too_large.after, After::kLingerClose);
 
+  limits.max_header_bytes = 4096;
+  const Refusal line =
+      refuse_unreadable_body(http::ChunkFramingError::kLineTooLong, limits, request);
+  EXPECT_EQ(line.status, bhttp::status::bad_request);
+  EXPECT_EQ(line.detail,
+            "malformed request body: a chunk-size line (with its extensions) longer than the "
+            "limit of 4096 bytes");
+  const Refusal quoted =
+      refuse_unreadable_body(http::ChunkFramingError::kLineBreakInQuoted, limits, request);
+  EXPECT_EQ(quoted.detail, "malformed request body: CR or LF inside a quoted chunk extension");
+
   const Refusal bad = refuse_unreadable_body(bhttp::error::bad_chunk, limits, request);
   EXPECT_EQ(bad.status, bhttp::status::bad_request);
   EXPECT_TRUE(bad.detail.starts_with("malformed request body: ")) << bad.detail;
@@ -452,7 +620,7 @@ TEST(RequestRouting, AnUpstreamFailureIs504WhenItTimedOutElse502) {
 
   const Refusal timeout = refuse_upstream_failure(true, "slow", request, After::kKeepAlive);
   EXPECT_EQ(timeout.status, bhttp::status::gateway_timeout);
-  EXPECT_EQ(timeout.error, "upstream_timeout");
+  EXPECT_EQ(timeout.error(), "upstream_timeout");
   EXPECT_EQ(timeout.detail, "slow");
   EXPECT_EQ(timeout.rejection, metrics::Rejection::kUpstreamTimeout);
   EXPECT_EQ(timeout.service, "shop");
@@ -461,9 +629,24 @@ TEST(RequestRouting, AnUpstreamFailureIs504WhenItTimedOutElse502) {
 
   const Refusal reset = refuse_upstream_failure(false, "reset", request, After::kClose);
   EXPECT_EQ(reset.status, bhttp::status::bad_gateway);
-  EXPECT_EQ(reset.error, "upstream_reset");
-  EXPECT_EQ(reset.rejection, metrics::Rejection::kUpstreamUnavailable);
+  EXPECT_EQ(reset.error(), "upstream_reset");
+  EXPECT_EQ(reset.rejection, metrics::Rejection::kUpstreamReset);
   EXPECT_EQ(reset.after, After::kClose);
+}
+
+TEST(RequestRouting, AnUpstreamThatSwitchesProtocolsIs502UpgradeNotSupported) {
+  Request req{.fields = {{"Host", "shop.example.com"}}};
+  const auto head = head_of(req);
+  auto routed = route_request(*table(), head, true, req.client_ip, 0);
+  ASSERT_TRUE(std::holds_alternative<RoutedRequest>(routed));
+  const Refusal r = refuse_upgrade(std::get<RoutedRequest>(routed), After::kKeepAlive);
+  EXPECT_EQ(r.status, bhttp::status::bad_gateway);
+  EXPECT_EQ(r.error(), "upgrade_not_supported");
+  EXPECT_NE(r.detail.find("does not proxy protocol upgrades"), std::string::npos) << r.detail;
+  EXPECT_EQ(r.rejection, metrics::Rejection::kUpgradeNotSupported);
+  EXPECT_EQ(r.service, "shop");
+  EXPECT_EQ(r.version, "v1");
+  EXPECT_EQ(r.after, After::kKeepAlive);
 }
 
 }  // namespace

@@ -62,6 +62,52 @@ TEST(Headers, HasToken) {
   EXPECT_FALSE(has_token("", "close"));
 }
 
+TEST(Headers, ValidAuthorities) {
+  struct Case {
+    std::string_view authority;
+    bool valid;
+  };
+  const Case cases[] = {
+      {"shop.example.com", true},
+      {"SHOP.Example.COM", true},
+      {"shop.example.com:8080", true},
+      {"shop.example.com:", true},  // RFC 3986: port = *DIGIT
+      {"localhost", true},
+      {"192.0.2.7:80", true},
+      {"[::1]", true},
+      {"[2001:db8::7]:8080", true},
+      {"xn--bcher-kva.example", true},
+      {"a%41b.example", true},
+      {"under_score.example", true},
+      {"", false},
+      {":80", false},
+      {"a b", false},
+      {"a\tb", false},
+      {"a\r\n b", false},
+      {"good.example/evil", false},
+      {"a, b", false},
+      {"a.example,evil.example", false},
+      {"user@shop.example.com", false},
+      {"a<b>", false},
+      {"shop.example.com:abc", false},
+      {"shop.example.com:80:81", false},
+      {"shop.example.com:123456", false},
+      {"a%4", false},
+      {"a%zz", false},
+      {"[::1", false},
+      {"[]", false},
+      {"[::1]x", false},
+      {"[a b]", false},
+      {"a\\b", false},
+      {std::string_view("a\0b", 3), false},
+      {"caf\xc3\xa9.example", false},  // not percent-encoded
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.authority));
+    EXPECT_EQ(is_valid_authority(c.authority), c.valid);
+  }
+}
+
 TEST(ErrorResponse, IsJsonWithNullsForMissingNames) {
   auto res =
       make_error_response(bhttp::status::not_found, "no_route", "nothing \"here\"", "", "", true);

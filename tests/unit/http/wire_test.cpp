@@ -96,17 +96,55 @@ TEST(Wire, ASizedBodyGoesOutWithOneContentLength) {
             std::string::npos);
 }
 
-TEST(Wire, AnHttp10RequestWithoutHostGetsAnEmptyForwardedHost) {
+TEST(Wire, ARequestWithoutHostGoesOutWithTheUpstreamsAuthorityAndNoForwardedHost) {
   bhttp::request_header<> h;
   h.method(bhttp::verb::get);
   h.target("/");
   h.version(10);
-  const Forwarding fw{"10.0.0.9", {}, {}, false};  // null views: nothing to copy
+  Forwarding fw{"10.0.0.9", {}, {}, false};  // null views: nothing to copy
+  fw.upstream_host = "127.0.0.1:9001";
   std::array<char, 256> buf{};
   const std::size_t n = write_forwarded_head(h, fw, buf);
   EXPECT_EQ(std::string(buf.data(), n),
-            "GET / HTTP/1.1\r\nX-Forwarded-For: 10.0.0.9\r\nX-Forwarded-Proto: http\r\n"
-            "X-Forwarded-Host: \r\n\r\n");
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nX-Forwarded-For: 10.0.0.9\r\n"
+            "X-Forwarded-Proto: http\r\n\r\n");
+}
+
+TEST(Wire, TheHostRoutedOnGoesOutOnceWhateverConnectionNames) {
+  bhttp::request_header<> h;
+  h.method(bhttp::verb::get);
+  h.target("/");
+  h.set(bhttp::field::host, "shop");
+  h.insert(bhttp::field::connection, "Host, X-Secret");
+  h.insert("X-Secret", "hop");
+  const Forwarding fw{"10.0.0.9", "", "shop", false};
+  EXPECT_EQ(forwarded_head_string(h, fw),
+            "GET / HTTP/1.1\r\nHost: shop\r\nX-Forwarded-For: 10.0.0.9\r\n"
+            "X-Forwarded-Proto: http\r\nX-Forwarded-Host: shop\r\n\r\n");
+}
+
+TEST(Wire, UnderscoreTwinsOfFramingAndForwardingFieldsAreDropped) {
+  bhttp::request_header<> h;
+  h.method(bhttp::verb::post);
+  h.target("/");
+  h.set(bhttp::field::host, "shop");
+  h.insert("Transfer_Encoding", "chunked");
+  h.insert("content_length", "5");
+  h.insert("CONTENT_LENGTH", "6");
+  h.insert("Content_Length", "7");
+  h.insert("Content-Length_", "8");  // not a twin: kept
+  h.insert("Host_", "evil");         // not a twin: kept
+  h.insert("HOST", "shop");
+  h.insert("X_Forwarded_For", "192.0.2.66");
+  h.insert("X-Forwarded_Proto", "https");
+  h.insert("x_forwarded_host", "evil");
+  h.insert("X_User_Id", "7");  // any other underscore field is the upstream's business
+  Forwarding fw{"10.0.0.9", "", "shop", false};
+  fw.content_length = 5;
+  EXPECT_EQ(forwarded_head_string(h, fw),
+            "POST / HTTP/1.1\r\nHost: shop\r\nContent-Length_: 8\r\nHost_: evil\r\n"
+            "X_User_Id: 7\r\nContent-Length: 5\r\nX-Forwarded-For: 10.0.0.9\r\n"
+            "X-Forwarded-Proto: http\r\nX-Forwarded-Host: shop\r\n\r\n");
 }
 
 TEST(Wire, TooSmallABufferWritesNothing) {
@@ -116,6 +154,32 @@ TEST(Wire, TooSmallABufferWritesNothing) {
   EXPECT_EQ(write_forwarded_head(h, fw, small), 0u);
   std::array<char, 512> enough{};
   EXPECT_EQ(write_forwarded_head(h, fw, enough), forwarded_head_string(h, fw).size());
+}
+
+TEST(Wire, ALaterHttp1MinorVersionIsReadAsHttp11) {
+  struct Case {
+    std::string_view in;
+    bool rewritten;
+    std::string_view out;
+  };
+  const Case cases[] = {
+      {"GET / HTTP/1.2\r\nHost: x\r\n\r\n", true, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+      {"GET / HTTP/1.9\r\n", true, "GET / HTTP/1.1\r\n"},
+      {"HTTP/1.2 200 OK\r\n", true, "HTTP/1.1 200 OK\r\n"},
+      {"GET / HTTP/1.1\r\n", false, "GET / HTTP/1.1\r\n"},
+      {"GET / HTTP/2.0\r\n", false, "GET / HTTP/2.0\r\n"},
+      {"GET / HTTP/1.x\r\n", false, "GET / HTTP/1.x\r\n"},
+      {"GET / HTTP/1.2", false, "GET / HTTP/1.2"},  // the line is not whole yet
+      {"GET / XTTP/1.2\r\n", false, "GET / XTTP/1.2\r\n"},
+      {"HTTP/1.2\r\n", false, "HTTP/1.2\r\n"},
+      {"", false, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.in));
+    std::string s(c.in);
+    EXPECT_EQ(read_as_http11(s.data(), s.size()), c.rewritten);
+    EXPECT_EQ(s, c.out);
+  }
 }
 
 TEST(Wire, ChunkSizeLines) {

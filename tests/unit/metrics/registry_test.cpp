@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <iterator>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -68,21 +69,32 @@ TEST(RegistryTest, GatewaySnapshotMergesShards) {
   EXPECT_EQ(s.rejection_count(Rejection::kBadRequest), 0u);
 }
 
-TEST(RegistryTest, RejectionNames) {
+// Every error code the gateway answers with has a reason label of its own, the code itself.
+TEST(RegistryTest, EveryRejectionHasItsOwnLabel) {
   const std::pair<Rejection, std::string_view> kWant[] = {
       {Rejection::kNoRoute, "no_route"},
       {Rejection::kBadRequest, "bad_request"},
-      {Rejection::kHeaderTooLarge, "header_too_large"},
-      {Rejection::kBodyTooLarge, "body_too_large"},
       {Rejection::kVersionNotDeployed, "version_not_deployed"},
-      {Rejection::kNoHealthyUpstream, "no_healthy_upstream"},
-      {Rejection::kUpstreamUnavailable, "upstream_unavailable"},
-      {Rejection::kUpstreamTimeout, "upstream_timeout"},
       {Rejection::kRequestTimeout, "request_timeout"},
+      {Rejection::kBodyTooLarge, "body_too_large"},
+      {Rejection::kUriTooLong, "uri_too_long"},
+      {Rejection::kHeaderTooLarge, "header_too_large"},
+      {Rejection::kUnsupportedTransferCoding, "unsupported_transfer_coding"},
+      {Rejection::kUpstreamUnavailable, "upstream_unavailable"},
+      {Rejection::kUpstreamReset, "upstream_reset"},
+      {Rejection::kUpgradeNotSupported, "upgrade_not_supported"},
+      {Rejection::kNoHealthyUpstream, "no_healthy_upstream"},
+      {Rejection::kUpstreamTimeout, "upstream_timeout"},
   };
   static_assert(std::size(kWant) == kRejectionCount);
+  std::set<std::string_view> labels;
   for (const auto& [rejection, name] : kWant) {
     EXPECT_EQ(to_string(rejection), name);
+    labels.insert(to_string(rejection));
+  }
+  EXPECT_EQ(labels.size(), kRejectionCount) << "two rejections share a label";
+  for (std::size_t i = 0; i < kRejectionCount; ++i) {
+    EXPECT_FALSE(to_string(static_cast<Rejection>(i)).empty()) << "rejection " << i;
   }
 }
 

@@ -1,0 +1,262 @@
+#include "rollout/machine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace rampart::rollout {
+
+namespace {
+
+constexpr uint32_t kFull = 10000;
+
+constexpr std::array<std::pair<Phase, std::string_view>, 5> kPhases = {{
+    {Phase::kPending, "pending"},
+    {Phase::kProgressing, "progressing"},
+    {Phase::kPaused, "paused"},
+    {Phase::kPromoted, "promoted"},
+    {Phase::kRolledBack, "rolled_back"},
+}};
+
+std::size_t step_count(const Plan& plan) {
+  return plan.strategy.steps.empty() ? 1 : plan.strategy.steps.size();
+}
+
+const Step* step_of(const Plan& plan, uint32_t step) {
+  return plan.strategy.steps.empty() ? nullptr : &plan.strategy.steps.at(step);
+}
+
+std::string percent(uint32_t bp) {
+  return bp % 100 == 0 ? fmt::format("{}%", bp / 100) : fmt::format("{:g}%", bp / 100.0);
+}
+
+// The rollout at step `step` from `now_ms`: its weight served, a fresh window and judge.
+Transition enter_step(const Plan& plan, const Progress& progress, uint32_t step, int64_t now_ms,
+                      std::string event, std::string reason) {
+  Transition t;
+  t.next = progress;
+  t.next.phase = Phase::kProgressing;
+  t.next.step = step;
+  t.next.step_started_ms = now_ms;
+  t.next.paused_at_ms = 0;
+  t.next.paused_total_ms = 0;
+  t.next.window_started_ms = now_ms;
+  t.next.judge = {};
+  t.next.reason = std::move(reason);
+  t.weight_bp = weight_at(plan, step);
+  t.event = std::move(event);
+  return t;
+}
+
+Transition promoted(const Progress& progress, std::string reason) {
+  Transition t;
+  t.next = progress;
+  t.next.phase = Phase::kPromoted;
+  t.next.paused_at_ms = 0;
+  t.next.reason = std::move(reason);
+  t.event = "promoted";
+  return t;
+}
+
+Transition rolled_back(const Progress& progress, std::string reason) {
+  Transition t;
+  t.next = progress;
+  t.next.phase = Phase::kRolledBack;
+  t.next.paused_at_ms = 0;
+  t.next.reason = std::move(reason);
+  t.weight_bp = 0;
+  t.event = "rolled_back";
+  return t;
+}
+
+// The step after the current one, or promotion after the last.
+Transition advance(const Plan& plan, const Progress& progress, int64_t now_ms, std::string why) {
+  const uint32_t next = progress.step + 1;
+  if (next >= step_count(plan)) {
+    return promoted(progress, std::move(why));
+  }
+  return enter_step(plan, progress, next, now_ms, "step",
+                    fmt::format("{}: step {} of {}, {} to {}", why, next + 1, step_count(plan),
+                                percent(weight_at(plan, next)), plan.version));
+}
+
+Error not_now(std::string message) { return make_error(Errc::kConflict, std::move(message)); }
+
+Result<Transition> promote(const Plan& plan, const Progress& progress, bool full, int64_t now_ms) {
+  if (progress.phase != Phase::kProgressing && progress.phase != Phase::kPaused) {
+    return not_now(
+        fmt::format("the rollout is {}; only a progressing or paused rollout can be "
+                    "promoted",
+                    to_string(progress.phase)));
+  }
+  if (full) {
+    const uint32_t last = static_cast<uint32_t>(step_count(plan) - 1);
+    Transition t = promoted(progress, "promoted to 100% by hand, past every step");
+    if (weight_at(plan, progress.step) != kFull) {
+      t.weight_bp = kFull;
+    }
+    t.next.step = last;
+    return t;
+  }
+  return advance(plan, progress, now_ms, "promoted by hand");
+}
+
+Result<Transition> pause(const Progress& progress, int64_t now_ms) {
+  if (progress.phase != Phase::kProgressing) {
+    return not_now(fmt::format("the rollout is {}; only a progressing rollout can be paused",
+                               to_string(progress.phase)));
+  }
+  Transition t;
+  t.next = progress;
+  t.next.phase = Phase::kPaused;
+  t.next.paused_at_ms = now_ms;
+  t.next.reason = "paused by hand";
+  t.event = "paused";
+  return t;
+}
+
+Result<Transition> resume(const Progress& progress, int64_t now_ms) {
+  if (progress.phase != Phase::kPaused) {
+    return not_now(fmt::format("the rollout is {}; only a paused rollout can be resumed",
+                               to_string(progress.phase)));
+  }
+  Transition t;
+  t.next = progress;
+  t.next.phase = Phase::kProgressing;
+  t.next.paused_total_ms += now_ms - progress.paused_at_ms;
+  t.next.paused_at_ms = 0;
+  t.next.window_started_ms = now_ms;  // a window starts afresh: the paused time is not judged
+  t.next.reason = "resumed";
+  t.event = "resumed";
+  return t;
+}
+
+Result<Transition> abort(const Progress& progress) {
+  if (is_final(progress.phase)) {
+    return not_now(fmt::format("the rollout is already {}", to_string(progress.phase)));
+  }
+  return rolled_back(progress, "aborted by hand");
+}
+
+Result<Transition> retry(const Progress& progress) {
+  if (progress.phase != Phase::kRolledBack) {
+    return not_now(fmt::format("the rollout is {}; only a rolled-back rollout can be retried",
+                               to_string(progress.phase)));
+  }
+  Transition t;
+  t.next = Progress{};
+  t.next.reason = "retried from the first step";
+  t.event = "retried";
+  return t;
+}
+
+}  // namespace
+
+std::string_view to_string(Phase phase) {
+  for (const auto& [p, name] : kPhases) {
+    if (p == phase) {
+      return name;
+    }
+  }
+  return "unknown";
+}
+
+std::optional<Phase> parse_phase(std::string_view text) {
+  for (const auto& [p, name] : kPhases) {
+    if (name == text) {
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_final(Phase phase) { return phase == Phase::kPromoted || phase == Phase::kRolledBack; }
+
+uint32_t weight_at(const Plan& plan, uint32_t step) {
+  const Step* s = step_of(plan, step);
+  return s == nullptr ? kFull : s->weight_bp;
+}
+
+Transition on_checks(const Plan& plan, const Progress& progress, bool passed, std::string reason,
+                     int64_t now_ms) {
+  if (!passed) {
+    return rolled_back(progress, "checks failed: " + reason);
+  }
+  return enter_step(plan, progress, 0, now_ms, "started",
+                    fmt::format("checks passed: step 1 of {}, {} to {}", step_count(plan),
+                                percent(weight_at(plan, 0)), plan.version));
+}
+
+int64_t window_due_ms(const Plan& plan, const Progress& progress) {
+  return progress.window_started_ms + plan.interval.count();
+}
+
+std::optional<std::chrono::milliseconds> pause_left(const Plan& plan, const Progress& progress,
+                                                    int64_t now_ms) {
+  const Step* s = step_of(plan, progress.step);
+  if (s != nullptr && s->until_promoted) {
+    return std::nullopt;
+  }
+  const int64_t pause = s == nullptr ? 0 : s->pause.count();
+  const int64_t paused_now = progress.phase == Phase::kPaused ? now_ms - progress.paused_at_ms : 0;
+  const int64_t served = now_ms - progress.step_started_ms - progress.paused_total_ms - paused_now;
+  return std::chrono::milliseconds(std::max<int64_t>(0, pause - served));
+}
+
+std::optional<Transition> on_window(const Plan& plan, const Progress& progress,
+                                    const Window& window, int64_t now_ms) {
+  if (progress.phase != Phase::kProgressing) {
+    return std::nullopt;
+  }
+  const auto left = pause_left(plan, progress, now_ms);
+  const bool pause_over = left && left->count() == 0;
+  Judgement j = judge_window(window, plan.analysis, progress.judge, pause_over);
+  Transition t;
+  switch (j.decision) {
+    case Decision::kRollback:
+      t = rolled_back(progress, "rolled back by the analysis: " + j.reason);
+      break;
+    case Decision::kNextStep:
+      t = advance(plan, progress, now_ms, "analysis passed");
+      break;
+    case Decision::kPause:
+      t.next = progress;
+      t.next.phase = Phase::kPaused;
+      t.next.paused_at_ms = now_ms;
+      t.next.reason = "paused by the analysis: " + j.reason;
+      t.event = "paused";
+      break;
+    case Decision::kContinue:
+      t.next = progress;
+      t.next.judge = j.state;
+      t.next.window_started_ms = now_ms;
+      t.next.reason = j.reason;
+      t.event = "window";
+      break;
+  }
+  t.judgement = std::move(j);
+  return t;
+}
+
+Result<Transition> on_command(const Plan& plan, const Progress& progress, Command command,
+                              int64_t now_ms) {
+  switch (command) {
+    case Command::kPromote:
+      return promote(plan, progress, /*full=*/false, now_ms);
+    case Command::kPromoteFull:
+      return promote(plan, progress, /*full=*/true, now_ms);
+    case Command::kPause:
+      return pause(progress, now_ms);
+    case Command::kResume:
+      return resume(progress, now_ms);
+    case Command::kAbort:
+      return abort(progress);
+    case Command::kRetry:
+      return retry(progress);
+  }
+  return not_now("unknown command");
+}
+
+}  // namespace rampart::rollout

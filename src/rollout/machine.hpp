@@ -1,0 +1,97 @@
+#pragma once
+// A rollout's state machine, without I/O and without a clock: the controller hands it the
+// time, each analysis window and each command, and carries out the Transition it answers
+// (a new deployment, the rollout's new progress and the event, in one store transaction).
+//
+//   pending --checks passed--> progressing(step 0) --window passes, pause over--> step 1 ...
+//   progressing <--pause / resume--> paused
+//   progressing(last step) --passes--> promoted
+//   pending / progressing / paused --checks failed, judge, abort--> rolled_back
+//   rolled_back --retry--> pending
+//
+// Every transition names why, so `report` can show the whole timeline. `abort` always ends in
+// rolled_back (never half-way); a rollback puts 100% on the stable version in one deployment.
+
+#include "common/result.hpp"
+#include "rollout/analysis.hpp"
+#include "rollout/judge.hpp"
+#include "rollout/strategy.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rampart::rollout {
+
+enum class Phase { kPending, kProgressing, kPaused, kPromoted, kRolledBack };
+std::string_view to_string(Phase phase);
+std::optional<Phase> parse_phase(std::string_view text);
+// promoted or rolled back: nothing more happens to it (but retry).
+bool is_final(Phase phase);
+
+// What a rollout is asked to do; fixed when it starts.
+struct Plan {
+  std::string version;  // the new version
+  std::string stable;   // the version that served all traffic before
+  Strategy strategy;
+  AnalysisPolicy analysis;
+  std::chrono::milliseconds interval{30000};  // the analysis window
+
+  friend bool operator==(const Plan&, const Plan&) = default;
+};
+
+// Where a rollout is. Times are unix milliseconds from the controller's clock.
+struct Progress {
+  Phase phase = Phase::kPending;
+  uint32_t step = 0;              // index into the plan's steps, while progressing or paused
+  int64_t step_started_ms = 0;    // when the step's weight began to be served
+  int64_t paused_at_ms = 0;       // while paused: since when
+  int64_t paused_total_ms = 0;    // time this step spent paused (it does not count as pause)
+  int64_t window_started_ms = 0;  // the analysis window under way began here
+  JudgeState judge;
+  std::string reason;  // why the last transition happened
+
+  friend bool operator==(const Progress&, const Progress&) = default;
+};
+
+enum class Command { kPromote, kPromoteFull, kPause, kResume, kAbort, kRetry };
+
+// What the controller must carry out.
+struct Transition {
+  Progress next;
+  // A new deployment: the new version's share (the stable version gets the rest). 0 on a
+  // rollback.
+  std::optional<uint32_t> weight_bp;
+  std::string event;  // "started", "step", "window", "paused", "resumed", "promoted",
+                      // "rolled_back", "retried"
+  std::optional<Judgement> judgement;  // with "window" (and a judge-decided step or rollback)
+};
+
+// The weight the new version has in `step` (the steps of blue-green: one cut-over to 100%).
+uint32_t weight_at(const Plan& plan, uint32_t step);
+
+// The pre-deploy checks passed (or failed, with `reason`): the first step starts at `now_ms`,
+// or the rollout is rolled back. REQUIRES: progress.phase == kPending.
+Transition on_checks(const Plan& plan, const Progress& progress, bool passed, std::string reason,
+                     int64_t now_ms);
+
+// An analysis window ended at `now_ms` with `window`: the judge decides. Only while
+// progressing (else nullopt: a window of a paused rollout decides nothing).
+std::optional<Transition> on_window(const Plan& plan, const Progress& progress,
+                                    const Window& window, int64_t now_ms);
+
+// A command at `now_ms`; kConflict (the rollout is not in a state it applies to) with a message for
+// the user when it does not apply ("the rollout is paused; resume it first", ...).
+Result<Transition> on_command(const Plan& plan, const Progress& progress, Command command,
+                              int64_t now_ms);
+
+// When the next analysis window ends (window_started_ms + interval). Only while progressing.
+int64_t window_due_ms(const Plan& plan, const Progress& progress);
+
+// How much of the step's pause is left at `now_ms` (0 when over; nullopt until promoted).
+std::optional<std::chrono::milliseconds> pause_left(const Plan& plan, const Progress& progress,
+                                                    int64_t now_ms);
+
+}  // namespace rampart::rollout

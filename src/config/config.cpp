@@ -4,6 +4,7 @@
 
 #include "config/config.hpp"
 #include "config/quote.hpp"
+#include "config/reader.hpp"
 
 #include <toml++/toml.h>
 
@@ -27,8 +28,6 @@ namespace rampart::config {
 
 namespace {
 
-using Keys = std::span<const std::string_view>;
-
 constexpr std::array<std::string_view, 3> kRootKeys = {"server", "limits", "service"};
 constexpr std::array<std::string_view, 6> kServerKeys = {
     "listen", "admin", "workers", "max_connections", "drain_timeout_ms", "dns_refresh_ms"};
@@ -40,12 +39,6 @@ constexpr std::array<std::string_view, 9> kServiceKeys = {"name",         "route
                                                           "eject_for_ms", "version", "split"};
 constexpr std::array<std::string_view, 2> kVersionKeys = {"name", "upstreams"};
 
-// An inclusive range for an integer key, with how it reads to a person.
-struct Range {
-  int64_t min;
-  int64_t max;
-  std::string_view text;  // how it reads, when the numbers alone do not say it
-};
 constexpr Range kTimeoutMs{1, 3'600'000, "1 ms to 1 hour"};
 constexpr Range kDnsRefreshMs{100, 86'400'000, "100 ms to 1 day"};
 constexpr Range kWorkers{1, 256, ""};
@@ -53,51 +46,6 @@ constexpr Range kConnections{1, 1'000'000, ""};
 constexpr Range kHeaderBytes{1024, 1 << 20, "1 KiB to 1 MiB"};
 constexpr Range kBodyBytes{0, int64_t{1} << 40, "0 = unlimited, up to 1 TiB"};
 constexpr Range kEjectAfter{1, 1000, ""};
-
-uint32_t line_of(const toml::node& n) { return n.source().begin.line; }
-
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::none:
-      break;
-  }
-  return "nothing";
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // "95%", "99.5%", "99.99%".
 std::string percent(uint32_t basis_points) {
@@ -109,18 +57,9 @@ std::string percent(uint32_t basis_points) {
   return s + "%";
 }
 
-// A table being read: where its messages start and how they name it.
-struct Scope {
-  const toml::table& table;
-  std::string prefix;  // "" or `service "shop": `
-  std::string label;   // "in [server]", "at the top level", ...
-
-  std::string key(std::string_view k) const { return prefix + in_quotes(k) + " " + label; }
-};
-
-class Parser {
+class Parser : public Reader {
  public:
-  explicit Parser(std::string_view source_name) : source_(source_name) {}
+  explicit Parser(std::string_view source_name) : Reader(source_name) {}
 
   Result<Config> run(const toml::table& root) {
     Config cfg;
@@ -136,135 +75,13 @@ class Parser {
     if (const toml::node* n = root.get("service")) {
       read_services(top, *n, cfg);
     }
-    if (issues_.empty()) {
-      return cfg;
+    if (auto all = problems()) {
+      return make_error(Errc::kInvalidArgument, std::move(*all));
     }
-    std::stable_sort(issues_.begin(), issues_.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string all;
-    for (const auto& [line, text] : issues_) {
-      if (!all.empty()) {
-        all += '\n';
-      }
-      all += at(line);
-      all += text;
-    }
-    return make_error(Errc::kInvalidArgument, std::move(all));
+    return cfg;
   }
-
-  std::string at(uint32_t line) const { return source_ + ":" + std::to_string(line) + ": "; }
 
  private:
-  void fail(uint32_t line, std::string text) { issues_.emplace_back(line, std::move(text)); }
-  void fail(const toml::node& n, std::string text) { fail(line_of(n), std::move(text)); }
-
-  void reject_unknown(const Scope& s, Keys known) {
-    for (auto&& [k, v] : s.table) {
-      if (std::find(known.begin(), known.end(), k.str()) != known.end()) {
-        continue;
-      }
-      std::string text = s.prefix + "unknown key " + in_quotes(k.str()) + " " + s.label;
-      std::string_view best;
-      std::size_t best_distance = std::max<std::size_t>(2, k.str().size() / 3) + 1;
-      for (std::string_view candidate : known) {
-        if (const std::size_t d = edit_distance(k.str(), candidate); d < best_distance) {
-          best = candidate;
-          best_distance = d;
-        }
-      }
-      if (!best.empty()) {
-        text += "; did you mean " + in_quotes(best) + "?";
-      } else {
-        text += "; the keys are";
-        for (std::string_view candidate : known) {
-          text += (candidate == known.front() ? " " : ", ") + std::string(candidate);
-        }
-      }
-      fail(k.source().begin.line, std::move(text));
-    }
-  }
-
-  void missing(const Scope& s, std::string_view key, std::string_view example) {
-    fail(s.table, s.prefix + "missing key " + in_quotes(key) + " " + s.label + "; add " +
-                      std::string(example));
-  }
-
-  const toml::table* sub_table(const Scope& s, std::string_view key, std::string_view header) {
-    const toml::node* n = s.table.get(key);
-    if (n != nullptr && !n->is_table()) {
-      fail(*n, s.key(key) + " must be a table " + std::string(header) + ", got " + type_name(*n));
-      return nullptr;
-    }
-    return n != nullptr ? n->as_table() : nullptr;
-  }
-
-  // nullptr when absent (reported when `example` is given: the key is required) or mistyped.
-  const toml::value<std::string>* string_at(const Scope& s, std::string_view key,
-                                            std::string_view example = {}) {
-    const toml::node* n = s.table.get(key);
-    if (n == nullptr) {
-      if (!example.empty()) {
-        missing(s, key, example);
-      }
-      return nullptr;
-    }
-    if (!n->is_string()) {
-      fail(*n, s.key(key) + " must be a string, got " + type_name(*n));
-    }
-    return n->as_string();
-  }
-
-  // The strings of an array key; nullopt when absent (then reported: it is required) or wrong.
-  std::optional<std::vector<const toml::value<std::string>*>> strings_at(const Scope& s,
-                                                                         std::string_view key,
-                                                                         std::string_view example) {
-    const toml::node* n = s.table.get(key);
-    if (n == nullptr) {
-      missing(s, key, example);
-      return std::nullopt;
-    }
-    const toml::array* arr = n->as_array();
-    if (arr == nullptr) {
-      fail(*n, s.key(key) + " must be an array of strings, got " + type_name(*n) + "; write " +
-                   std::string(example));
-      return std::nullopt;
-    }
-    std::vector<const toml::value<std::string>*> out;
-    for (const toml::node& el : *arr) {
-      if (!el.is_string()) {
-        fail(el, s.key(key) + " must contain only strings, got " + type_name(el));
-        return std::nullopt;
-      }
-      out.push_back(el.as_string());
-    }
-    if (out.empty()) {
-      fail(*n, s.key(key) + " is empty; write " + std::string(example));
-      return std::nullopt;
-    }
-    return out;
-  }
-
-  template <class T>
-  void int_at(const Scope& s, std::string_view key, Range range, T& out) {
-    const toml::node* n = s.table.get(key);
-    if (n == nullptr) {
-      return;
-    }
-    const auto* v = n->as_integer();
-    if (v == nullptr) {
-      fail(*n, s.key(key) + " must be an integer, got " + type_name(*n));
-      return;
-    }
-    if (v->get() < range.min || v->get() > range.max) {
-      fail(*n, s.key(key) + " must be from " + std::to_string(range.min) + " to " +
-                   std::to_string(range.max) +
-                   (range.text.empty() ? "" : " (" + std::string(range.text) + ")") + ", got " +
-                   std::to_string(v->get()));
-      return;
-    }
-    out = static_cast<T>(v->get());
-  }
-
   void endpoint_at(const Scope& s, std::string_view key, Endpoint& out) {
     if (const auto* v = string_at(s, key)) {
       auto e = parse_endpoint(v->get());
@@ -294,24 +111,6 @@ class Parser {
     int_at(s, "idle_timeout_ms", kTimeoutMs, out.idle_timeout_ms);
     int_at(s, "connect_timeout_ms", kTimeoutMs, out.connect_timeout_ms);
     int_at(s, "response_timeout_ms", kTimeoutMs, out.response_timeout_ms);
-  }
-
-  // The tables of an array-of-tables key ([[service]], [[service.version]]); nullopt on error.
-  std::optional<std::vector<const toml::table*>> tables_at(const Scope& s, const toml::node& n,
-                                                           std::string_view key,
-                                                           std::string_view header) {
-    const toml::array* arr = n.as_array();
-    if (arr == nullptr || !std::all_of(arr->begin(), arr->end(),
-                                       [](const toml::node& el) { return el.is_table(); })) {
-      fail(n, s.key(key) + " must be an array of tables, got " + type_name(n) +
-                  "; write each one as " + std::string(header));
-      return std::nullopt;
-    }
-    std::vector<const toml::table*> out;
-    for (const toml::node& el : *arr) {
-      out.push_back(el.as_table());
-    }
-    return out;
   }
 
   void read_services(const Scope& top, const toml::node& n, Config& cfg) {
@@ -548,8 +347,6 @@ class Parser {
     return weights;
   }
 
-  std::string source_;
-  std::vector<std::pair<uint32_t, std::string>> issues_;
   std::map<std::string, uint32_t> service_lines_;
   // (host, prefix) -> (service index, "service \"shop\"", line).
   std::map<std::pair<std::string, std::string>, std::tuple<std::size_t, std::string, uint32_t>>

@@ -48,8 +48,8 @@ std::optional<std::int64_t> parse_rfc3339_utc(std::string_view text) {
     }
     return v;
   };
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
-      text[13] != ':' || text[16] != ':') {
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':') {
     return std::nullopt;
   }
   const int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
@@ -72,8 +72,8 @@ std::optional<std::int64_t> parse_rfc3339_utc(std::string_view text) {
       ms *= 10;
     }
   }
-  if (i + 1 != text.size() || (text[i] != 'Z' && text[i] != 'z') || y < 1970 || mo < 1 ||
-      mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
+  if (i + 1 != text.size() || (text[i] != 'Z' && text[i] != 'z') || y < 1970 || mo < 1 || mo > 12 ||
+      d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
     return std::nullopt;
   }
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -311,8 +311,7 @@ std::string percent_decoded(std::string_view part) {
   std::string out;
   out.reserve(part.size());
   for (std::size_t i = 0; i < part.size(); ++i) {
-    if (part[i] == '%' && i + 2 < part.size() && hex(part[i + 1]) >= 0 &&
-        hex(part[i + 2]) >= 0) {
+    if (part[i] == '%' && i + 2 < part.size() && hex(part[i + 1]) >= 0 && hex(part[i + 2]) >= 0) {
       out += static_cast<char>(hex(part[i + 1]) * 16 + hex(part[i + 2]));
       i += 2;
     } else {
@@ -542,11 +541,10 @@ Result<model::Token> Api::authorize(const Request& req, model::Role need,
   if (!token) {
     if (token.error().code == Errc::kNotFound) {
       const std::string& why = token.error().message;
-      refusal = error_response(bhttp::status::unauthorized, "unauthorized",
-                               why == "unknown token"
-                                   ? "unknown token: it was never created on this server"
-                                   : why,
-                               v, keep);
+      refusal = error_response(
+          bhttp::status::unauthorized, "unauthorized",
+          why == "unknown token" ? "unknown token: it was never created on this server" : why, v,
+          keep);
     } else {
       refusal = failure(req, token.error());
     }
@@ -596,10 +594,11 @@ Status query_is(const Request& req, std::initializer_list<std::string_view> know
 
 // A 405 for `req`, with the Allow header listing `allow`.
 Response method_not_allowed(const Request& req, std::string_view allow) {
-  auto res = error_response(bhttp::status::method_not_allowed, "method_not_allowed",
-                            fmt::format("{} does not take {}; use {}", std::string_view(req.target()),
-                                        std::string_view(req.method_string()), allow),
-                            req.version(), req.keep_alive());
+  auto res =
+      error_response(bhttp::status::method_not_allowed, "method_not_allowed",
+                     fmt::format("{} does not take {}; use {}", std::string_view(req.target()),
+                                 std::string_view(req.method_string()), allow),
+                     req.version(), req.keep_alive());
   res.set(bhttp::field::allow, allow);
   return res;
 }
@@ -608,7 +607,7 @@ Response method_not_allowed(const Request& req, std::string_view allow) {
 struct OtherEndpoint {
   std::string_view path;
   std::string_view allow;
-  bool get;               // GET and HEAD; else POST only
+  bool get;                // GET and HEAD; else POST only
   std::string_view query;  // the one query parameter it takes, or none
 };
 constexpr std::array<OtherEndpoint, 3> kOtherEndpoints = {{
@@ -627,8 +626,8 @@ std::optional<Response> Api::handle(const Request& req) {
       continue;
     }
     const auto m = req.method();
-    const bool allowed = endpoint.get ? (m == bhttp::verb::get || m == bhttp::verb::head)
-                                      : m == bhttp::verb::post;
+    const bool allowed =
+        endpoint.get ? (m == bhttp::verb::get || m == bhttp::verb::head) : m == bhttp::verb::post;
     if (!allowed) {
       return method_not_allowed(req, endpoint.allow);
     }
@@ -709,10 +708,10 @@ Response Api::route(const Request& req, std::string_view path) {
   const bool audit_list = get && parts.size() == 1 && parts[0] == "audit";
   const bool deployment_list =
       get && parts.size() == 3 && parts[0] == "services" && parts[2] == "deployments";
-  if (auto s = query_is(req, audit_list        ? std::initializer_list<std::string_view>{"after",
-                                                                                  "since", "limit"}
-                             : deployment_list ? std::initializer_list<std::string_view>{"limit"}
-                                               : std::initializer_list<std::string_view>{});
+  if (auto s = query_is(
+          req, audit_list ? std::initializer_list<std::string_view>{"after", "since", "limit"}
+               : deployment_list ? std::initializer_list<std::string_view>{"limit"}
+                                 : std::initializer_list<std::string_view>{});
       !s) {
     return failure(req, s.error());
   }
@@ -1044,8 +1043,7 @@ Response Api::route(const Request& req, std::string_view path) {
     if (!body) {
       return failure(req, body.error());
     }
-    if (auto s = no_unknown_fields(*body, {"split", "message", "expected_revision", "force"});
-        !s) {
+    if (auto s = no_unknown_fields(*body, {"split", "message", "expected_revision", "force"}); !s) {
       return failure(req, s.error());
     }
     auto split = parse_split(*body);

@@ -62,8 +62,8 @@ rampart::Result<std::optional<std::int64_t>> given(const IntegerOption& o) {
   return std::optional<std::int64_t>(*v);
 }
 
-void add_integer(CLI::App* verb, IntegerOption& o, const std::string& name,
-                 const std::string& help, std::int64_t min, std::int64_t max) {
+void add_integer(CLI::App* verb, IntegerOption& o, const std::string& name, const std::string& help,
+                 std::int64_t min, std::int64_t max) {
   o.option = verb->add_option(name, o.text, help);
   o.min = min;
   o.max = max;
@@ -111,8 +111,8 @@ int main(int argc, char** argv) {
                      "$RAMPART_DATA, else rampart-data)");
   server->add_option("--listen", listen, "Gateway listen address, overrides [server].listen");
   server->add_option("--admin", admin, "Admin listen address, overrides [server].admin");
-  add_integer(server, workers, "--workers", "Gateway worker threads, overrides [server].workers",
-              1, 256);
+  add_integer(server, workers, "--workers", "Gateway worker threads, overrides [server].workers", 1,
+              256);
 
   // --- client verbs -------------------------------------------------------------------------
   ClientOptions client;

@@ -134,10 +134,9 @@ void add_query(std::string& target, std::string_view name, std::int64_t value) {
 
 Result<std::int64_t> parse_integer_option(std::string_view option, std::string_view text,
                                           std::int64_t min, std::int64_t max) {
-  const std::string range =
-      max == std::numeric_limits<std::int64_t>::max()
-          ? fmt::format("give a whole number from {} up", min)
-          : fmt::format("give a whole number from {} to {}", min, max);
+  const std::string range = max == std::numeric_limits<std::int64_t>::max()
+                                ? fmt::format("give a whole number from {} up", min)
+                                : fmt::format("give a whole number from {} to {}", min, max);
   std::int64_t v = 0;
   const char* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, v);
@@ -278,8 +277,8 @@ int run_rollback(Context& ctx, const RollbackArgs& args) {
   if (!args.message.empty()) {
     body["message"] = args.message;
   }
-  auto answer =
-      call(ctx, "POST", service_path(args.service) + "/rollback", {"service", "id", "split"}, &body);
+  auto answer = call(ctx, "POST", service_path(args.service) + "/rollback",
+                     {"service", "id", "split"}, &body);
   if (!answer) {
     return kExitFailure;
   }
@@ -324,7 +323,8 @@ int run_audit(Context& ctx, const AuditArgs& args) {
   if (!answer) {
     return kExitFailure;
   }
-  return show(ctx, *answer, [&](const json::value& v) { return audit_table(list_of(v, "events")); });
+  return show(ctx, *answer,
+              [&](const json::value& v) { return audit_table(list_of(v, "events")); });
 }
 
 int run_token_create(Context& ctx, const TokenCreateArgs& args) {
@@ -355,15 +355,16 @@ int run_token_list(Context& ctx) {
   if (!answer) {
     return kExitFailure;
   }
-  return show(ctx, *answer, [&](const json::value& v) { return tokens_table(list_of(v, "tokens")); });
+  return show(ctx, *answer,
+              [&](const json::value& v) { return tokens_table(list_of(v, "tokens")); });
 }
 
 int run_token_revoke(Context& ctx, const TokenRevokeArgs& args) {
   if (args.name.empty()) {
     return fail(ctx, kExitUsage, "token revoke: the token name is empty; name a token");
   }
-  auto answer =
-      call(ctx, "DELETE", "/api/v1/tokens/" + encode_path_segment(args.name), {"name", "revoked_at"});
+  auto answer = call(ctx, "DELETE", "/api/v1/tokens/" + encode_path_segment(args.name),
+                     {"name", "revoked_at"});
   if (!answer) {
     return kExitFailure;
   }

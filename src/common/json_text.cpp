@@ -161,10 +161,11 @@ Result<json::value> parse_json(std::string_view text) {
   boost::system::error_code ec;
   finder.write_some(false, text.data(), text.size(), ec);
   if (!finder.handler().duplicate().empty()) {
-    return make_error(Errc::kInvalidArgument,
-                      fmt::format("{}: the key {} appears twice; give each key once",
-                                  finder.handler().duplicate(),
-                                  json::serialize(json::string_view(finder.handler().duplicate_key()))));
+    return make_error(
+        Errc::kInvalidArgument,
+        fmt::format("{}: the key {} appears twice; give each key once",
+                    finder.handler().duplicate(),
+                    json::serialize(json::string_view(finder.handler().duplicate_key()))));
   }
   json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
   if (ec) {

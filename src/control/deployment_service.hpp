@@ -123,8 +123,8 @@ class DeploymentService {
   // latest deployment must still be the one created at that revision (Deployment::revision; 0:
   // the service has no deployment yet), else kConflict, changed or not.
   Result<SplitResult> set_split(std::string_view service,
-                                const std::vector<model::SplitEntry>& split,
-                                std::string_view actor, std::string_view message,
+                                const std::vector<model::SplitEntry>& split, std::string_view actor,
+                                std::string_view message,
                                 std::optional<std::int64_t> expected_revision = {},
                                 bool force = false);
 

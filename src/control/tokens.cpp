@@ -115,9 +115,8 @@ Status write_secret_file(const std::string& path, std::string_view content) {
 
 // A token in audit events: not the hash, for the audit log is readable by every role.
 boost::json::object audit_json(const model::Token& t) {
-  boost::json::object o{{"name", t.name},
-                        {"role", model::to_string(t.role)},
-                        {"created_at", t.created_at}};
+  boost::json::object o{
+      {"name", t.name}, {"role", model::to_string(t.role)}, {"created_at", t.created_at}};
   if (t.expires_at) {
     o["expires_at"] = *t.expires_at;
   }
@@ -145,8 +144,7 @@ Result<NewToken> DeploymentService::create_token(std::string_view name, model::R
   if (!secret) {
     return secret.error();
   }
-  auto created =
-      create_token_with_secret(name, role, actor, std::move(*secret), false, expires_at);
+  auto created = create_token_with_secret(name, role, actor, std::move(*secret), false, expires_at);
   if (!created) {
     return created.error();
   }
@@ -183,8 +181,8 @@ Result<std::optional<NewToken>> DeploymentService::create_token_with_secret(
       }
     }
     const std::int64_t now = clock_();
-    token = model::Token{std::string(name), role, model::hash_token_secret(secret), now,
-                         expires_at};
+    token =
+        model::Token{std::string(name), role, model::hash_token_secret(secret), now, expires_at};
     Plan plan(*view);
     plan.put(keys::token(name), model::encode(token), 0);
     plan.describe(now, actor, "token.create", fmt::format("token:{}", name), nullptr,
@@ -312,14 +310,14 @@ Result<model::Token> DeploymentService::authenticate(std::string_view secret) {
       continue;
     }
     if (token.revoked_at) {
-      return make_error(Errc::kNotFound,
-                        fmt::format("token \"{}\" was revoked; ask an admin for a new one",
-                                    token.name));
+      return make_error(
+          Errc::kNotFound,
+          fmt::format("token \"{}\" was revoked; ask an admin for a new one", token.name));
     }
     if (token.expires_at && clock_() >= *token.expires_at) {
-      return make_error(Errc::kNotFound,
-                        fmt::format("token \"{}\" has expired; ask an admin for a new one",
-                                    token.name));
+      return make_error(
+          Errc::kNotFound,
+          fmt::format("token \"{}\" has expired; ask an admin for a new one", token.name));
     }
     return std::move(token);
   }

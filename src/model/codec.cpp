@@ -432,9 +432,12 @@ Result<AuditEvent> decode_audit_event(std::string_view text) {
 
 json::object to_json(const Token& token) {
   return json::object{
-      {"schema", kTokenSchema},         {"name", token.name},
-      {"role", to_string(token.role)},  {"sha256", token.sha256},
-      {"created_at", token.created_at}, {"expires_at", optional_id(token.expires_at)},
+      {"schema", kTokenSchema},
+      {"name", token.name},
+      {"role", to_string(token.role)},
+      {"sha256", token.sha256},
+      {"created_at", token.created_at},
+      {"expires_at", optional_id(token.expires_at)},
       {"revoked_at", optional_id(token.revoked_at)},
   };
 }

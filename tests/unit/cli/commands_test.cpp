@@ -237,7 +237,8 @@ TEST_F(Commands, TokenRevokeAndExpiry) {
   ASSERT_EQ(run_token_revoke(ctx_, {.name = "ci"}), kExitOk);
   EXPECT_EQ(sent_[0].method, "DELETE");
   EXPECT_EQ(sent_[0].target, "/api/v1/tokens/ci");
-  EXPECT_EQ(out_.str(), "token \"ci\" revoked at 2026-11-23T15:20:01.123Z: it is refused from now on\n");
+  EXPECT_EQ(out_.str(),
+            "token \"ci\" revoked at 2026-11-23T15:20:01.123Z: it is refused from now on\n");
 
   answer(201, R"({"name":"ci","role":"deployer","created_at":"x","token":"9f2c"})");
   ASSERT_EQ(run_token_create(ctx_, {.name = "ci", .role = "deployer", .expires = "30d"}), kExitOk);

@@ -188,13 +188,15 @@ TEST(Render, ApiErrorMessage) {
        "not found: no route for GET /api/v1/x"},
       {409, R"({"error":"conflict"})", "conflict"},
       {502, "<html>bad gateway</html>",
-       "127.0.0.1:9901 does not answer as a rampart admin API (HTTP 502: <html>bad gateway</html>); "
+       "127.0.0.1:9901 does not answer as a rampart admin API (HTTP 502: <html>bad "
+       "gateway</html>); "
        "check --addr, $RAMPART_ADDR or the data directory's admin.addr"},
       {500, "",
        "127.0.0.1:9901 does not answer as a rampart admin API (HTTP 500); check --addr, "
        "$RAMPART_ADDR or the data directory's admin.addr"},
       {500, R"({"something":"else"})",
-       "127.0.0.1:9901 does not answer as a rampart admin API (HTTP 500: {\"something\":\"else\"}); "
+       "127.0.0.1:9901 does not answer as a rampart admin API (HTTP 500: "
+       "{\"something\":\"else\"}); "
        "check --addr, $RAMPART_ADDR or the data directory's admin.addr"},
   };
   for (const auto& c : cases) {

@@ -432,7 +432,8 @@ TEST_F(DeploymentServiceTest, StaleExpectedRevisionIsAConflict) {
         << third.error().message;
   }
   EXPECT_EQ(store_.revision(), before);
-  auto third = service_.set_split("shop", {{"v2", 10000}}, "carol", "", second->deployment.revision);
+  auto third =
+      service_.set_split("shop", {{"v2", 10000}}, "carol", "", second->deployment.revision);
   ASSERT_TRUE(third) << third.error().message;
   EXPECT_EQ(third->deployment.id, 3);
 }

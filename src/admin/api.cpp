@@ -592,6 +592,22 @@ Status query_is(const Request& req, std::initializer_list<std::string_view> know
   return {};
 }
 
+// ?detailed=: true/1 -> true, false/0 or absent -> false, anything else nullopt.
+std::optional<bool> detailed_value(const Request& req) {
+  const auto query = query_of(req);
+  const auto it = query.find("detailed");
+  if (it == query.end()) {
+    return false;
+  }
+  if (it->second == "true" || it->second == "1") {
+    return true;
+  }
+  if (it->second == "false" || it->second == "0") {
+    return false;
+  }
+  return std::nullopt;
+}
+
 // A 405 for `req`, with the Allow header listing `allow`.
 Response method_not_allowed(const Request& req, std::string_view allow) {
   auto res =
@@ -618,6 +634,8 @@ constexpr std::array<OtherEndpoint, 3> kOtherEndpoints = {{
 
 }  // namespace
 
+bool wants_detail(const Request& req) { return detailed_value(req).value_or(false); }
+
 std::optional<Response> Api::handle(const Request& req) {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
@@ -632,6 +650,12 @@ std::optional<Response> Api::handle(const Request& req) {
       return method_not_allowed(req, endpoint.allow);
     }
     auto s = endpoint.query.empty() ? query_is(req, {}) : query_is(req, {endpoint.query});
+    if (s && !endpoint.query.empty()) {
+      s = detailed_value(req).has_value()
+              ? Status{}
+              : make_error(Errc::kInvalidArgument,
+                           "detailed: give true or 1 (the components), false or 0 (the status)");
+    }
     if (!s) {
       return error_response(bhttp::status::bad_request, "invalid_argument", s.error().message,
                             req.version(), req.keep_alive(), field_of(s.error().message));

@@ -52,6 +52,10 @@ class Api {
   std::string store_error_;
 };
 
+// Whether a GET /health asks for its components: ?detailed=true or ?detailed=1 (Api::handle
+// has refused any other value with a 400).
+bool wants_detail(const Request& request);
+
 // The JSON of the API's objects (docs/api.md).
 std::string rfc3339(std::int64_t unix_ms);
 // "2026-12-31T00:00:00Z" or with a fraction ("...00.5Z", milliseconds kept) -> unix ms; only

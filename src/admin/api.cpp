@@ -728,6 +728,13 @@ Response Api::route(const Request& req, std::string_view path) {
   if (parts.empty()) {
     return not_found();
   }
+  if (path.find("//") != std::string_view::npos) {
+    return error_response(
+        bhttp::status::not_found, "not_found",
+        fmt::format("no API endpoint {} {}: a path segment is empty (an empty name?)",
+                    std::string_view(req.method_string()), std::string_view(req.target())),
+        v, keep);
+  }
   // Only the lists take query parameters.
   const bool audit_list = get && parts.size() == 1 && parts[0] == "audit";
   const bool deployment_list =

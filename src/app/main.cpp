@@ -31,8 +31,8 @@ struct ClientOptions {
 
 void add_client_flags(CLI::App* verb, ClientOptions& o, const std::string& addr_names = "--addr") {
   verb->add_option(addr_names, o.flags.address,
-                   "Admin API address HOST:PORT (default: $RAMPART_ADDR, else DATA/admin.addr, "
-                   "else 127.0.0.1:9901)");
+                   "Admin API address HOST:PORT or http://HOST:PORT (default: $RAMPART_ADDR, "
+                   "else DATA/admin.addr, else 127.0.0.1:9901)");
   verb->add_option("--token", o.flags.token,
                    "API token (default: $RAMPART_TOKEN, else DATA/admin.token)");
   verb->add_option("--data", o.flags.data_dir,

@@ -195,6 +195,8 @@ TEST_F(ApiTest, BadRequestsGetTheirStatusAndAField) {
        "not in the future"},
       {"DELETE", "/api/v1/tokens/nobody", "", 404, "", "nobody"},
       {"GET", "/api/v1/tokens/bootstrap", "", 405, "", "DELETE"},
+      {"POST", "/api/v1/services//deployments", R"({"split": {"v1": 100}})", 404, "",
+       "a path segment is empty"},
       {"GET", "/api/v1/services/%C3%BCn%C3%AF", "", 400, "service", "\"\u00fcn\u00ef\""},
   };
   for (const auto& c : cases) {

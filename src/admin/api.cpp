@@ -934,7 +934,7 @@ Response Api::route(const Request& req, std::string_view path) {
     return ok(req, bhttp::status::ok, json::object{{"services", std::move(a)}});
   }
 
-  const std::string service_name(parts[1]);
+  const std::string& service_name = parts[1];
   // /services/{s}
   if (parts.size() == 2) {
     if (!get) {

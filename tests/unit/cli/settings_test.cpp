@@ -201,7 +201,10 @@ TEST_F(Settings, DataDir) {
   ::setenv("RAMPART_DATA", "/var/lib/rampart", 1);
   EXPECT_EQ(resolve_data_dir(""), "/var/lib/rampart");
   EXPECT_EQ(resolve_data_dir("here"), "here");
-  EXPECT_EQ(resolve_client({})->data_dir, "/var/lib/rampart");
+  ::setenv("RAMPART_DATA", dir_.path().c_str(), 1);  // a directory that exists
+  auto s = resolve_client({});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->data_dir, dir_.path().string());
 }
 
 TEST_F(Settings, DefaultDataDirIsRelativeToTheWorkingDirectory) {

@@ -13,7 +13,10 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <fmt/format.h>
+
 #include <atomic>
+#include <cstdint>
 #include <optional>
 
 namespace rampart::admin {
@@ -25,10 +28,8 @@ using asio::ip::tcp;
 
 namespace {
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxHeader = 16 * 1024;
 constexpr std::size_t kMaxBody = 1024 * 1024;
-constexpr std::chrono::seconds kRequestTimeout(10);
-constexpr std::chrono::seconds kIdleTimeout(60);
+constexpr std::size_t kFirstRead = 4096;
 }  // namespace
 
 struct AdminServer::State {
@@ -37,6 +38,9 @@ struct AdminServer::State {
   Handler handler;
   std::optional<asio::any_io_executor> handler_executor;
   std::atomic<bool> stopped{false};
+  std::atomic<std::uint32_t> max_header_bytes{config::Limits{}.max_header_bytes};
+  std::atomic<std::uint32_t> header_timeout_ms{config::Limits{}.header_timeout_ms};
+  std::atomic<std::uint32_t> idle_timeout_ms{config::Limits{}.idle_timeout_ms};
 };
 
 Response json_response(bhttp::status status, std::string body, unsigned version, bool keep_alive) {
@@ -61,19 +65,41 @@ Response error_response(bhttp::status status, std::string_view error, std::strin
   return json_response(status, boost::json::serialize(o), 11, false);
 }
 
+// Waits for the first byte of the next request, at most `limit`: false when none came.
+asio::awaitable<bool> await_first_byte(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                       std::chrono::milliseconds limit) {
+  if (buffer.size() > 0) {
+    co_return true;
+  }
+  stream.expires_after(limit);
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kFirstRead), kAwait);
+  buffer.commit(n);
+  co_return !ec && n > 0;
+}
+
 asio::awaitable<void> serve_admin(std::shared_ptr<AdminServer::State> state, tcp::socket socket) {
+  using std::chrono::milliseconds;
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  bool first = true;
   for (;;) {
+    const std::uint32_t max_header = state->max_header_bytes.load(std::memory_order_relaxed);
+    const milliseconds header_timeout(state->header_timeout_ms.load(std::memory_order_relaxed));
+    const milliseconds idle_timeout(state->idle_timeout_ms.load(std::memory_order_relaxed));
+    if (!co_await await_first_byte(stream, buffer, first ? header_timeout : idle_timeout)) {
+      break;
+    }
+    first = false;
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(kMaxHeader);
+    parser.header_limit(max_header);
     parser.body_limit(kMaxBody);
-    stream.expires_after(buffer.size() == 0 ? kIdleTimeout : kRequestTimeout);
+    stream.expires_after(header_timeout);
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kAwait);
     if (ec) {
       if (ec == bhttp::error::header_limit) {
-        auto res = error_response(bhttp::status::request_header_fields_too_large,
-                                  "header_too_large", "the request header exceeds 16 KiB");
+        auto res = error_response(
+            bhttp::status::request_header_fields_too_large, "header_too_large",
+            fmt::format("the request header exceeds {} bytes (max_header_bytes)", max_header));
         co_await bhttp::async_write(stream, res, kAwait);
       } else if (ec == bhttp::error::body_limit) {
         auto res = error_response(bhttp::status::payload_too_large, "body_too_large",
@@ -98,7 +124,7 @@ asio::awaitable<void> serve_admin(std::shared_ptr<AdminServer::State> state, tcp
     }
     bool keep = req.keep_alive() && !state->stopped && res.keep_alive();
     res.keep_alive(keep);
-    stream.expires_after(kRequestTimeout);
+    stream.expires_after(header_timeout);
     auto [wec, wn] = co_await bhttp::async_write(stream, res, kAwait);
     if (wec || !keep) {
       break;
@@ -159,6 +185,12 @@ Result<tcp::endpoint> AdminServer::listen(const tcp::endpoint& endpoint) {
 
 void AdminServer::run_handlers_on(asio::any_io_executor executor) {
   state_->handler_executor = std::move(executor);
+}
+
+void AdminServer::set_limits(const config::Limits& limits) {
+  state_->max_header_bytes.store(limits.max_header_bytes, std::memory_order_relaxed);
+  state_->header_timeout_ms.store(limits.header_timeout_ms, std::memory_order_relaxed);
+  state_->idle_timeout_ms.store(limits.idle_timeout_ms, std::memory_order_relaxed);
 }
 
 void AdminServer::start() {

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -30,6 +31,64 @@ std::string rfc3339(std::int64_t unix_ms) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                      static_cast<int>(unix_ms % 1000));
+}
+
+std::optional<std::int64_t> parse_rfc3339_utc(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fff...]Z
+  auto num = [&](std::size_t at, std::size_t n) -> int {
+    if (at + n > text.size()) {
+      return -1;
+    }
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') {
+        return -1;
+      }
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  const int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
+            sec = num(17, 2);
+  std::size_t i = 19;
+  int ms = 0;
+  if (text[i] == '.') {
+    ++i;
+    const std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (i - start < 3) {
+        ms = ms * 10 + (text[i] - '0');
+      }
+      ++i;
+    }
+    if (i == start) {
+      return std::nullopt;
+    }
+    for (std::size_t n = i - start; n < 3; ++n) {
+      ms *= 10;
+    }
+  }
+  if (i + 1 != text.size() || (text[i] != 'Z' && text[i] != 'z') || y < 1970 || mo < 1 || mo > 12 ||
+      d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
+    return std::nullopt;
+  }
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) {
+    return std::nullopt;
+  }
+  // Days from 1970-01-01 (civil-from-days inverse, H. Hinnant's algorithm).
+  const int yy = mo <= 2 ? y - 1 : y;
+  const int era = yy / 400;
+  const int yoe = yy - era * 400;
+  const int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = std::int64_t{era} * 146097 + doe - 719468;
+  return ((days * 24 + h) * 60 + mi) * std::int64_t{60000} + sec * 1000 + ms;
 }
 
 namespace {
@@ -91,6 +150,65 @@ json::object api_json(const model::Checkpoint& c) {
   return o;
 }
 
+namespace {
+
+// A record embedded in an audit event, as stored (model/codec.hpp), in the API's format: no
+// "schema", times in RFC 3339, splits as {version: percent}, routes as "host/prefix", an
+// absent rolled_back_from/to left out. Applied to every object inside `stored`.
+json::value api_record(const json::value& stored) {
+  if (const auto* a = stored.if_array()) {
+    json::array out;
+    for (const auto& item : *a) {
+      out.push_back(api_record(item));
+    }
+    return out;
+  }
+  const auto* o = stored.if_object();
+  if (o == nullptr) {
+    return stored;
+  }
+  json::object out;
+  for (const auto& [key, value] : *o) {
+    const std::string_view k = key;
+    if (k == "schema" || ((k == "rolled_back_from" || k == "rolled_back_to") && value.is_null())) {
+      continue;
+    }
+    if (k.ends_with("_at") && value.is_int64()) {
+      out[k] = rfc3339(value.as_int64());
+    } else if (k == "split" && value.is_array()) {
+      json::object split;
+      for (const auto& e : value.as_array()) {
+        const auto* entry = e.if_object();
+        const auto* version = entry ? entry->if_contains("version") : nullptr;
+        const auto* bp = entry ? entry->if_contains("basis_points") : nullptr;
+        if (version && version->is_string() && bp && bp->is_int64()) {
+          split[version->as_string()] =
+              model::percent_json(static_cast<std::uint32_t>(bp->as_int64()));
+        }
+      }
+      out[k] = std::move(split);
+    } else if (k == "routes" && value.is_array()) {
+      json::array routes;
+      for (const auto& r : value.as_array()) {
+        const auto* route = r.if_object();
+        const auto* host = route ? route->if_contains("host") : nullptr;
+        const auto* prefix = route ? route->if_contains("path_prefix") : nullptr;
+        if (host && host->is_string() && prefix && prefix->is_string()) {
+          routes.emplace_back(std::string(host->as_string()) + std::string(prefix->as_string()));
+        } else {
+          routes.push_back(api_record(r));
+        }
+      }
+      out[k] = std::move(routes);
+    } else {
+      out[k] = api_record(value);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 json::object api_json(const model::AuditEvent& e) {
   json::object o;
   o["seq"] = e.seq;
@@ -98,8 +216,8 @@ json::object api_json(const model::AuditEvent& e) {
   o["actor"] = e.actor;
   o["action"] = e.action;
   o["target"] = e.target;
-  o["before"] = e.before;
-  o["after"] = e.after;
+  o["before"] = api_record(e.before);
+  o["after"] = api_record(e.after);
   o["revision"] = e.revision;
   return o;
 }
@@ -109,6 +227,8 @@ json::object api_json(const model::Token& t) {
   o["name"] = t.name;
   o["role"] = model::to_string(t.role);
   o["created_at"] = rfc3339(t.created_at);
+  o["expires_at"] = t.expires_at ? json::value(rfc3339(*t.expires_at)) : json::value(nullptr);
+  o["revoked_at"] = t.revoked_at ? json::value(rfc3339(*t.revoked_at)) : json::value(nullptr);
   return o;
 }
 
@@ -179,13 +299,36 @@ std::string_view field_of(std::string_view message) {
   return ok ? field : std::string_view{};
 }
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
+// "%C3%BCn" -> "ün"; a malformed escape is kept as it is.
+std::string percent_decoded(std::string_view part) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  std::string out;
+  out.reserve(part.size());
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    if (part[i] == '%' && i + 2 < part.size() && hex(part[i + 1]) >= 0 && hex(part[i + 2]) >= 0) {
+      out += static_cast<char>(hex(part[i + 1]) * 16 + hex(part[i + 2]));
+      i += 2;
+    } else {
+      out += part[i];
+    }
+  }
+  return out;
+}
+
+// The path's segments, percent-decoded, so that names are echoed as they were typed.
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
   while (!path.empty()) {
     const auto slash = path.find('/');
     auto part = path.substr(0, slash);
     if (!part.empty()) {
-      parts.push_back(part);
+      parts.push_back(percent_decoded(part));
     }
     if (slash == std::string_view::npos) {
       break;
@@ -209,15 +352,18 @@ Result<json::object> body_object(const Request& req) {
   if (req.body().empty()) {
     return json::object{};
   }
-  boost::system::error_code ec;
-  auto v = json::parse(req.body(), ec);
-  if (ec) {
-    return make_error(Errc::kInvalidArgument, "body: not valid JSON: " + ec.message());
+  auto v = parse_json(req.body());
+  if (!v) {
+    // A duplicate key's message starts with its path, the field.
+    if (v.error().message.starts_with("not valid JSON")) {
+      return make_error(Errc::kInvalidArgument, "body: " + v.error().message);
+    }
+    return v.error();
   }
-  if (!v.is_object()) {
+  if (!v->is_object()) {
     return make_error(Errc::kInvalidArgument, "body: must be a JSON object");
   }
-  return std::move(v.as_object());
+  return std::move(v->as_object());
 }
 
 Result<std::optional<std::string>> string_field(const json::object& o, std::string_view key) {
@@ -243,6 +389,17 @@ Result<std::optional<std::int64_t>> int_field(const json::object& o, std::string
     return std::optional<std::int64_t>(static_cast<std::int64_t>(v->as_uint64()));
   }
   return make_error(Errc::kInvalidArgument, fmt::format("{}: must be an integer", key));
+}
+
+Result<std::optional<bool>> bool_field(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) {
+    return std::optional<bool>{};
+  }
+  if (!v->is_bool()) {
+    return make_error(Errc::kInvalidArgument, fmt::format("{}: must be true or false", key));
+  }
+  return std::optional<bool>(v->as_bool());
 }
 
 Status no_unknown_fields(const json::object& o, std::initializer_list<std::string_view> known) {
@@ -383,8 +540,11 @@ Result<model::Token> Api::authorize(const Request& req, model::Role need,
   auto token = service_.authenticate(secret);
   if (!token) {
     if (token.error().code == Errc::kNotFound) {
-      refusal = error_response(bhttp::status::unauthorized, "unauthorized",
-                               "unknown token: it was never created on this server", v, keep);
+      const std::string& why = token.error().message;
+      refusal = error_response(
+          bhttp::status::unauthorized, "unauthorized",
+          why == "unknown token" ? "unknown token: it was never created on this server" : why, v,
+          keep);
     } else {
       refusal = failure(req, token.error());
     }
@@ -401,9 +561,107 @@ Result<model::Token> Api::authorize(const Request& req, model::Role need,
   return token;
 }
 
+namespace {
+
+// The request's query parameters, decoded (the last of a repeated name wins).
+std::map<std::string, std::string, std::less<>> query_of(const Request& req) {
+  std::map<std::string, std::string, std::less<>> query;
+  if (auto u = boost::urls::parse_origin_form(req.target()); u) {
+    for (auto p : u->params()) {
+      query[std::string(p.key)] = std::string(p.value);
+    }
+  }
+  return query;
+}
+
+// kInvalidArgument "NAME: unknown query parameter; ..." for a parameter not in `known`.
+Status query_is(const Request& req, std::initializer_list<std::string_view> known) {
+  for (const auto& [name, value] : query_of(req)) {
+    if (std::find(known.begin(), known.end(), std::string_view(name)) != known.end()) {
+      continue;
+    }
+    std::string list;
+    for (auto n : known) {
+      list += (list.empty() ? "" : ", ") + std::string(n);
+    }
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("{}: unknown query parameter; {}", name,
+                                  list.empty() ? std::string("this endpoint takes none")
+                                               : "this endpoint takes " + list));
+  }
+  return {};
+}
+
+// ?detailed=: true/1 -> true, false/0 or absent -> false, anything else nullopt.
+std::optional<bool> detailed_value(const Request& req) {
+  const auto query = query_of(req);
+  const auto it = query.find("detailed");
+  if (it == query.end()) {
+    return false;
+  }
+  if (it->second == "true" || it->second == "1") {
+    return true;
+  }
+  if (it->second == "false" || it->second == "0") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+// A 405 for `req`, with the Allow header listing `allow`.
+Response method_not_allowed(const Request& req, std::string_view allow) {
+  auto res =
+      error_response(bhttp::status::method_not_allowed, "method_not_allowed",
+                     fmt::format("{} does not take {}; use {}", std::string_view(req.target()),
+                                 std::string_view(req.method_string()), allow),
+                     req.version(), req.keep_alive());
+  res.set(bhttp::field::allow, allow);
+  return res;
+}
+
+// The listener's endpoints outside /api/v1 and their methods (docs/api.md).
+struct OtherEndpoint {
+  std::string_view path;
+  std::string_view allow;
+  bool get;                // GET and HEAD; else POST only
+  std::string_view query;  // the one query parameter it takes, or none
+};
+constexpr std::array<OtherEndpoint, 3> kOtherEndpoints = {{
+    {"/health", "GET, HEAD", true, "detailed"},
+    {"/metrics", "GET, HEAD", true, ""},
+    {"/reload", "POST", false, ""},
+}};
+
+}  // namespace
+
+bool wants_detail(const Request& req) { return detailed_value(req).value_or(false); }
+
 std::optional<Response> Api::handle(const Request& req) {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
+  for (const auto& endpoint : kOtherEndpoints) {
+    if (path != endpoint.path) {
+      continue;
+    }
+    const auto m = req.method();
+    const bool allowed =
+        endpoint.get ? (m == bhttp::verb::get || m == bhttp::verb::head) : m == bhttp::verb::post;
+    if (!allowed) {
+      return method_not_allowed(req, endpoint.allow);
+    }
+    auto s = endpoint.query.empty() ? query_is(req, {}) : query_is(req, {endpoint.query});
+    if (s && !endpoint.query.empty()) {
+      s = detailed_value(req).has_value()
+              ? Status{}
+              : make_error(Errc::kInvalidArgument,
+                           "detailed: give true or 1 (the components), false or 0 (the status)");
+    }
+    if (!s) {
+      return error_response(bhttp::status::bad_request, "invalid_argument", s.error().message,
+                            req.version(), req.keep_alive(), field_of(s.error().message));
+    }
+    return std::nullopt;
+  }
   constexpr std::string_view kPrefix = "/api/v1";
   if (path.substr(0, kPrefix.size()) != kPrefix ||
       (path.size() > kPrefix.size() && path[kPrefix.size()] != '/')) {
@@ -426,15 +684,7 @@ Response Api::route(const Request& req, std::string_view path) {
                     std::string_view(req.method_string()), std::string_view(req.target())),
         v, keep);
   };
-  auto not_allowed = [&](std::string_view allow) {
-    auto res =
-        error_response(bhttp::status::method_not_allowed, "method_not_allowed",
-                       fmt::format("{} does not take {}; use {}", std::string_view(req.target()),
-                                   std::string_view(req.method_string()), allow),
-                       v, keep);
-    res.set(bhttp::field::allow, allow);
-    return res;
-  };
+  auto not_allowed = [&](std::string_view allow) { return method_not_allowed(req, allow); };
   std::optional<Response> refusal;
   auto need = [&](model::Role role) -> std::optional<model::Token> {
     auto t = authorize(req, role, refusal);
@@ -444,13 +694,7 @@ Response Api::route(const Request& req, std::string_view path) {
     return std::move(*t);
   };
 
-  // Query parameters, decoded.
-  std::map<std::string, std::string, std::less<>> query;
-  if (auto u = boost::urls::parse_origin_form(req.target()); u) {
-    for (auto p : u->params()) {
-      query[std::string(p.key)] = std::string(p.value);
-    }
-  }
+  const auto query = query_of(req);
   auto query_int = [&](std::string_view key) -> Result<std::optional<std::int64_t>> {
     auto it = query.find(key);
     if (it == query.end()) {
@@ -484,6 +728,24 @@ Response Api::route(const Request& req, std::string_view path) {
   if (parts.empty()) {
     return not_found();
   }
+  if (path.find("//") != std::string_view::npos) {
+    return error_response(
+        bhttp::status::not_found, "not_found",
+        fmt::format("no API endpoint {} {}: a path segment is empty (an empty name?)",
+                    std::string_view(req.method_string()), std::string_view(req.target())),
+        v, keep);
+  }
+  // Only the lists take query parameters.
+  const bool audit_list = get && parts.size() == 1 && parts[0] == "audit";
+  const bool deployment_list =
+      get && parts.size() == 3 && parts[0] == "services" && parts[2] == "deployments";
+  if (auto s = query_is(
+          req, audit_list ? std::initializer_list<std::string_view>{"after", "since", "limit"}
+               : deployment_list ? std::initializer_list<std::string_view>{"limit"}
+                                 : std::initializer_list<std::string_view>{});
+      !s) {
+    return failure(req, s.error());
+  }
 
   // /tokens
   if (parts[0] == "tokens" && parts.size() == 1) {
@@ -505,7 +767,7 @@ Response Api::route(const Request& req, std::string_view path) {
     if (!body) {
       return failure(req, body.error());
     }
-    if (auto s = no_unknown_fields(*body, {"name", "role"}); !s) {
+    if (auto s = no_unknown_fields(*body, {"name", "role", "expires_at"}); !s) {
       return failure(req, s.error());
     }
     auto name = string_field(*body, "name");
@@ -530,7 +792,21 @@ Response Api::route(const Request& req, std::string_view path) {
                                                  "deployer or read-only",
                                                  **role_text)));
     }
-    auto created = service_.create_token(**name, *role, who->name);
+    auto expires_text = string_field(*body, "expires_at");
+    if (!expires_text) {
+      return failure(req, expires_text.error());
+    }
+    std::optional<std::int64_t> expires_at;
+    if (*expires_text) {
+      expires_at = parse_rfc3339_utc(**expires_text);
+      if (!expires_at) {
+        return failure(req, make_error(Errc::kInvalidArgument,
+                                       fmt::format("expires_at: \"{}\" is not an RFC 3339 time in "
+                                                   "UTC, e.g. \"2026-12-31T00:00:00Z\"",
+                                                   **expires_text)));
+      }
+    }
+    auto created = service_.create_token(**name, *role, who->name, expires_at);
     if (!created) {
       return failure(req, created.error());
     }
@@ -538,6 +814,23 @@ Response Api::route(const Request& req, std::string_view path) {
     json::object o = api_json(created->token);
     o["token"] = created->secret;
     return ok(req, bhttp::status::created, std::move(o));
+  }
+
+  // /tokens/{name}
+  if (parts[0] == "tokens" && parts.size() == 2) {
+    if (method != bhttp::verb::delete_) {
+      return not_allowed("DELETE");
+    }
+    auto who = need(model::Role::kAdmin);
+    if (!who) {
+      return std::move(*refusal);
+    }
+    auto revoked = service_.revoke_token(parts[1], who->name);
+    if (!revoked) {
+      return failure(req, revoked.error());
+    }
+    observe_success();
+    return ok(req, bhttp::status::ok, api_json(*revoked));
   }
 
   // /audit
@@ -641,7 +934,7 @@ Response Api::route(const Request& req, std::string_view path) {
     return ok(req, bhttp::status::ok, json::object{{"services", std::move(a)}});
   }
 
-  const std::string service_name(parts[1]);
+  const std::string& service_name = parts[1];
   // /services/{s}
   if (parts.size() == 2) {
     if (!get) {
@@ -789,7 +1082,7 @@ Response Api::route(const Request& req, std::string_view path) {
     if (!body) {
       return failure(req, body.error());
     }
-    if (auto s = no_unknown_fields(*body, {"split", "message", "expected_revision"}); !s) {
+    if (auto s = no_unknown_fields(*body, {"split", "message", "expected_revision", "force"}); !s) {
       return failure(req, s.error());
     }
     auto split = parse_split(*body);
@@ -804,13 +1097,20 @@ Response Api::route(const Request& req, std::string_view path) {
     if (!expected) {
       return failure(req, expected.error());
     }
+    auto force = bool_field(*body, "force");
+    if (!force) {
+      return failure(req, force.error());
+    }
     // Versions the body does not name get 0 (set_split fills them in).
-    auto d = service_.set_split(service_name, *split, who->name, message->value_or(""), *expected);
+    auto d = service_.set_split(service_name, *split, who->name, message->value_or(""), *expected,
+                                force->value_or(false));
     if (!d) {
       return failure(req, d.error());
     }
     observe_success();
-    return ok(req, bhttp::status::created, api_json(*d));
+    json::object o = api_json(d->deployment);
+    o["changed"] = d->changed;
+    return ok(req, d->changed ? bhttp::status::created : bhttp::status::ok, std::move(o));
   }
 
   // /services/{s}/rollback

@@ -25,7 +25,9 @@ class Api {
   // REQUIRES: both outlive this object.
   Api(control::DeploymentService& service, const metrics::Registry& registry);
 
-  // The response for a request under /api/v1/; std::nullopt for any other path.
+  // The response for a request under /api/v1/. For /health, /metrics and /reload (served by
+  // the caller) a 405 with Allow when the method is not theirs, a 400 for a query parameter
+  // /health does not take, else std::nullopt; std::nullopt for any other path.
   std::optional<Response> handle(const Request& request);
 
   // Authenticates the request's bearer token and checks that its role allows `need`: the
@@ -50,8 +52,15 @@ class Api {
   std::string store_error_;
 };
 
+// Whether a GET /health asks for its components: ?detailed=true or ?detailed=1 (Api::handle
+// has refused any other value with a 400).
+bool wants_detail(const Request& request);
+
 // The JSON of the API's objects (docs/api.md).
 std::string rfc3339(std::int64_t unix_ms);
+// "2026-12-31T00:00:00Z" or with a fraction ("...00.5Z", milliseconds kept) -> unix ms; only
+// UTC ('Z'), from 1970 on; std::nullopt for anything else.
+std::optional<std::int64_t> parse_rfc3339_utc(std::string_view text);
 boost::json::object api_json(const model::Deployment& d);
 boost::json::object api_json(const model::Version& v);
 boost::json::object api_json(const model::Checkpoint& c);

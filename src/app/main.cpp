@@ -5,18 +5,23 @@
 #include "cli/commands.hpp"
 #include "cli/settings.hpp"
 #include "config/config.hpp"
+#include "model/records.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace {
 
 namespace cli = rampart::cli;
+
+constexpr std::int64_t kMaxId = rampart::model::kMaxId;
 
 // The flags every client verb takes.
 struct ClientOptions {
@@ -26,8 +31,8 @@ struct ClientOptions {
 
 void add_client_flags(CLI::App* verb, ClientOptions& o, const std::string& addr_names = "--addr") {
   verb->add_option(addr_names, o.flags.address,
-                   "Admin API address HOST:PORT (default: $RAMPART_ADDR, else DATA/admin.addr, "
-                   "else 127.0.0.1:9901)");
+                   "Admin API address HOST:PORT or http://HOST:PORT (default: $RAMPART_ADDR, "
+                   "else DATA/admin.addr, else 127.0.0.1:9901)");
   verb->add_option("--token", o.flags.token,
                    "API token (default: $RAMPART_TOKEN, else DATA/admin.token)");
   verb->add_option("--data", o.flags.data_dir,
@@ -35,22 +40,33 @@ void add_client_flags(CLI::App* verb, ClientOptions& o, const std::string& addr_
   verb->add_flag("--json", o.json, "Print the API's JSON instead of text");
 }
 
-// An option's value when it was given on the command line.
-std::optional<std::int64_t> given(const CLI::Option* option, std::int64_t value) {
-  return option->count() > 0 ? std::optional<std::int64_t>(value) : std::nullopt;
+// A whole-number option, kept as typed so that its range is checked in the user's words
+// (cli::parse_integer_option) rather than by the command line parser.
+struct IntegerOption {
+  std::string text;
+  CLI::Option* option = nullptr;
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+};
+
+// The value of an integer option when it was given; an error in the user's words when it is
+// out of range.
+rampart::Result<std::optional<std::int64_t>> given(const IntegerOption& o) {
+  if (o.option == nullptr || o.option->count() == 0) {
+    return std::optional<std::int64_t>{};
+  }
+  auto v = cli::parse_integer_option(o.option->get_name(), o.text, o.min, o.max);
+  if (!v) {
+    return v.error();
+  }
+  return std::optional<std::int64_t>(*v);
 }
 
-// `reload --config FILE`: FILE's [server].admin as host:port, unless its port is 0 (picked at
-// start, so only DATA/admin.addr knows it).
-std::string admin_address_of(const std::string& config_path) {
-  if (config_path.empty()) {
-    return "";
-  }
-  auto cfg = rampart::config::load_config(config_path);
-  if (!cfg || cfg->server.admin.port == 0) {
-    return "";
-  }
-  return cfg->server.admin.host + ":" + std::to_string(cfg->server.admin.port);
+void add_integer(CLI::App* verb, IntegerOption& o, const std::string& name, const std::string& help,
+                 std::int64_t min, std::int64_t max) {
+  o.option = verb->add_option(name, o.text, help);
+  o.min = min;
+  o.max = max;
 }
 
 // The verbs the command line named before a parse error, e.g. "deployments list".
@@ -83,7 +99,7 @@ int main(int argc, char** argv) {
   // --- server -------------------------------------------------------------------------------
   rampart::app::ServerOptions server_options;
   std::string data_dir, listen, admin;
-  unsigned workers = 0;
+  IntegerOption workers;
   auto* server = app.add_subcommand("server", "Run the gateway and its admin API");
   server
       ->add_option("-c,--config", server_options.config_path,
@@ -95,7 +111,8 @@ int main(int argc, char** argv) {
                      "$RAMPART_DATA, else rampart-data)");
   server->add_option("--listen", listen, "Gateway listen address, overrides [server].listen");
   server->add_option("--admin", admin, "Admin listen address, overrides [server].admin");
-  server->add_option("--workers", workers, "Gateway worker threads, overrides [server].workers");
+  add_integer(server, workers, "--workers", "Gateway worker threads, overrides [server].workers", 1,
+              256);
 
   // --- client verbs -------------------------------------------------------------------------
   ClientOptions client;
@@ -110,11 +127,13 @@ int main(int argc, char** argv) {
   cli::StatusArgs status_args;
   auto* status = app.add_subcommand(
       "status", "Every service's split, or one service's versions, live metrics and analytics");
-  status->add_option("SERVICE", status_args.service, "A service (default: list every service)");
+  std::string status_service;
+  auto* status_service_opt =
+      status->add_option("SERVICE", status_service, "A service (default: list every service)");
   add_client_flags(status, client);
 
   cli::SplitArgs split_args;
-  std::int64_t expect_revision = 0;
+  IntegerOption expect_revision;
   auto* split = app.add_subcommand("split", "Change a service's split (a new deployment)");
   split->add_option("SERVICE", split_args.service, "The service")->required();
   split
@@ -123,37 +142,33 @@ int main(int argc, char** argv) {
                    "most two decimals and sum to 100; a version not named gets 0")
       ->required();
   split->add_option("-m,--message", split_args.message, "Why: kept with the deployment");
-  auto* expect_revision_opt =
-      split
-          ->add_option("--expect-revision", expect_revision,
-                       "Refuse (409) unless the latest deployment is the one created at this "
-                       "store revision (0: none yet)")
-          ->check(CLI::NonNegativeNumber);
+  add_integer(split, expect_revision, "--expect-revision",
+              "Refuse (409) unless the latest deployment is the one created at this store "
+              "revision (0: none yet)",
+              0, std::numeric_limits<std::int64_t>::max());
+  split->add_flag("--force", split_args.force,
+                  "Create a deployment even when the split is the one served");
   add_client_flags(split, client);
 
   cli::DeploymentsListArgs list_args;
-  std::int64_t list_limit = 0;
+  IntegerOption list_limit;
   auto* deployments = app.add_subcommand("deployments", "A service's deployment history");
   deployments->require_subcommand(1);
   auto* deployments_list = deployments->add_subcommand("list", "Deployments, newest first");
   deployments_list->add_option("SERVICE", list_args.service, "The service")->required();
-  auto* list_limit_opt =
-      deployments_list->add_option("--limit", list_limit, "At most N deployments")
-          ->check(CLI::PositiveNumber);
+  add_integer(deployments_list, list_limit, "--limit", "At most N deployments (1 to 10000)", 1,
+              10000);
   add_client_flags(deployments_list, client);
 
   cli::RollbackArgs rollback_args;
-  std::int64_t rollback_id = 0, rollback_checkpoint = 0;
+  IntegerOption rollback_id, rollback_checkpoint;
   auto* rollback = app.add_subcommand(
       "rollback", "Restore an earlier deployment's split (default: the one before the latest)");
   rollback->add_option("SERVICE", rollback_args.service, "The service")->required();
-  auto* rollback_id_opt = rollback->add_option("ID", rollback_id, "The deployment to restore")
-                              ->check(CLI::PositiveNumber);
-  auto* rollback_checkpoint_opt =
-      rollback
-          ->add_option("--checkpoint", rollback_checkpoint, "Restore this checkpoint's deployment")
-          ->check(CLI::PositiveNumber);
-  rollback_checkpoint_opt->excludes(rollback_id_opt);
+  add_integer(rollback, rollback_id, "ID", "The deployment to restore", 1, kMaxId);
+  add_integer(rollback, rollback_checkpoint, "--checkpoint", "Restore this checkpoint's deployment",
+              1, kMaxId);
+  rollback_checkpoint.option->excludes(rollback_id.option);
   rollback->add_option("-m,--message", rollback_args.message, "Why: kept with the deployment");
   add_client_flags(rollback, client);
 
@@ -165,15 +180,13 @@ int main(int argc, char** argv) {
   add_client_flags(checkpoint, client);
 
   cli::AuditArgs audit_args;
-  std::int64_t audit_limit = 0, audit_after = 0;
+  IntegerOption audit_limit, audit_after;
   auto* audit = app.add_subcommand("audit", "Who changed what and when, oldest first");
   audit->add_option("--since", audit_args.since,
                     "Events at or after T: a duration ago (30s, 10m, 2h, 7d), an RFC 3339 time "
                     "or unix milliseconds");
-  auto* audit_limit_opt =
-      audit->add_option("--limit", audit_limit, "At most N events")->check(CLI::PositiveNumber);
-  auto* audit_after_opt = audit->add_option("--after", audit_after, "Events after sequence SEQ")
-                              ->check(CLI::NonNegativeNumber);
+  add_integer(audit, audit_limit, "--limit", "At most N events (1 to 10000)", 1, 10000);
+  add_integer(audit, audit_after, "--after", "Events after sequence SEQ", 0, kMaxId);
   add_client_flags(audit, client);
 
   cli::TokenCreateArgs token_args;
@@ -182,17 +195,25 @@ int main(int argc, char** argv) {
   auto* token_create = token->add_subcommand("create", "Create a token; prints its secret once");
   token_create->add_option("NAME", token_args.name, "The token's name")->required();
   token_create->add_option("--role", token_args.role, "admin, deployer or read-only")->required();
+  token_create->add_option("--expires", token_args.expires,
+                           "Refuse the token after this long: 12h, 30d, 1w (default: never)");
   add_client_flags(token_create, client);
   auto* token_list = token->add_subcommand("list", "Tokens by name (never their secrets)");
   add_client_flags(token_list, client);
+  cli::TokenRevokeArgs revoke_args;
+  auto* token_revoke =
+      token->add_subcommand("revoke", "Revoke a token: it is refused from now on (audited)");
+  token_revoke->add_option("NAME", revoke_args.name, "The token's name")->required();
+  add_client_flags(token_revoke, client);
 
-  std::string reload_config;
   auto* reload = app.add_subcommand(
       "reload", "Re-read the server's config file and apply it (as `apply` does)");
   add_client_flags(reload, client, "--addr,--admin");
-  reload->add_option("-c,--config", reload_config,
+  reload->add_option("-c,--config", client.flags.config_path,
                      "Config file whose [server].admin to use as the address when neither "
                      "--addr nor $RAMPART_ADDR is set");
+  // `rampart --json VERB` as well as `rampart VERB --json`.
+  app.add_flag("--json", client.json, "Print the API's JSON instead of text");
 
   try {
     app.parse(argc, argv);
@@ -214,47 +235,93 @@ int main(int argc, char** argv) {
     return cli::kExitUsage;
   }
 
+  // A usage error found after parsing: the same line as the parser's.
+  auto usage = [&](const std::string& what) {
+    const std::string verb = verb_path(app);
+    std::fprintf(stderr, "rampart: %s: %s (see rampart %s --help)\n", verb.c_str(), what.c_str(),
+                 verb.c_str());
+    return cli::kExitUsage;
+  };
+
   if (server->parsed()) {
     server_options.data_dir = cli::resolve_data_dir(data_dir);
-    if (!listen.empty()) {
-      server_options.listen = listen;
+    for (auto [name, value, target] : {std::tuple{"--listen", &listen, &server_options.listen},
+                                       std::tuple{"--admin", &admin, &server_options.admin}}) {
+      if (value->empty()) {
+        continue;
+      }
+      // The config file's check of [server].listen and [server].admin.
+      if (auto e = rampart::config::parse_endpoint(*value); !e) {
+        return usage(std::string(name) + ": " + e.error().message);
+      }
+      *target = *value;
     }
-    if (!admin.empty()) {
-      server_options.admin = admin;
+    auto worker_count = given(workers);
+    if (!worker_count) {
+      return usage(worker_count.error().message);
     }
-    if (workers != 0) {
-      server_options.workers = workers;
+    if (*worker_count) {
+      server_options.workers = static_cast<unsigned>(**worker_count);
     }
     return rampart::app::run_server(server_options);
   }
 
-  client.flags.config_address = admin_address_of(reload_config);
-  cli::Context ctx{cli::resolve_client(client.flags), client.json, std::cout, std::cerr};
+  auto settings = cli::resolve_client(client.flags);
+  if (!settings) {
+    std::fprintf(stderr, "rampart: %s\n", settings.error().message.c_str());
+    return cli::kExitFailure;
+  }
+  cli::Context ctx{std::move(*settings), client.json, std::cout, std::cerr};
   if (apply->parsed()) {
     return cli::run_apply(ctx, apply_args);
   }
   if (status->parsed()) {
+    if (status_service_opt->count() > 0) {
+      status_args.service = status_service;
+    }
     return cli::run_status(ctx, status_args);
   }
   if (split->parsed()) {
-    split_args.expect_revision = given(expect_revision_opt, expect_revision);
+    auto revision = given(expect_revision);
+    if (!revision) {
+      return usage(revision.error().message);
+    }
+    split_args.expect_revision = *revision;
     return cli::run_split(ctx, split_args);
   }
   if (deployments_list->parsed()) {
-    list_args.limit = given(list_limit_opt, list_limit);
+    auto limit = given(list_limit);
+    if (!limit) {
+      return usage(limit.error().message);
+    }
+    list_args.limit = *limit;
     return cli::run_deployments_list(ctx, list_args);
   }
   if (rollback->parsed()) {
-    rollback_args.deployment_id = given(rollback_id_opt, rollback_id);
-    rollback_args.checkpoint_id = given(rollback_checkpoint_opt, rollback_checkpoint);
+    auto id = given(rollback_id);
+    auto checkpoint_id = given(rollback_checkpoint);
+    for (const auto* r : {&id, &checkpoint_id}) {
+      if (!*r) {
+        return usage(r->error().message);
+      }
+    }
+    rollback_args.deployment_id = *id;
+    rollback_args.checkpoint_id = *checkpoint_id;
     return cli::run_rollback(ctx, rollback_args);
   }
   if (checkpoint->parsed()) {
     return cli::run_checkpoint(ctx, checkpoint_args);
   }
   if (audit->parsed()) {
-    audit_args.limit = given(audit_limit_opt, audit_limit);
-    audit_args.after = given(audit_after_opt, audit_after);
+    auto limit = given(audit_limit);
+    auto after = given(audit_after);
+    for (const auto* r : {&limit, &after}) {
+      if (!*r) {
+        return usage(r->error().message);
+      }
+    }
+    audit_args.limit = *limit;
+    audit_args.after = *after;
     return cli::run_audit(ctx, audit_args);
   }
   if (token_create->parsed()) {
@@ -262,6 +329,9 @@ int main(int argc, char** argv) {
   }
   if (token_list->parsed()) {
     return cli::run_token_list(ctx);
+  }
+  if (token_revoke->parsed()) {
+    return cli::run_token_revoke(ctx, revoke_args);
   }
   if (reload->parsed()) {
     return cli::run_reload(ctx);

@@ -13,26 +13,43 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <charconv>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace rampart::cli {
 namespace json = boost::json;
 namespace {
 
+// Prints the failure: each line of `message` as "rampart: LINE" (most messages are one line;
+// a config file's problems are one per line); with --json also {"error", "detail"} on `out`.
 int fail(Context& ctx, int code, std::string_view message) {
-  // One line, whatever the message holds.
-  std::string line(message.substr(0, message.find('\n')));
-  ctx.err << "rampart: " << line << "\n";
+  std::string_view rest = message;
+  do {
+    const auto end = rest.find('\n');
+    ctx.err << "rampart: " << rest.substr(0, end) << "\n";
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+  } while (!rest.empty());
   ctx.err.flush();
+  if (ctx.json) {
+    json::object o;
+    o["error"] = code == kExitUsage ? "invalid_argument" : "failed";
+    o["detail"] = message;
+    ctx.out << to_json_text(o) << "\n";
+  }
   return code;
 }
 
 std::int64_t now(const Context& ctx) { return ctx.now_ms ? ctx.now_ms() : now_unix_ms(); }
 
-// Sends the request; the answer's JSON on 2xx. Otherwise prints the one-line error and answers
-// nullopt.
-std::optional<json::value> call(Context& ctx, std::string method, std::string target,
+// What a rampart answer holds: the members an object answer must have.
+using Shape = std::initializer_list<std::string_view>;
+
+// Sends the request; the answer's JSON on 2xx when it is an object with every member of
+// `shape`. Otherwise prints the one-line error (an answer of another shape says that the
+// address does not answer as a rampart admin API) and answers nullopt.
+std::optional<json::value> call(Context& ctx, std::string method, std::string target, Shape shape,
                                 const json::object* body = nullptr) {
   ApiRequest req{std::move(method), std::move(target),
                  body == nullptr ? std::string() : json::serialize(*body)};
@@ -48,15 +65,36 @@ std::optional<json::value> call(Context& ctx, std::string method, std::string ta
     fail(ctx, kExitFailure, api_error_message(answer->status, answer->body, ctx.settings));
     return std::nullopt;
   }
-  boost::system::error_code ec;
-  json::value v = json::parse(answer->body, ec);
-  if (ec) {
+  auto not_rampart = [&](std::string_view why) {
     fail(ctx, kExitFailure,
-         fmt::format("the admin API at {} answered {} {} with a body that is not JSON ({})",
-                     ctx.settings.address, req.method, req.target, ec.message()));
+         fmt::format("{} does not answer as a rampart admin API ({} {}: {}); check --addr, "
+                     "$RAMPART_ADDR or the data directory's admin.addr",
+                     ctx.settings.address, req.method, req.target, why));
     return std::nullopt;
+  };
+  auto v = parse_json(answer->body);
+  if (!v) {
+    return not_rampart("the answer is not JSON");
   }
-  return v;
+  const auto* o = v->if_object();
+  if (o == nullptr) {
+    return not_rampart("the answer is not a JSON object");
+  }
+  for (std::string_view member : shape) {
+    if (!o->contains(member)) {
+      return not_rampart(fmt::format("the answer has no \"{}\"", member));
+    }
+  }
+  return std::move(*v);
+}
+
+// The service a verb names: an empty name is a usage error.
+bool named(Context& ctx, std::string_view verb, std::string_view service) {
+  if (!service.empty()) {
+    return true;
+  }
+  fail(ctx, kExitUsage, fmt::format("{}: the service name is empty; name a service", verb));
+  return false;
 }
 
 void print_json(Context& ctx, const json::value& v) { ctx.out << to_json_text(v) << "\n"; }
@@ -72,15 +110,14 @@ int show(Context& ctx, const json::value& value, Human human) {
   return kExitOk;
 }
 
-// The array under `key` of an answer object; the answer itself when it is not an object.
+// The array under `key` of an answer object (an empty one when it has none).
 json::value list_of(const json::value& answer, std::string_view key) {
   if (const auto* obj = answer.if_object()) {
     if (const auto* v = obj->if_contains(key); v != nullptr && v->is_array()) {
       return *v;
     }
-    return json::array();
   }
-  return answer;
+  return json::array();
 }
 
 std::string service_path(std::string_view service) {
@@ -94,6 +131,25 @@ void add_query(std::string& target, std::string_view name, std::int64_t value) {
 }
 
 }  // namespace
+
+Result<std::int64_t> parse_integer_option(std::string_view option, std::string_view text,
+                                          std::int64_t min, std::int64_t max) {
+  const std::string range = max == std::numeric_limits<std::int64_t>::max()
+                                ? fmt::format("give a whole number from {} up", min)
+                                : fmt::format("give a whole number from {} to {}", min, max);
+  std::int64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || p != end || (ec != std::errc{} && ec != std::errc::result_out_of_range)) {
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("{}: \"{}\" is not a whole number; {}", option, text, range));
+  }
+  if (ec == std::errc::result_out_of_range || v < min || v > max) {
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("{}: {} is out of range; {}", option, text, range));
+  }
+  return v;
+}
 
 std::string encode_path_segment(std::string_view segment) {
   std::string out;
@@ -128,7 +184,7 @@ int run_apply(Context& ctx, const ApplyArgs& args) {
   if (!args.message.empty()) {
     body["message"] = args.message;
   }
-  auto answer = call(ctx, "POST", "/api/v1/apply", &body);
+  auto answer = call(ctx, "POST", "/api/v1/apply", {"changed", "revision", "deployments"}, &body);
   if (!answer) {
     return kExitFailure;
   }
@@ -136,15 +192,19 @@ int run_apply(Context& ctx, const ApplyArgs& args) {
 }
 
 int run_status(Context& ctx, const StatusArgs& args) {
-  if (args.service.empty()) {
-    auto answer = call(ctx, "GET", "/api/v1/services");
+  if (!args.service) {
+    auto answer = call(ctx, "GET", "/api/v1/services", {"services"});
     if (!answer) {
       return kExitFailure;
     }
-    json::value services = list_of(*answer, "services");
-    return show(ctx, services, [&](const json::value& v) { return services_table(v, now(ctx)); });
+    return show(ctx, *answer, [&](const json::value& v) {
+      return services_table(list_of(v, "services"), now(ctx));
+    });
   }
-  auto answer = call(ctx, "GET", service_path(args.service));
+  if (!named(ctx, "status", *args.service)) {
+    return kExitUsage;
+  }
+  auto answer = call(ctx, "GET", service_path(*args.service), {"name", "versions"});
   if (!answer) {
     return kExitFailure;
   }
@@ -152,6 +212,9 @@ int run_status(Context& ctx, const StatusArgs& args) {
 }
 
 int run_split(Context& ctx, const SplitArgs& args) {
+  if (!named(ctx, "split", args.service)) {
+    return kExitUsage;
+  }
   auto shares = parse_split_args(args.shares);
   if (!shares) {
     return fail(ctx, kExitUsage, shares.error().message);
@@ -168,27 +231,37 @@ int run_split(Context& ctx, const SplitArgs& args) {
   if (args.expect_revision) {
     body["expected_revision"] = *args.expect_revision;
   }
-  auto answer = call(ctx, "POST", service_path(args.service) + "/deployments", &body);
+  if (args.force) {
+    body["force"] = true;
+  }
+  auto answer = call(ctx, "POST", service_path(args.service) + "/deployments",
+                     {"service", "id", "split"}, &body);
   if (!answer) {
     return kExitFailure;
   }
-  return show(ctx, *answer, [&](const json::value& v) { return deployment_line(v) + "\n"; });
+  return show(ctx, *answer, [&](const json::value& v) { return split_summary(v); });
 }
 
 int run_deployments_list(Context& ctx, const DeploymentsListArgs& args) {
+  if (!named(ctx, "deployments list", args.service)) {
+    return kExitUsage;
+  }
   std::string target = service_path(args.service) + "/deployments";
   if (args.limit) {
     add_query(target, "limit", *args.limit);
   }
-  auto answer = call(ctx, "GET", target);
+  auto answer = call(ctx, "GET", target, {"deployments"});
   if (!answer) {
     return kExitFailure;
   }
-  json::value deployments = list_of(*answer, "deployments");
-  return show(ctx, deployments, [&](const json::value& v) { return deployments_table(v); });
+  return show(ctx, *answer,
+              [&](const json::value& v) { return deployments_table(list_of(v, "deployments")); });
 }
 
 int run_rollback(Context& ctx, const RollbackArgs& args) {
+  if (!named(ctx, "rollback", args.service)) {
+    return kExitUsage;
+  }
   if (args.deployment_id && args.checkpoint_id) {
     return fail(ctx, kExitUsage,
                 "rollback: give a deployment ID or --checkpoint N, not both (neither: the "
@@ -204,7 +277,8 @@ int run_rollback(Context& ctx, const RollbackArgs& args) {
   if (!args.message.empty()) {
     body["message"] = args.message;
   }
-  auto answer = call(ctx, "POST", service_path(args.service) + "/rollback", &body);
+  auto answer = call(ctx, "POST", service_path(args.service) + "/rollback",
+                     {"service", "id", "split"}, &body);
   if (!answer) {
     return kExitFailure;
   }
@@ -212,9 +286,18 @@ int run_rollback(Context& ctx, const RollbackArgs& args) {
 }
 
 int run_checkpoint(Context& ctx, const CheckpointArgs& args) {
+  if (!named(ctx, "checkpoint", args.service)) {
+    return kExitUsage;
+  }
+  if (args.note.find_first_not_of(" \t") == std::string::npos) {
+    return fail(ctx, kExitUsage,
+                "checkpoint: --note is empty; say what this point is, e.g. --note \"before the "
+                "freeze\"");
+  }
   json::object body;
   body["note"] = args.note;
-  auto answer = call(ctx, "POST", service_path(args.service) + "/checkpoints", &body);
+  auto answer = call(ctx, "POST", service_path(args.service) + "/checkpoints",
+                     {"service", "id", "deployment_id"}, &body);
   if (!answer) {
     return kExitFailure;
   }
@@ -236,12 +319,12 @@ int run_audit(Context& ctx, const AuditArgs& args) {
   if (args.limit) {
     add_query(target, "limit", *args.limit);
   }
-  auto answer = call(ctx, "GET", target);
+  auto answer = call(ctx, "GET", target, {"events"});
   if (!answer) {
     return kExitFailure;
   }
-  json::value events = list_of(*answer, "events");
-  return show(ctx, events, [&](const json::value& v) { return audit_table(v); });
+  return show(ctx, *answer,
+              [&](const json::value& v) { return audit_table(list_of(v, "events")); });
 }
 
 int run_token_create(Context& ctx, const TokenCreateArgs& args) {
@@ -253,7 +336,14 @@ int run_token_create(Context& ctx, const TokenCreateArgs& args) {
   json::object body;
   body["name"] = args.name;
   body["role"] = args.role;
-  auto answer = call(ctx, "POST", "/api/v1/tokens", &body);
+  if (!args.expires.empty()) {
+    auto ttl = parse_duration_ms(args.expires);
+    if (!ttl) {
+      return fail(ctx, kExitUsage, "token create: --expires: " + ttl.error().message);
+    }
+    body["expires_at"] = format_rfc3339(now(ctx) + *ttl);
+  }
+  auto answer = call(ctx, "POST", "/api/v1/tokens", {"name", "role", "token"}, &body);
   if (!answer) {
     return kExitFailure;
   }
@@ -261,16 +351,28 @@ int run_token_create(Context& ctx, const TokenCreateArgs& args) {
 }
 
 int run_token_list(Context& ctx) {
-  auto answer = call(ctx, "GET", "/api/v1/tokens");
+  auto answer = call(ctx, "GET", "/api/v1/tokens", {"tokens"});
   if (!answer) {
     return kExitFailure;
   }
-  json::value tokens = list_of(*answer, "tokens");
-  return show(ctx, tokens, [&](const json::value& v) { return tokens_table(v); });
+  return show(ctx, *answer,
+              [&](const json::value& v) { return tokens_table(list_of(v, "tokens")); });
+}
+
+int run_token_revoke(Context& ctx, const TokenRevokeArgs& args) {
+  if (args.name.empty()) {
+    return fail(ctx, kExitUsage, "token revoke: the token name is empty; name a token");
+  }
+  auto answer = call(ctx, "DELETE", "/api/v1/tokens/" + encode_path_segment(args.name),
+                     {"name", "revoked_at"});
+  if (!answer) {
+    return kExitFailure;
+  }
+  return show(ctx, *answer, [&](const json::value& v) { return token_revoked(v); });
 }
 
 int run_reload(Context& ctx) {
-  auto answer = call(ctx, "POST", "/reload");
+  auto answer = call(ctx, "POST", "/reload", {"status"});
   if (!answer) {
     return kExitFailure;
   }

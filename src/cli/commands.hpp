@@ -4,8 +4,12 @@
 // calls a run_* function, which answers the process's exit code:
 //   0 success; 1 the server, the API or the connection failed (or a config file is invalid);
 //   2 a usage error found here (a bad argument the command line parser could not catch).
-// Output: human text on `out`, or with `json` the API's JSON (one value and a newline). Every
-// failure is ONE line on `err`: "rampart: what went wrong".
+// Output: human text on `out`, or with `json` the API's answer as it came (one JSON object and
+// a newline; docs/api.md has each verb's shape). Every failure is ONE line on `err`: "rampart:
+// what went wrong" (a config file's problems: one such line each), and with `json` also
+// {"error": "invalid_argument" (exit 2) or "failed" (exit 1), "detail": the message} on `out`.
+// An answer that is not the shape of the API's (another server at the address) is exit 1,
+// "ADDR does not answer as a rampart admin API (...)".
 
 #include "cli/admin_client.hpp"
 #include "cli/settings.hpp"
@@ -47,13 +51,14 @@ struct ApplyArgs {
   std::string message{};  // empty: none
 };
 struct StatusArgs {
-  std::string service{};  // empty: every service
+  std::optional<std::string> service{};  // none: every service; empty: a usage error
 };
 struct SplitArgs {
   std::string service{};
   std::vector<std::string> shares{};  // "v1=90", "v2@10"
   std::string message{};
   std::optional<std::int64_t> expect_revision{};
+  bool force = false;  // a new deployment even when the split is the one served
 };
 struct DeploymentsListArgs {
   std::string service{};
@@ -76,7 +81,11 @@ struct AuditArgs {
 };
 struct TokenCreateArgs {
   std::string name{};
-  std::string role{};  // admin, deployer or read-only
+  std::string role{};     // admin, deployer or read-only
+  std::string expires{};  // empty: never; else a duration from now (parse_duration_ms)
+};
+struct TokenRevokeArgs {
+  std::string name{};
 };
 
 int run_apply(Context& ctx, const ApplyArgs& args);
@@ -88,7 +97,14 @@ int run_checkpoint(Context& ctx, const CheckpointArgs& args);
 int run_audit(Context& ctx, const AuditArgs& args);
 int run_token_create(Context& ctx, const TokenCreateArgs& args);
 int run_token_list(Context& ctx);
+int run_token_revoke(Context& ctx, const TokenRevokeArgs& args);
 int run_reload(Context& ctx);
+
+// A whole number given to `option` (e.g. "--limit"), from `min` to `max`. kInvalidArgument,
+// one line in the user's words: `--limit: "0" is out of range; give a whole number from 1 to
+// 10000` (a number too large for 64 bits is out of range too, never clamped).
+Result<std::int64_t> parse_integer_option(std::string_view option, std::string_view text,
+                                          std::int64_t min, std::int64_t max);
 
 // A path segment with every byte but [A-Za-z0-9-._~] percent-encoded.
 std::string encode_path_segment(std::string_view segment);

@@ -200,6 +200,16 @@ std::string apply_summary(const json::value& answer, std::string_view source) {
   return out;
 }
 
+std::string split_summary(const json::value& answer) {
+  const json::value& changed = field(answer, "changed");
+  if (changed.is_bool() && !changed.get_bool()) {
+    return fmt::format(
+        "{}: no change: deployment {} serves {} already (--force makes a new deployment)\n",
+        text(answer, "service"), text(answer, "id"), split_text(field(answer, "split")));
+  }
+  return deployment_line(answer) + "\n";
+}
+
 std::string reload_summary(const json::value& answer) {
   if (auto generation = integer(field(answer, "generation"))) {
     return fmt::format("reloaded: routes generation {}\n", *generation);
@@ -259,9 +269,17 @@ std::string audit_table(const json::value& events) {
 std::string tokens_table(const json::value& tokens) {
   std::vector<Row> rows;
   for (const auto& t : array_or_empty(tokens)) {
-    rows.push_back({text(t, "name"), text(t, "role"), text(t, "created_at")});
+    const bool revoked = field(t, "revoked_at").is_string();
+    rows.push_back({text(t, "name"), text(t, "role"), text(t, "created_at"),
+                    field(t, "expires_at").is_string() ? text(t, "expires_at") : "never",
+                    revoked ? "revoked " + text(t, "revoked_at") : "active"});
   }
-  return render_table({"NAME", "ROLE", "CREATED"}, rows);
+  return render_table({"NAME", "ROLE", "CREATED", "EXPIRES", "STATE"}, rows);
+}
+
+std::string token_revoked(const json::value& answer) {
+  return fmt::format("token \"{}\" revoked at {}: it is refused from now on\n",
+                     text(answer, "name"), text(answer, "revoked_at"));
 }
 
 std::string service_detail(const json::value& s, std::int64_t now_ms) {
@@ -342,11 +360,15 @@ std::string api_error_message(unsigned status, std::string_view body,
     if (line.size() > 200) {
       line = line.substr(0, 200) + "...";
     }
-    return fmt::format("the admin API at {} answered HTTP {}{}{}", settings.address, status,
-                       line.empty() ? "" : ": ", line);
+    return fmt::format(
+        "{} does not answer as a rampart admin API (HTTP {}{}{}); check --addr, $RAMPART_ADDR or "
+        "the data directory's admin.addr",
+        settings.address, status, line.empty() ? "" : ": ", line);
   }
-  std::string detail = detail_v.is_string() ? first_line(detail_v.get_string()) : "";
   std::string code = code_v.is_string() ? std::string(code_v.get_string()) : "";
+  std::string detail = !detail_v.is_string()      ? ""
+                       : code == "invalid_config" ? std::string(detail_v.get_string())
+                                                  : first_line(detail_v.get_string());
   if (status == 401) {
     const std::string how =
         "pass --token SECRET, set RAMPART_TOKEN, or point --data (or RAMPART_DATA) at the "

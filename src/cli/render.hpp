@@ -20,6 +20,14 @@ std::string split_text(const boost::json::value& split);
 // "; rolled back from 4 to 2". No trailing newline.
 std::string deployment_line(const boost::json::value& deployment);
 
+// The answer of POST .../deployments: deployment_line() of the deployment created, or, when
+// the split was the one served ("changed": false), "shop: no change: deployment 5 serves v1
+// 90%, v2 10% already (--force makes a new deployment)". Ends in a newline.
+std::string split_summary(const boost::json::value& answer);
+
+// The answer of DELETE /api/v1/tokens/NAME: `token "ci" revoked at T`. Ends in a newline.
+std::string token_revoked(const boost::json::value& answer);
+
 // A Checkpoint -> "shop: checkpoint 2 of deployment 7". No trailing newline.
 std::string checkpoint_line(const boost::json::value& checkpoint);
 
@@ -42,7 +50,7 @@ std::string services_table(const boost::json::value& services, std::int64_t now_
 std::string deployments_table(const boost::json::value& deployments);
 // SEQ AT ACTOR ACTION TARGET.
 std::string audit_table(const boost::json::value& events);
-// NAME ROLE CREATED.
+// NAME ROLE CREATED EXPIRES ("never" without expires_at) STATE ("revoked T", else "active").
 std::string tokens_table(const boost::json::value& tokens);
 
 // GET /api/v1/services/{service}: header lines, the versions table (VERSION WEIGHT UPSTREAMS
@@ -51,7 +59,8 @@ std::string service_detail(const boost::json::value& service, std::int64_t now_m
 
 // The one line (without "rampart: ") for an answer that is not 2xx: the API's `detail`, after
 // its `field` when it does not already start with it; 401 says where tokens come from; an
-// answer that is not the API's error object names the address and the HTTP status.
+// answer that is not the API's error object says that the address does not answer as a
+// rampart admin API. A config file's problems (invalid_config) keep one line each.
 std::string api_error_message(unsigned status, std::string_view body,
                               const ClientSettings& settings);
 

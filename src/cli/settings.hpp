@@ -7,10 +7,15 @@
 //             DATA/admin.addr (written by the server when it listens), "127.0.0.1:9901";
 //   token:    --token, $RAMPART_TOKEN, DATA/admin.token (written by the server at its first
 //             start), none.
-// An empty flag or variable counts as unset. A file that is missing or unreadable counts as
-// unset too; its content is trimmed of surrounding white space.
+// An empty flag or variable counts as unset. A file of the data directory that is missing or
+// unreadable counts as unset too; its content is trimmed of surrounding white space. But a
+// data directory or config file the user named (--data, $RAMPART_DATA, --config) that does
+// not exist is an error, and so is an address that parse_admin_address() refuses.
+
+#include "common/result.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace rampart::cli {
 
@@ -21,14 +26,15 @@ struct ClientFlags {
   std::string data_dir{};  // --data
   std::string address{};   // --addr
   std::string token{};     // --token
-  // `rampart reload --config FILE`: FILE's [server].admin when its port is not 0, else empty.
-  std::string config_address{};
+  // `rampart reload --config FILE`: FILE's [server].admin is the address after
+  // $RAMPART_ADDR, unless its port is 0 (picked at start: only DATA/admin.addr knows it).
+  std::string config_path{};
 };
 
 struct ClientSettings {
   std::string data_dir{};
-  std::string address{};
-  std::string token{};  // empty: none
+  std::string address{};  // "host:port", as parse_admin_address() answers it
+  std::string token{};    // empty: none
   // Where each came from, for error messages: "--addr", "$RAMPART_ADDR", the file's path, or
   // "the default".
   std::string address_source;
@@ -38,7 +44,15 @@ struct ClientSettings {
 // --data, then $RAMPART_DATA, then "rampart-data". Never empty.
 std::string resolve_data_dir(const std::string& flag);
 
-// Reads the environment and the data directory's files.
-ClientSettings resolve_client(const ClientFlags& flags);
+// Reads the environment, the data directory's files and the config file. Errors are
+// kInvalidArgument, one line naming where the value came from and how to fix it.
+Result<ClientSettings> resolve_client(const ClientFlags& flags);
+
+// An admin API address as people write it -> "host:port". Takes "host:port" and
+// "http://host:port", with surrounding white space and a trailing '/'; the host is checked as
+// the config file's [server].admin is (config::parse_endpoint), the port must be 1..65535.
+// Refuses https:// (the admin API has no TLS), other schemes and paths, with the reason:
+// kInvalidArgument "\"TEXT\" is not an admin API address: WHY; write host:port, ...".
+Result<std::string> parse_admin_address(std::string_view text);
 
 }  // namespace rampart::cli

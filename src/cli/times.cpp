@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <ctime>
 #include <limits>
 
 namespace rampart::cli {
@@ -108,6 +109,70 @@ Result<std::int64_t> parse_rfc3339(std::string_view text) {
   return zone[0] == '+' ? ms - offset : ms + offset;
 }
 
+Result<std::int64_t> parse_duration_ms(std::string_view text) {
+  auto bad = [&] {
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("\"{}\" is not a duration; write a number and a unit (ms, s, m, "
+                                  "h, d, w), e.g. 30s, 10m, 2h, 30d or 1h30m",
+                                  text));
+  };
+  if (text.empty()) {
+    return bad();
+  }
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::int64_t n = 0;
+    std::size_t start = i;
+    while (i < text.size() && is_digit(text[i]) && i - start < 9) {
+      n = n * 10 + (text[i] - '0');
+      ++i;
+    }
+    if (i == start || (i < text.size() && is_digit(text[i]))) {
+      return bad();
+    }
+    std::int64_t unit = 0;
+    if (text.substr(i, 2) == "ms") {
+      unit = 1;
+      i += 2;
+    } else if (i < text.size()) {
+      switch (text[i]) {
+        case 's':
+          unit = 1000;
+          break;
+        case 'm':
+          unit = 60 * 1000;
+          break;
+        case 'h':
+          unit = 3600 * 1000;
+          break;
+        case 'd':
+          unit = 86400 * 1000;
+          break;
+        case 'w':
+          unit = 7 * 86400 * 1000;
+          break;
+        default:
+          return bad();
+      }
+      ++i;
+    } else {
+      return bad();
+    }
+    total += n * unit;
+  }
+  return total;
+}
+
+std::string format_rfc3339(std::int64_t unix_ms) {
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     static_cast<int>(unix_ms % 1000));
+}
+
 Result<std::int64_t> parse_since(std::string_view text, std::int64_t now_ms) {
   auto bad = [&] {
     return make_error(Errc::kInvalidArgument,
@@ -135,49 +200,11 @@ Result<std::int64_t> parse_since(std::string_view text, std::int64_t now_ms) {
   }
   // A duration: one or more NUMBER UNIT pairs.
   if (is_digit(text[0]) && text.find('-') == std::string_view::npos) {
-    std::int64_t total = 0;
-    std::size_t i = 0;
-    while (i < text.size()) {
-      std::int64_t n = 0;
-      std::size_t start = i;
-      while (i < text.size() && is_digit(text[i]) && i - start < 9) {
-        n = n * 10 + (text[i] - '0');
-        ++i;
-      }
-      if (i == start || (i < text.size() && is_digit(text[i]))) {
-        return bad();
-      }
-      std::int64_t unit = 0;
-      if (text.substr(i, 2) == "ms") {
-        unit = 1;
-        i += 2;
-      } else if (i < text.size()) {
-        switch (text[i]) {
-          case 's':
-            unit = 1000;
-            break;
-          case 'm':
-            unit = 60 * 1000;
-            break;
-          case 'h':
-            unit = 3600 * 1000;
-            break;
-          case 'd':
-            unit = 86400 * 1000;
-            break;
-          case 'w':
-            unit = 7 * 86400 * 1000;
-            break;
-          default:
-            return bad();
-        }
-        ++i;
-      } else {
-        return bad();
-      }
-      total += n * unit;
+    auto total = parse_duration_ms(text);
+    if (!total) {
+      return bad();
     }
-    return total >= now_ms ? 0 : now_ms - total;
+    return *total >= now_ms ? 0 : now_ms - *total;
   }
   auto t = parse_rfc3339(text);
   if (!t) {

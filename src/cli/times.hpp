@@ -20,6 +20,13 @@ Result<std::int64_t> parse_rfc3339(std::string_view text);
 // never negative.
 Result<std::int64_t> parse_since(std::string_view text, std::int64_t now_ms);
 
+// A duration: one or more NUMBER UNIT pairs, units ms, s, m, h, d, w ("30s", "30d", "1h30m")
+// -> milliseconds. kInvalidArgument for anything else.
+Result<std::int64_t> parse_duration_ms(std::string_view text);
+
+// Unix milliseconds -> "2026-11-23T15:20:01.123Z" (UTC), as the API writes times.
+std::string format_rfc3339(std::int64_t unix_ms);
+
 // A duration in milliseconds as kubectl shows an age: "12s", "5m", "3h", "2d" (truncated; a
 // negative duration, i.e. clock skew, shows as "0s").
 std::string format_age(std::int64_t ms);

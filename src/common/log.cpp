@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <string>
 
 namespace rampart::log {
@@ -28,11 +29,19 @@ std::string_view level_name(Level level) {
 void set_level(Level level) { g_level.store(level, std::memory_order_relaxed); }
 Level level() { return g_level.load(std::memory_order_relaxed); }
 
+std::string format_line(std::int64_t unix_ms, Level level, std::string_view message) {
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} {}\n", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     static_cast<int>(unix_ms % 1000), level_name(level), message);
+}
+
 void write(Level level, std::string_view message) {
   using namespace std::chrono;
   auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  std::string line = fmt::format("{}.{:03d} {} {}\n", now / 1000, static_cast<int>(now % 1000),
-                                 level_name(level), message);
+  std::string line = format_line(now, level, message);
   // One write: concurrent lines never interleave. A short write to stderr is not retried.
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
 }

@@ -23,11 +23,22 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+constexpr std::size_t kMaxHostLength = 253;  // RFC 1035's limit on a name's text
+
 // A host name or IPv4 address as text: letters, digits, '.', '-'; not resolved here.
 bool is_host_name(std::string_view s) {
-  return !s.empty() && s.size() <= 253 && std::all_of(s.begin(), s.end(), [](char c) {
+  return !s.empty() && s.size() <= kMaxHostLength && std::all_of(s.begin(), s.end(), [](char c) {
     return is_alnum(c) || c == '.' || c == '-';
   });
+}
+
+// Why `host` (not empty, not bracketed) is not a host name, in the words of the problem.
+std::string host_problem(std::string_view host) {
+  if (host.size() > kMaxHostLength) {
+    return "the host is " + std::to_string(host.size()) + " characters long; at most " +
+           std::to_string(kMaxHostLength) + " are allowed";
+  }
+  return "the host may only contain letters, digits, '.' and '-'";
 }
 
 // RFC 9110 tchar: the characters of a header or cookie name.
@@ -114,7 +125,7 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
   } else if (host.find(':') != std::string_view::npos) {
     return bad("an IPv6 address must be in brackets");
   } else if (!is_host_name(host)) {
-    return bad("the host may only contain letters, digits, '.' and '-'");
+    return bad(host_problem(host));
   }
   auto port = parse_port(text.substr(colon + 1));
   if (!port) {
@@ -128,6 +139,9 @@ Result<Upstream> parse_upstream(std::string_view url) {
     return make_error(Errc::kInvalidArgument,
                       "upstream " + in_quotes(url) + ": " + std::string(why));
   };
+  if (url.empty()) {
+    return bad("it is empty; write it as http://host:port, e.g. \"http://127.0.0.1:9001\"");
+  }
   if (url.find("://") == std::string_view::npos) {
     return bad("not a URL; write it as http://host:port, e.g. \"http://" + std::string(url) + "\"");
   }
@@ -161,7 +175,9 @@ Result<Upstream> parse_upstream(std::string_view url) {
   }
   const bool ip_literal = u.host_type() == boost::urls::host_type::ipv6;
   if (u.host_type() == boost::urls::host_type::ipvfuture || (!ip_literal && !is_host_name(host))) {
-    return bad("the host may only contain letters, digits, '.' and '-', or be an IP address");
+    return bad(host.size() > kMaxHostLength
+                   ? host_problem(host)
+                   : "the host may only contain letters, digits, '.' and '-', or be an IP address");
   }
   uint16_t port = 80;
   if (u.has_port()) {
@@ -198,7 +214,7 @@ Result<Route> parse_route(std::string_view text) {
     return bad("a route matches the host without its port; remove the port");
   }
   if (!host.empty() && !is_host_name(host)) {
-    return bad("the host may only contain letters, digits, '.' and '-'");
+    return bad(host_problem(host));
   }
   const bool printable = std::all_of(prefix.begin(), prefix.end(), [](char c) {
     return c > ' ' && c < 0x7f && c != '?' && c != '#';

@@ -440,9 +440,11 @@ Result<ApplyResult> DeploymentService::apply(const config::Config& config, std::
 
 // --- set_split ------------------------------------------------------------------------------
 
-Result<model::Deployment> DeploymentService::set_split(
-    std::string_view service, const std::vector<model::SplitEntry>& split, std::string_view actor,
-    std::string_view message, std::optional<std::int64_t> expected_revision) {
+Result<SplitResult> DeploymentService::set_split(std::string_view service,
+                                                 const std::vector<model::SplitEntry>& split,
+                                                 std::string_view actor, std::string_view message,
+                                                 std::optional<std::int64_t> expected_revision,
+                                                 bool force) {
   if (auto st = check_service_name(service); !st) {
     return st.error();
   }
@@ -493,6 +495,11 @@ Result<model::Deployment> DeploymentService::set_split(
       }
     }
     d.split = model::canonical_split(std::move(every), versions);
+    if (!force && stored->latest && stored->latest->split == d.split) {
+      created = *stored->latest;
+      created.revision = seen;
+      return std::optional<Plan>{};
+    }
     d.author = std::string(actor);
     d.created_at = now;
     d.message = std::string(message);
@@ -510,8 +517,11 @@ Result<model::Deployment> DeploymentService::set_split(
   if (!committed) {
     return committed.error();
   }
+  if (!*committed) {
+    return SplitResult{false, std::move(created)};
+  }
   created.revision = **committed;
-  return created;
+  return SplitResult{true, std::move(created)};
 }
 
 // --- rollback -------------------------------------------------------------------------------

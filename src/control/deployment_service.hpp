@@ -56,6 +56,12 @@ struct ApplyResult {
   std::vector<model::Deployment> deployments{};  // the deployments created, in config order
 };
 
+struct SplitResult {
+  bool changed = false;  // false: the split was the one served; nothing was written
+  // The deployment created; the latest one when !changed.
+  model::Deployment deployment{};
+};
+
 // A token just created: the record as stored, and the secret, which only its creator sees.
 struct NewToken {
   model::Token token;
@@ -111,15 +117,18 @@ class DeploymentService {
   Result<ApplyResult> apply(const config::Config& config, std::string_view actor,
                             std::string_view message);
 
-  // A new deployment of `service` with `split` (cause "split"), stored in ordinal order, even
-  // when the split equals the latest one. Versions of the service that `split` does not name
-  // get 0 bp, so the deployment names every version the service has when it is made. With
-  // `expected_revision`, the service's latest deployment must still be the one created at that
-  // revision (Deployment::revision; 0: the service has no deployment yet), else kConflict.
-  Result<model::Deployment> set_split(std::string_view service,
-                                      const std::vector<model::SplitEntry>& split,
-                                      std::string_view actor, std::string_view message,
-                                      std::optional<std::int64_t> expected_revision = {});
+  // A new deployment of `service` with `split` (cause "split"), stored in ordinal order.
+  // Versions of the service that `split` does not name get 0 bp, so the deployment names every
+  // version the service has when it is made. When that split equals the latest deployment's,
+  // nothing is written (as apply() of an unchanged file) and the answer is the latest
+  // deployment with changed = false, unless `force`. With `expected_revision`, the service's
+  // latest deployment must still be the one created at that revision (Deployment::revision; 0:
+  // the service has no deployment yet), else kConflict, changed or not.
+  Result<SplitResult> set_split(std::string_view service,
+                                const std::vector<model::SplitEntry>& split, std::string_view actor,
+                                std::string_view message,
+                                std::optional<std::int64_t> expected_revision = {},
+                                bool force = false);
 
   // A new deployment (cause "rollback") with the split of the target, rolled_back_from = the
   // latest deployment's id, rolled_back_to = the target's id. The target must be an earlier
@@ -134,8 +143,16 @@ class DeploymentService {
 
   // Creates a token and answers it as stored, with its secret: 32 random bytes (OpenSSL
   // RAND_bytes) as 64 hex digits. Only its SHA-256 is stored; the secret cannot be read back.
-  // kConflict when a token of that name exists.
-  Result<NewToken> create_token(std::string_view name, model::Role role, std::string_view actor);
+  // kConflict when a token of that name exists (revoked or not). With `expires_at` (unix ms,
+  // later than now, else kInvalidArgument) the token is refused from that time on.
+  Result<NewToken> create_token(std::string_view name, model::Role role, std::string_view actor,
+                                std::optional<std::int64_t> expires_at = {});
+
+  // Revokes the token: it is kept (its name stays taken, the audit log names it) with
+  // revoked_at = now, and authenticate() refuses it from the commit on. Audited as
+  // "token.revoke". kNotFound for no such token; kConflict when it is revoked already or is the
+  // last admin token that is neither revoked nor expired (create another admin token first).
+  Result<model::Token> revoke_token(std::string_view name, std::string_view actor);
 
   // When no admin token exists: creates the admin token "bootstrap" (actor "rampart") and
   // writes its secret to `path` (exactly the 64 hex digits, no newline; mode 0600, replacing
@@ -147,7 +164,9 @@ class DeploymentService {
 
   // --- Reads --------------------------------------------------------------------------------
 
-  // The token whose secret this is; kNotFound ("unknown token") for any other string.
+  // The token whose secret this is; kNotFound for any other string ("unknown token"), and for
+  // a token that was revoked ("token \"ci\" was revoked; ...") or has expired ("token \"ci\"
+  // expired; ...").
   Result<model::Token> authenticate(std::string_view secret);
   Result<std::vector<model::Token>> tokens();  // by name
 
@@ -172,7 +191,8 @@ class DeploymentService {
   Result<std::optional<NewToken>> create_token_with_secret(std::string_view name, model::Role role,
                                                            std::string_view actor,
                                                            std::string secret,
-                                                           bool only_without_admin);
+                                                           bool only_without_admin,
+                                                           std::optional<std::int64_t> expires_at);
 
   store::Store& store_;
   UnixClock clock_;

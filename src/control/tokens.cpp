@@ -19,6 +19,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 namespace rampart::control {
 
@@ -111,15 +113,38 @@ Status write_secret_file(const std::string& path, std::string_view content) {
   return {};
 }
 
+// A token in audit events: not the hash, for the audit log is readable by every role.
+boost::json::object audit_json(const model::Token& t) {
+  boost::json::object o{
+      {"name", t.name}, {"role", model::to_string(t.role)}, {"created_at", t.created_at}};
+  if (t.expires_at) {
+    o["expires_at"] = *t.expires_at;
+  }
+  if (t.revoked_at) {
+    o["revoked_at"] = *t.revoked_at;
+  }
+  return o;
+}
+
+// Neither revoked nor expired at `now`.
+bool live(const model::Token& t, std::int64_t now) {
+  return !t.revoked_at && (!t.expires_at || now < *t.expires_at);
+}
+
 }  // namespace
 
 Result<NewToken> DeploymentService::create_token(std::string_view name, model::Role role,
-                                                 std::string_view actor) {
+                                                 std::string_view actor,
+                                                 std::optional<std::int64_t> expires_at) {
+  if (expires_at && *expires_at <= clock_()) {
+    return make_error(Errc::kInvalidArgument,
+                      "expires_at: it is not in the future; give a later time");
+  }
   auto secret = random_secret();
   if (!secret) {
     return secret.error();
   }
-  auto created = create_token_with_secret(name, role, actor, std::move(*secret), false);
+  auto created = create_token_with_secret(name, role, actor, std::move(*secret), false, expires_at);
   if (!created) {
     return created.error();
   }
@@ -128,7 +153,7 @@ Result<NewToken> DeploymentService::create_token(std::string_view name, model::R
 
 Result<std::optional<NewToken>> DeploymentService::create_token_with_secret(
     std::string_view name, model::Role role, std::string_view actor, std::string secret,
-    bool only_without_admin) {
+    bool only_without_admin, std::optional<std::int64_t> expires_at) {
   if (auto st = model::validate_token_name("name", name); !st) {
     return st.error();
   }
@@ -156,14 +181,12 @@ Result<std::optional<NewToken>> DeploymentService::create_token_with_secret(
       }
     }
     const std::int64_t now = clock_();
-    token = model::Token{std::string(name), role, model::hash_token_secret(secret), now};
+    token =
+        model::Token{std::string(name), role, model::hash_token_secret(secret), now, expires_at};
     Plan plan(*view);
     plan.put(keys::token(name), model::encode(token), 0);
-    // Not the hash: the audit log is readable by every role.
     plan.describe(now, actor, "token.create", fmt::format("token:{}", name), nullptr,
-                  boost::json::object{{"name", token.name},
-                                      {"role", model::to_string(token.role)},
-                                      {"created_at", token.created_at}});
+                  audit_json(token));
     return std::optional<Plan>{std::move(plan)};
   };
   auto committed = detail::mutate(store_, attempt);
@@ -196,7 +219,7 @@ Result<std::optional<std::string>> DeploymentService::ensure_bootstrap_token(
     return st.error();
   }
   auto created = create_token_with_secret(kBootstrapTokenName, model::Role::kAdmin, kSystemActor,
-                                          *secret, true);
+                                          *secret, true, std::nullopt);
   // On an error the file stays: a store write that failed may still have happened (see
   // docs/store.md), and then the file holds the only copy of the secret. If it did not
   // happen, the next start finds no admin token and replaces the file.
@@ -211,6 +234,70 @@ Result<std::optional<std::string>> DeploymentService::ensure_bootstrap_token(
   return std::optional<std::string>{std::move((*created)->secret)};
 }
 
+Result<model::Token> DeploymentService::revoke_token(std::string_view name,
+                                                     std::string_view actor) {
+  if (auto st = model::validate_token_name("name", name); !st) {
+    return st.error();
+  }
+  model::Token revoked;
+  auto attempt = [&]() -> Result<std::optional<Plan>> {
+    auto view = detail::read_view(
+        store_, {store::RangeOp{.key = keys::tokens_prefix(), .options = {.prefix = true}}});
+    if (!view) {
+      return view.error();
+    }
+    const std::int64_t now = clock_();
+    std::optional<model::Token> target;
+    std::int64_t target_revision = 0;
+    // The live admin tokens, kept unchanged by the commit: two revocations at once must not
+    // leave none.
+    std::vector<std::pair<std::string, std::int64_t>> live_admins;
+    for (const auto& kv : view->ranges[0].kvs) {
+      auto stored = detail::decode_token(kv);
+      if (!stored) {
+        return stored.error();
+      }
+      if (stored->role == model::Role::kAdmin && live(*stored, now)) {
+        live_admins.emplace_back(kv.key, kv.mod_revision);
+      }
+      if (stored->name == name) {
+        target = std::move(*stored);
+        target_revision = kv.mod_revision;
+      }
+    }
+    if (!target) {
+      return make_error(Errc::kNotFound, fmt::format("no token named \"{}\"", name));
+    }
+    if (target->revoked_at) {
+      return make_error(Errc::kConflict, fmt::format("token \"{}\" is revoked already", name));
+    }
+    if (target->role == model::Role::kAdmin && live(*target, now) && live_admins.size() == 1) {
+      return make_error(Errc::kConflict,
+                        fmt::format("token \"{}\" is the last admin token; create another "
+                                    "admin token first",
+                                    name));
+    }
+    const boost::json::object before = audit_json(*target);
+    target->revoked_at = now;
+    Plan plan(*view);
+    plan.put(keys::token(name), model::encode(*target), target_revision);
+    for (const auto& [key, mod_revision] : live_admins) {
+      if (key != keys::token(name)) {
+        plan.expect(key, mod_revision);
+      }
+    }
+    plan.describe(now, actor, "token.revoke", fmt::format("token:{}", name), before,
+                  audit_json(*target));
+    revoked = std::move(*target);
+    return std::optional<Plan>{std::move(plan)};
+  };
+  auto committed = detail::mutate(store_, attempt);
+  if (!committed) {
+    return committed.error();
+  }
+  return revoked;
+}
+
 Result<model::Token> DeploymentService::authenticate(std::string_view secret) {
   auto all = tokens();
   if (!all) {
@@ -218,10 +305,21 @@ Result<model::Token> DeploymentService::authenticate(std::string_view secret) {
   }
   const std::string hash = model::hash_token_secret(secret);
   for (auto& token : *all) {
-    if (token.sha256.size() == hash.size() &&
-        CRYPTO_memcmp(token.sha256.data(), hash.data(), hash.size()) == 0) {
-      return std::move(token);
+    if (token.sha256.size() != hash.size() ||
+        CRYPTO_memcmp(token.sha256.data(), hash.data(), hash.size()) != 0) {
+      continue;
     }
+    if (token.revoked_at) {
+      return make_error(
+          Errc::kNotFound,
+          fmt::format("token \"{}\" was revoked; ask an admin for a new one", token.name));
+    }
+    if (token.expires_at && clock_() >= *token.expires_at) {
+      return make_error(
+          Errc::kNotFound,
+          fmt::format("token \"{}\" has expired; ask an admin for a new one", token.name));
+    }
+    return std::move(token);
   }
   return make_error(Errc::kNotFound, "unknown token");
 }

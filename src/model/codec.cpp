@@ -432,9 +432,13 @@ Result<AuditEvent> decode_audit_event(std::string_view text) {
 
 json::object to_json(const Token& token) {
   return json::object{
-      {"schema", kTokenSchema},         {"name", token.name},
-      {"role", to_string(token.role)},  {"sha256", token.sha256},
+      {"schema", kTokenSchema},
+      {"name", token.name},
+      {"role", to_string(token.role)},
+      {"sha256", token.sha256},
       {"created_at", token.created_at},
+      {"expires_at", optional_id(token.expires_at)},
+      {"revoked_at", optional_id(token.revoked_at)},
   };
 }
 
@@ -457,6 +461,9 @@ Result<Token> decode_token(std::string_view text) {
     f.fail("sha256", "must be 64 hex digits");
   }
   t.created_at = f.integer("created_at", 0, kInt64Max);
+  const bool schema2 = record->second >= 2;  // else: neither expires nor was revoked
+  t.expires_at = f.optional_integer("expires_at", 0, kInt64Max, schema2);
+  t.revoked_at = f.optional_integer("revoked_at", 0, kInt64Max, schema2);
   if (auto e = f.error()) {
     return *e;
   }

@@ -22,7 +22,7 @@ inline constexpr int kVersionSchema = 2;     // 2 added health_path
 inline constexpr int kDeploymentSchema = 2;  // 2 added rolled_back_from, rolled_back_to
 inline constexpr int kCheckpointSchema = 1;
 inline constexpr int kAuditEventSchema = 1;
-inline constexpr int kTokenSchema = 1;
+inline constexpr int kTokenSchema = 2;
 
 // 100% of a service's traffic, in basis points (1 bp = 0.01%).
 inline constexpr std::uint32_t kTotalBasisPoints = 10000;
@@ -154,6 +154,10 @@ struct Token {
   Role role = Role::kReadOnly;
   std::string sha256{};  // lower-case hex of SHA-256(secret)
   std::int64_t created_at = 0;
+  // Schema 2. Unix ms after which the token is refused; none: it does not expire.
+  std::optional<std::int64_t> expires_at{};
+  // Schema 2. When it was revoked (refused from then on); none: it was not.
+  std::optional<std::int64_t> revoked_at{};
 
   friend bool operator==(const Token&, const Token&) = default;
 };

@@ -4,11 +4,17 @@
 
 #include "harness.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
@@ -175,6 +181,23 @@ TEST_F(ApiTest, BadRequestsGetTheirStatusAndAField) {
       {"GET", "/api/v1/audit?limit=-1", "", 400, "limit", "-1"},
       {"GET", "/api/v1/audit?limit=0", "", 400, "limit", "1 to 10000"},
       {"GET", "/api/v1/services/shop/deployments?limit=10001", "", 400, "limit", "1 to 10000"},
+      {"POST", "/api/v1/services/shop/deployments", R"({"split": {"v1": 50, "v1": 50}})", 400,
+       "split.v1", "appears twice"},
+      {"POST", "/api/v1/tokens", R"({"name": "a", "name": "b", "role": "admin"})", 400, "name",
+       "appears twice"},
+      {"GET", "/api/v1/audit?lmit=1", "", 400, "lmit", "unknown query parameter"},
+      {"GET", "/api/v1/services?x=1", "", 400, "x", "takes none"},
+      {"GET", "/health?detailed=true&verbose=1", "", 400, "verbose", "unknown query parameter"},
+      {"POST", "/api/v1/tokens", R"({"name": "t", "role": "admin", "expires_at": "tomorrow"})", 400,
+       "expires_at", "RFC 3339"},
+      {"POST", "/api/v1/tokens",
+       R"({"name": "t", "role": "admin", "expires_at": "2020-01-01T00:00:00Z"})", 400, "expires_at",
+       "not in the future"},
+      {"DELETE", "/api/v1/tokens/nobody", "", 404, "", "nobody"},
+      {"GET", "/api/v1/tokens/bootstrap", "", 405, "", "DELETE"},
+      {"POST", "/api/v1/services//deployments", R"({"split": {"v1": 100}})", 404, "",
+       "a path segment is empty"},
+      {"GET", "/api/v1/services/%C3%BCn%C3%AF", "", 400, "service", "\"\u00fcn\u00ef\""},
   };
   for (const auto& c : cases) {
     Reply r = call(c.method, c.target, c.body);
@@ -308,6 +331,171 @@ TEST_F(ApiTest, AFullDiskAnswers503AndRecoversWhenSpaceReturns) {
   EXPECT_EQ(parse_json(cluster.admin().get("/health?detailed=true")).at("status").as_string(),
             "ok");
   EXPECT_EQ(served(20)["v2"], 20);
+}
+
+TEST_F(ApiTest, Every405CarriesAllowAndOnlyDocumentedMethodsAreServed) {
+  struct Case {
+    std::string method, target, allow;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"POST", "/health", "GET, HEAD"},
+           {"DELETE", "/health", "GET, HEAD"},
+           {"POST", "/metrics", "GET, HEAD"},
+           {"GET", "/reload", "POST"},
+           {"PUT", "/api/v1/tokens", "GET, POST"},
+           {"POST", "/api/v1/audit", "GET"},
+           {"POST", "/api/v1/services/shop", "GET"},
+           {"DELETE", "/api/v1/services/shop/checkpoints", "GET, POST"},
+       }) {
+    Reply r = call(c.method, c.target, c.method == "GET" ? "" : "{}");
+    SCOPED_TRACE(c.method + " " + c.target + " -> " + r.body);
+    EXPECT_EQ(r.status, 405u);
+    EXPECT_EQ(r.header("Allow"), c.allow);
+    EXPECT_EQ(parse_json(r).at("error").as_string(), "method_not_allowed");
+  }
+  EXPECT_EQ(call("GET", "/health").status, 200u);
+  EXPECT_EQ(call("HEAD", "/metrics").status, 200u);
+}
+
+TEST_F(ApiTest, DetailedHealthTakesTrue) {
+  Reply r = call("GET", "/health?detailed=true");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_TRUE(parse_json(r).as_object().contains("components")) << r.body;
+}
+
+TEST_F(ApiTest, TheSplitServedAgainChangesNothingUnlessForced) {
+  Reply same = call("POST", "/api/v1/services/shop/deployments", R"({"split": {"v1": 100}})");
+  ASSERT_EQ(same.status, 200u) << same.body;
+  auto unchanged = parse_json(same);
+  EXPECT_FALSE(unchanged.at("changed").as_bool());
+  EXPECT_EQ(unchanged.at("id").as_int64(), 1);
+  auto forced = split(100, 0, R"(, "force": true)");
+  EXPECT_TRUE(forced.at("changed").as_bool());
+  EXPECT_EQ(forced.at("id").as_int64(), 2);
+  auto changed = split(50, 50);
+  EXPECT_TRUE(changed.at("changed").as_bool());
+  EXPECT_EQ(changed.at("id").as_int64(), 3);
+  Reply list = call("GET", "/api/v1/services/shop/deployments");
+  EXPECT_EQ(parse_json(list).at("deployments").as_array().size(), 3u);
+}
+
+TEST_F(ApiTest, TokensAreRevokedAtOnceAndExpire) {
+  Reply created =
+      call("POST", "/api/v1/tokens",
+           R"({"name": "ci", "role": "deployer", "expires_at": "2999-01-01T00:00:00Z"})");
+  ASSERT_EQ(created.status, 201u) << created.body;
+  auto token = parse_json(created);
+  EXPECT_EQ(token.at("expires_at").as_string(), "2999-01-01T00:00:00.000Z");
+  EXPECT_TRUE(token.at("revoked_at").is_null());
+  const std::string secret(token.at("token").as_string());
+  EXPECT_EQ(call("GET", "/api/v1/services", "", secret).status, 200u);
+
+  Reply revoked = call("DELETE", "/api/v1/tokens/ci");
+  ASSERT_EQ(revoked.status, 200u) << revoked.body;
+  EXPECT_TRUE(parse_json(revoked).at("revoked_at").is_string());
+  Reply refused = call("GET", "/api/v1/services", "", secret);
+  EXPECT_EQ(refused.status, 401u);
+  EXPECT_NE(refused.body.find("token \\\"ci\\\" was revoked"), std::string::npos) << refused.body;
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/ci").status, 409u);
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/bootstrap").status, 409u);  // the last admin
+
+  // A token that expires in a moment.
+  const auto soon = std::chrono::system_clock::now() + std::chrono::milliseconds(1500);
+  const std::time_t t = std::chrono::system_clock::to_time_t(soon);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  Reply brief =
+      call("POST", "/api/v1/tokens",
+           std::string(R"({"name": "brief", "role": "read-only", "expires_at": ")") + when + "\"}");
+  ASSERT_EQ(brief.status, 201u) << brief.body;
+  const std::string brief_secret(parse_json(brief).at("token").as_string());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  Reply expired = call("GET", "/api/v1/services", "", brief_secret);
+  EXPECT_EQ(expired.status, 401u);
+  EXPECT_NE(expired.body.find("has expired"), std::string::npos) << expired.body;
+
+  Reply audit = call("GET", "/api/v1/audit");
+  EXPECT_NE(audit.body.find(R"("action":"token.revoke")"), std::string::npos) << audit.body;
+}
+
+TEST_F(ApiTest, AuditEventsShowRecordsInTheApiFormat) {
+  split(70, 30);
+  Reply r = call("GET", "/api/v1/audit");
+  ASSERT_EQ(r.status, 200u);
+  const auto events = parse_json(r).at("events").as_array();
+  ASSERT_GE(events.size(), 2u);
+  const auto& e = events.back().as_object();
+  EXPECT_EQ(e.at("action").as_string(), "split");
+  const auto& before = e.at("before").as_object();
+  const auto& after = e.at("after").as_object();
+  EXPECT_EQ(json::serialize(before.at("split")), R"({"v1":100,"v2":0})");
+  EXPECT_EQ(json::serialize(after.at("split")), R"({"v1":70,"v2":30})");
+  EXPECT_TRUE(after.at("created_at").is_string());
+  EXPECT_FALSE(after.contains("schema"));
+  // The apply's records too: times as text, routes as "host/prefix", no storage fields.
+  const auto apply = std::find_if(events.begin(), events.end(), [](const json::value& v) {
+    return v.at("action").as_string() == "apply";
+  });
+  ASSERT_NE(apply, events.end());
+  const auto& seed = apply->at("after").as_object();
+  EXPECT_EQ(json::serialize(seed.at("services").at(0).at("routes")), R"(["/"])");
+  EXPECT_TRUE(seed.at("versions").at(0).at("created_at").is_string());
+  EXPECT_EQ(r.body.find("basis_points"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("\"schema\""), std::string::npos) << r.body;
+}
+
+// A plain TCP connection to the admin listener.
+boost::asio::ip::tcp::socket admin_socket(boost::asio::io_context& ioc, int port) {
+  boost::asio::ip::tcp::socket s(ioc);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  return s;
+}
+
+// Reads until the peer closes (or 20 s pass); answers what it sent and when it closed.
+std::pair<std::string, std::chrono::steady_clock::duration> read_until_closed(
+    boost::asio::ip::tcp::socket& s, std::chrono::steady_clock::time_point start) {
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    boost::system::error_code ec;
+    std::size_t n = s.read_some(boost::asio::buffer(buf), ec);
+    got.append(buf, n);
+    if (ec) {
+      return {got, std::chrono::steady_clock::now() - start};
+    }
+  }
+}
+
+TEST_F(ApiTest, TheAdminListenerHasTheGatewaysDeadlines) {
+  // header_timeout_ms defaults to 10 s: an idle connection is closed then, and a header
+  // trickled in over longer is never answered.
+  using namespace std::chrono;
+  boost::asio::io_context ioc;
+  auto idle = admin_socket(ioc, cluster.admin_port());
+  auto trickle = admin_socket(ioc, cluster.admin_port());
+  const auto start = steady_clock::now();
+  std::thread writer([&] {
+    const std::string request =
+        "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(40, 'a') + "\r\n\r\n";
+    for (char c : request) {
+      boost::system::error_code ec;
+      boost::asio::write(trickle, boost::asio::buffer(&c, 1), ec);
+      if (ec) {
+        return;
+      }
+      std::this_thread::sleep_for(milliseconds(250));  // 17 s for the whole header
+    }
+  });
+  auto [idle_got, idle_after] = read_until_closed(idle, start);
+  auto [trickle_got, trickle_after] = read_until_closed(trickle, start);
+  writer.join();
+  EXPECT_EQ(idle_got, "");
+  EXPECT_GE(idle_after, seconds(9));
+  EXPECT_LT(idle_after, seconds(13));
+  EXPECT_EQ(trickle_got, "");  // never answered
+  EXPECT_LT(trickle_after, seconds(13));
 }
 
 }  // namespace

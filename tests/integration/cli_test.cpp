@@ -11,12 +11,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace rampart::testing {
@@ -179,7 +181,7 @@ TEST_F(CliTest, SplitThenStatusShowsIt) {
   json::value status = ok_json({"status", "shop"});
   ASSERT_TRUE(status.is_object());
   EXPECT_EQ(status.at("latest").at("id").as_int64(), 2);
-  EXPECT_TRUE(ok_json({"status"}).is_array());
+  EXPECT_TRUE(ok_json({"status"}).at("services").is_array());  // the API's object
 }
 
 TEST_F(CliTest, SplitJsonIsTheDeploymentObject) {
@@ -197,7 +199,7 @@ TEST_F(CliTest, SplitJsonIsTheDeploymentObject) {
 TEST_F(CliTest, DeploymentsListNewestFirst) {
   ok({"split", "shop", "v1=50", "v2=50"});
   ok({"split", "shop", "v1=10", "v2=90"});
-  json::value list = ok_json({"deployments", "list", "shop"});
+  json::value list = ok_json({"deployments", "list", "shop"}).at("deployments");
   ASSERT_TRUE(list.is_array());
   ASSERT_EQ(list.as_array().size(), 3u);
   EXPECT_EQ(list.as_array()[0].at("id").as_int64(), 3);
@@ -205,7 +207,7 @@ TEST_F(CliTest, DeploymentsListNewestFirst) {
   EXPECT_EQ(list.as_array()[2].at("id").as_int64(), 1);
   EXPECT_EQ(list.as_array()[2].at("cause").as_string(), "apply");
 
-  json::value limited = ok_json({"deployments", "list", "shop", "--limit", "1"});
+  json::value limited = ok_json({"deployments", "list", "shop", "--limit", "1"}).at("deployments");
   ASSERT_EQ(limited.as_array().size(), 1u);
   EXPECT_EQ(limited.as_array()[0].at("id").as_int64(), 3);
 
@@ -258,7 +260,7 @@ TEST_F(CliTest, AuditListsActions) {
     EXPECT_TRUE(contains(table, std::string("  ") + action + "  ")) << action << "\n" << table;
   }
 
-  json::value events = ok_json({"audit"});
+  json::value events = ok_json({"audit"}).at("events");
   ASSERT_TRUE(events.is_array());
   const auto& all = events.as_array();
   ASSERT_GE(all.size(), 6u);
@@ -268,11 +270,13 @@ TEST_F(CliTest, AuditListsActions) {
   EXPECT_EQ(all.back().at("action").as_string(), "token.create");
 
   std::int64_t last = all.back().at("seq").as_int64();
-  EXPECT_EQ(ok_json({"audit", "--after", std::to_string(last - 1)}).as_array().size(), 1u);
-  EXPECT_EQ(ok_json({"audit", "--limit", "2"}).as_array().size(), 2u);
-  EXPECT_EQ(ok_json({"audit", "--since", "1h"}).as_array().size(), all.size());
-  EXPECT_EQ(ok_json({"audit", "--since", "2999-01-01T00:00:00Z"}).as_array().size(), 0u);
-  EXPECT_EQ(ok_json({"audit", "--since", "0"}).as_array().size(), all.size());
+  EXPECT_EQ(ok_json({"audit", "--after", std::to_string(last - 1)}).at("events").as_array().size(),
+            1u);
+  EXPECT_EQ(ok_json({"audit", "--limit", "2"}).at("events").as_array().size(), 2u);
+  EXPECT_EQ(ok_json({"audit", "--since", "1h"}).at("events").as_array().size(), all.size());
+  EXPECT_EQ(ok_json({"audit", "--since", "2999-01-01T00:00:00Z"}).at("events").as_array().size(),
+            0u);
+  EXPECT_EQ(ok_json({"audit", "--since", "0"}).at("events").as_array().size(), all.size());
   expect_one_error_line(rampart({"audit", "--since", "yesterday"}), 2);
 }
 
@@ -332,7 +336,7 @@ TEST_F(CliTest, BadSplitArgumentsExitTwo) {
   expect_one_error_line(rampart({"split", "shop"}), 2);
   expect_one_error_line(rampart({"split", "shop", "v1=100", "--bogus"}), 2);
   // Nothing was written.
-  EXPECT_EQ(ok_json({"deployments", "list", "shop"}).as_array().size(), 1u);
+  EXPECT_EQ(ok_json({"deployments", "list", "shop"}).at("deployments").as_array().size(), 1u);
 }
 
 TEST_F(CliTest, SplitThatDoesNotSumTo100ExitsOne) {
@@ -383,7 +387,7 @@ TEST_F(CliTest, ApplyChangedFileThenNoChange) {
   json::value again = ok_json({"apply", "-f", file});
   EXPECT_FALSE(again.at("changed").as_bool());
 
-  json::value latest = ok_json({"deployments", "list", "shop", "--limit", "1"});
+  json::value latest = ok_json({"deployments", "list", "shop", "--limit", "1"}).at("deployments");
   EXPECT_EQ(latest.as_array()[0].at("message").as_string(), "half");
 }
 
@@ -422,9 +426,9 @@ TEST_F(CliTest, ReloadNeedsTheToken) {
 
 TEST_F(CliTest, EveryVerbHasHelp) {
   const std::vector<std::vector<std::string>> verbs = {
-      {"apply"},         {"status"},     {"split"}, {"deployments", "list"},
-      {"rollback"},      {"checkpoint"}, {"audit"}, {"token", "create"},
-      {"token", "list"}, {"reload"},     {"server"}};
+      {"apply"},         {"status"},          {"split"},  {"deployments", "list"},
+      {"rollback"},      {"checkpoint"},      {"audit"},  {"token", "create"},
+      {"token", "list"}, {"token", "revoke"}, {"reload"}, {"server"}};
   for (auto verb : verbs) {
     verb.push_back("--help");
     RunResult r = rampart_bare(verb);
@@ -434,6 +438,184 @@ TEST_F(CliTest, EveryVerbHasHelp) {
       EXPECT_TRUE(contains(r.out, "--json")) << verb.front();
     }
   }
+}
+
+TEST_F(CliTest, AddressesAsPeopleWriteThem) {
+  const std::string addr = admin_address();
+  for (const std::string& written :
+       {"http://" + addr, "http://" + addr + "/", addr + "/", "  " + addr + " "}) {
+    ::setenv("RAMPART_ADDR", written.c_str(), 1);
+    RunResult r = rampart({"status"});
+    EXPECT_EQ(r.exit_code, 0) << written << ": " << r.err;
+  }
+  struct Refused {
+    std::string written;
+    std::string says;
+  };
+  for (const auto& c : std::vector<Refused>{
+           {"https://" + addr, "https is not supported"},
+           {"http://" + addr + "/api", "a path (\"/api\")"},
+           {"127.0.0.1:99999", "the port \"99999\" is not a number from 1 to 65535"},
+       }) {
+    ::setenv("RAMPART_ADDR", c.written.c_str(), 1);
+    RunResult r = rampart({"status"});
+    expect_one_error_line(r, 1);
+    EXPECT_EQ(r.err.rfind(
+                  "rampart: $RAMPART_ADDR: \"" + c.written + "\" is not an admin API address: ", 0),
+              0u)
+        << r.err;
+    EXPECT_TRUE(contains(r.err, c.says)) << r.err;
+  }
+  ::unsetenv("RAMPART_ADDR");
+  RunResult flag = rampart({"status", "--addr", "https://" + addr});
+  expect_one_error_line(flag, 1);
+  EXPECT_EQ(flag.err.rfind("rampart: --addr: ", 0), 0u) << flag.err;
+}
+
+TEST_F(CliTest, AnotherServerAtTheAddressIsNotRampart) {
+  // The demo app answers every path with JSON of its own.
+  const std::string app = "127.0.0.1:" + std::to_string(v1_port_);
+  for (const std::vector<std::string>& verb : {std::vector<std::string>{"status"},
+                                               {"status", "shop"},
+                                               {"split", "shop", "v1=100"},
+                                               {"deployments", "list", "shop"},
+                                               {"audit"},
+                                               {"token", "list"},
+                                               {"reload"}}) {
+    std::vector<std::string> args = verb;
+    args.insert(args.end(), {"--addr", app});
+    RunResult r = rampart(args);
+    expect_one_error_line(r, 1);
+    EXPECT_EQ(r.err.rfind("rampart: " + app + " does not answer as a rampart admin API", 0), 0u)
+        << verb.front() << ": " << r.err;
+    EXPECT_EQ(r.out, "") << verb.front();
+  }
+}
+
+TEST_F(CliTest, RangesAndNamesAreCheckedInTheUsersWords) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"deployments", "list", "shop", "--limit", "0"},
+            "rampart: deployments list: --limit: 0 is out of range; give a whole number from 1 "
+            "to 10000 (see rampart deployments list --help)\n"},
+           {{"rollback", "shop", "0"},
+            "rampart: rollback: ID: 0 is out of range; give a whole number from 1 to 9999999999 "
+            "(see rampart rollback --help)\n"},
+           {{"split", "shop", "v1=100", "--expect-revision", "99999999999999999999"},
+            "rampart: split: --expect-revision: 99999999999999999999 is out of range; give a "
+            "whole number from 0 up (see rampart split --help)\n"},
+           {{"audit", "--limit", "ten"},
+            "rampart: audit: --limit: \"ten\" is not a whole number; give a whole number from 1 "
+            "to 10000 (see rampart audit --help)\n"},
+           {{"split", "", "v1=100"}, "rampart: split: the service name is empty; name a service\n"},
+           {{"status", ""}, "rampart: status: the service name is empty; name a service\n"},
+           {{"checkpoint", "shop", "--note", ""},
+            "rampart: checkpoint: --note is empty; say what this point is, e.g. --note \"before "
+            "the freeze\"\n"},
+       }) {
+    RunResult r = rampart(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args.front() << ": " << r.err;
+    EXPECT_EQ(r.err, c.err);
+  }
+  // A name the API refuses is echoed as typed, not percent-encoded.
+  RunResult odd = rampart({"status", "ünï"});
+  expect_one_error_line(odd, 1);
+  EXPECT_TRUE(contains(odd.err, "\"ünï\"")) << odd.err;
+  EXPECT_FALSE(contains(odd.err, "%C3")) << odd.err;
+  // Nothing was written.
+  EXPECT_EQ(ok_json({"deployments", "list", "shop"}).at("deployments").as_array().size(), 1u);
+}
+
+TEST_F(CliTest, PathsTheUserGaveMustExist) {
+  RunResult data = rampart_bare({"status", "--data", "/nonexistent/rampart"});
+  expect_one_error_line(data, 1);
+  EXPECT_EQ(data.err.rfind("rampart: --data \"/nonexistent/rampart\" is not a directory", 0), 0u)
+      << data.err;
+  RunResult config = rampart({"reload", "-c", dir_.file("missing.toml")});
+  expect_one_error_line(config, 1);
+  EXPECT_TRUE(contains(config.err, "missing.toml")) << config.err;
+}
+
+TEST_F(CliTest, ServerOptionsAreCheckedAsTheConfigFileIs) {
+  TempDir other;
+  for (const auto& [flag, value, err] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"--workers", "0",
+            "rampart: server: --workers: 0 is out of range; give a whole number from 1 to 256 "
+            "(see rampart server --help)\n"},
+           {"--workers", "100000",
+            "rampart: server: --workers: 100000 is out of range; give a whole number from 1 to "
+            "256 (see rampart server --help)\n"},
+           {"--listen", "nonsense",
+            "rampart: server: --listen: \"nonsense\" is not a valid address: the port is missing; "
+            "write host:port, e.g. \"127.0.0.1:8080\" or \"[::1]:8080\" (see rampart server "
+            "--help)\n"},
+       }) {
+    RunResult r = rampart_bare({"server", "--data", other.path().string(), flag, value});
+    EXPECT_EQ(r.exit_code, 2) << flag << " " << value << ": " << r.err;
+    EXPECT_EQ(r.err, err);
+  }
+}
+
+TEST_F(CliTest, ASplitThatChangesNothingSaysSo) {
+  EXPECT_EQ(ok({"split", "shop", "v1=90", "v2=10"}),
+            "shop: no change: deployment 1 serves v1 90%, v2 10% already (--force makes a new "
+            "deployment)\n");
+  json::value unchanged = ok_json({"split", "shop", "v1=90", "v2=10"});
+  EXPECT_FALSE(unchanged.at("changed").as_bool());
+  EXPECT_EQ(unchanged.at("id").as_int64(), 1);
+  EXPECT_EQ(ok({"split", "shop", "v1=90", "v2=10", "--force"}),
+            "shop: deployment 2 (split) v1 90%, v2 10%\n");
+  EXPECT_EQ(ok_json({"deployments", "list", "shop"}).at("deployments").as_array().size(), 2u);
+}
+
+TEST_F(CliTest, JsonBeforeTheVerbAndOnFailure) {
+  RunResult r = run_to_completion({RAMPART_BIN, "--json", "status", "--data", data_dir()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(json::parse(r.out).at("services").is_array()) << r.out;
+
+  TempDir empty;
+  RunResult failed = rampart_bare(
+      {"reload", "--json", "--addr", admin_address(), "--data", empty.path().string()});
+  expect_one_error_line(failed, 1);
+  json::value v = json::parse(failed.out);
+  EXPECT_EQ(v.at("error").as_string(), "failed") << failed.out;
+}
+
+TEST_F(CliTest, ARevokedTokenIsRefusedAtOnce) {
+  json::value created =
+      ok_json({"token", "create", "ci", "--role", "deployer", "--expires", "30d"});
+  const std::string secret(created.at("token").as_string());
+  EXPECT_TRUE(created.at("expires_at").is_string()) << json::serialize(created);
+  EXPECT_EQ(rampart({"status", "--token", secret}).exit_code, 0);
+
+  EXPECT_TRUE(contains(ok({"token", "revoke", "ci"}), "token \"ci\" revoked at "));
+  RunResult refused = rampart({"status", "--token", secret});
+  expect_one_error_line(refused, 1);
+  EXPECT_TRUE(contains(refused.err, "token \"ci\" was revoked")) << refused.err;
+
+  std::string list = ok({"token", "list"});
+  EXPECT_TRUE(contains(list, "revoked ")) << list;
+  std::string audit = ok({"audit"});
+  EXPECT_TRUE(contains(audit, "token.revoke")) << audit;
+  expect_one_error_line(rampart({"token", "revoke", "nobody"}), 1);
+  expect_one_error_line(
+      rampart({"token", "create", "x", "--role", "read-only", "--expires", "soon"}), 2);
+}
+
+TEST_F(CliTest, ApplyPrintsEveryProblemTheServerFinds) {
+  // Valid for the local check of the file, refused by the server: here both checks are the
+  // same parser, so a file with two problems shows both, one line each.
+  std::string file = dir_.file("two.toml");
+  dir_.write("two.toml", "[server]\nlistn = \"127.0.0.1:1\"\nworkrs = 2\n");
+  RunResult r = rampart({"apply", "-f", file});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "rampart: " + file + ":2: ")) << r.err;
+  EXPECT_TRUE(contains(r.err, "rampart: " + file + ":3: ")) << r.err;
 }
 
 }  // namespace

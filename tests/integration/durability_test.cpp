@@ -103,8 +103,11 @@ TEST_F(DurabilityTest, KillNineAtRandomMomentsLosesNoAcknowledgedMutation) {
     while (static_cast<int>(acked.size()) < kMutations) {
       const int k = sent++;
       in_flight = {0, "mutation " + std::to_string(k), k % 2 == 0 ? "v2" : "v1"};
+      // Forced: after a cut, the next split may equal the one served, and every mutation
+      // must still be a deployment.
       const std::string body = std::string("{\"split\": {\"") + in_flight.winner +
-                               "\": 100}, \"message\": \"" + in_flight.message + "\"}";
+                               "\": 100}, \"force\": true, \"message\": \"" + in_flight.message +
+                               "\"}";
       auto headers = cluster.auth();
       Reply r = admin.request("POST", "/api/v1/services/shop/deployments", headers, body);
       if (r.status == 0) {

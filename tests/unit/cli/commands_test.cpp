@@ -112,7 +112,7 @@ TEST_F(Commands, AnswerThatIsNotJsonExitsOne) {
   EXPECT_NE(err_.str().find("not JSON"), std::string::npos) << err_.str();
 }
 
-TEST_F(Commands, StatusListsServicesOrPrintsTheArray) {
+TEST_F(Commands, StatusListsServicesOrPrintsTheApiObject) {
   const char* services =
       R"({"services":[{"name":"shop","routes":["/"],"sticky":"ip","latest":null}]})";
   answer(200, services);
@@ -121,11 +121,12 @@ TEST_F(Commands, StatusListsServicesOrPrintsTheArray) {
   EXPECT_EQ(out_.str(),
             "NAME  ROUTES  DEPLOYMENT  SPLIT  AGE\nshop  /       none        -      -\n");
 
+  // --json prints the API's answer as it came: {"services": [...]}.
   out_.str("");
   ctx_.json = true;
   answer(200, services);
   ASSERT_EQ(run_status(ctx_, {}), kExitOk);
-  EXPECT_TRUE(json::parse(out_.str()).is_array());
+  EXPECT_EQ(json::parse(out_.str()), json::parse(services));
 }
 
 TEST_F(Commands, StatusOfOneServiceEncodesItsName) {
@@ -135,14 +136,146 @@ TEST_F(Commands, StatusOfOneServiceEncodesItsName) {
   EXPECT_EQ(err_.str(), "rampart: service \"a b\" not found\n");
 }
 
-TEST_F(Commands, DeploymentsListJsonIsAnArray) {
+TEST_F(Commands, JsonIsTheApiObjectForEveryList) {
   ctx_.json = true;
-  answer(200, std::string(R"({"deployments":[)") + kDeployment + "]}");
+  const std::string deployments = std::string(R"({"deployments":[)") + kDeployment + "]}";
+  answer(200, deployments);
   ASSERT_EQ(run_deployments_list(ctx_, {.service = "shop", .limit = 3}), kExitOk);
   EXPECT_EQ(sent_[0].target, "/api/v1/services/shop/deployments?limit=3");
+  EXPECT_EQ(json::parse(out_.str()), json::parse(deployments));
+
+  out_.str("");
+  answer(200, R"({"events":[]})");
+  ASSERT_EQ(run_audit(ctx_, {}), kExitOk);
+  EXPECT_EQ(out_.str(), "{\"events\":[]}\n");
+
+  out_.str("");
+  answer(200, R"({"tokens":[]})");
+  ASSERT_EQ(run_token_list(ctx_), kExitOk);
+  EXPECT_EQ(out_.str(), "{\"tokens\":[]}\n");
+}
+
+TEST_F(Commands, AnAnswerOfAnotherShapeIsNotRampart) {
+  struct Case {
+    const char* name;
+    unsigned status;
+    const char* body;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"a JSON object without the list", 200, R"({"hello":"world"})",
+       "(GET /api/v1/services: the answer has no \"services\")"},
+      {"a JSON array", 200, "[]", "the answer is not a JSON object"},
+      {"not JSON", 200, "<html>", "the answer is not JSON"},
+      {"an error page", 404, "<h1>Not Found</h1>", "(HTTP 404: <h1>Not Found</h1>)"},
+  };
+  for (const auto& c : cases) {
+    err_.str("");
+    out_.str("");
+    answer(c.status, c.body);
+    EXPECT_EQ(run_status(ctx_, {}), kExitFailure) << c.name;
+    const std::string err = err_.str();
+    EXPECT_EQ(err.rfind("rampart: 127.0.0.1:9901 does not answer as a rampart admin API", 0), 0u)
+        << c.name << ": " << err;
+    EXPECT_NE(err.find(c.says), std::string::npos) << c.name << ": " << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << c.name;
+    EXPECT_EQ(out_.str(), "") << c.name;
+  }
+  // A deployment answer must be one.
+  err_.str("");
+  answer(201, R"({"status":"ok"})");
+  EXPECT_EQ(run_split(ctx_, {.service = "shop", .shares = {"v1=100"}}), kExitFailure);
+  EXPECT_NE(err_.str().find("does not answer as a rampart admin API"), std::string::npos);
+}
+
+TEST_F(Commands, AnEmptyServiceNameIsAUsageErrorAndSendsNothing) {
+  EXPECT_EQ(run_split(ctx_, {.service = "", .shares = {"v1=100"}}), kExitUsage);
+  EXPECT_EQ(run_status(ctx_, {.service = std::string()}), kExitUsage);
+  EXPECT_EQ(run_deployments_list(ctx_, {.service = ""}), kExitUsage);
+  EXPECT_EQ(run_rollback(ctx_, {.service = ""}), kExitUsage);
+  EXPECT_EQ(run_checkpoint(ctx_, {.service = "", .note = "n"}), kExitUsage);
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_EQ(err_.str().substr(0, err_.str().find('\n')),
+            "rampart: split: the service name is empty; name a service");
+}
+
+TEST_F(Commands, SplitThatChangesNothingSaysSoAndForceIsSent) {
+  answer(200, R"({"service":"shop","id":5,"split":{"v1":90,"v2":10},"cause":"split",)"
+              R"("changed":false})");
+  ASSERT_EQ(run_split(ctx_, {.service = "shop", .shares = {"v1=90", "v2=10"}}), kExitOk);
+  EXPECT_EQ(out_.str(),
+            "shop: no change: deployment 5 serves v1 90%, v2 10% already (--force makes a new "
+            "deployment)\n");
+  answer(201, kDeployment);
+  ASSERT_EQ(run_split(ctx_, {.service = "shop", .shares = {"v1=90", "v2=10"}, .force = true}),
+            kExitOk);
+  EXPECT_EQ(sent_[1].body, R"({"split":{"v1":90,"v2":10},"force":true})");
+}
+
+TEST_F(Commands, JsonFailuresPrintAnErrorObject) {
+  ctx_.json = true;
+  EXPECT_EQ(run_reload(ctx_), kExitFailure);  // no answer: connection refused
   json::value printed = json::parse(out_.str());
-  ASSERT_TRUE(printed.is_array());
-  EXPECT_EQ(printed.as_array().size(), 1u);
+  EXPECT_EQ(printed.at("error").as_string(), "failed");
+  EXPECT_NE(std::string_view(printed.at("detail").as_string()).find("cannot reach"),
+            std::string_view::npos);
+  out_.str("");
+  EXPECT_EQ(run_split(ctx_, {.service = "shop", .shares = {"v1=abc"}}), kExitUsage);
+  EXPECT_EQ(json::parse(out_.str()).at("error").as_string(), "invalid_argument");
+}
+
+TEST_F(Commands, CheckpointNeedsANote) {
+  EXPECT_EQ(run_checkpoint(ctx_, {.service = "shop", .note = ""}), kExitUsage);
+  EXPECT_EQ(run_checkpoint(ctx_, {.service = "shop", .note = "  "}), kExitUsage);
+  EXPECT_TRUE(sent_.empty());
+  EXPECT_EQ(err_.str().rfind("rampart: checkpoint: --note is empty", 0), 0u) << err_.str();
+}
+
+TEST_F(Commands, TokenRevokeAndExpiry) {
+  answer(200, R"({"name":"ci","role":"deployer","created_at":"x","expires_at":null,)"
+              R"("revoked_at":"2026-11-23T15:20:01.123Z"})");
+  ASSERT_EQ(run_token_revoke(ctx_, {.name = "ci"}), kExitOk);
+  EXPECT_EQ(sent_[0].method, "DELETE");
+  EXPECT_EQ(sent_[0].target, "/api/v1/tokens/ci");
+  EXPECT_EQ(out_.str(),
+            "token \"ci\" revoked at 2026-11-23T15:20:01.123Z: it is refused from now on\n");
+
+  answer(201, R"({"name":"ci","role":"deployer","created_at":"x","token":"9f2c"})");
+  ASSERT_EQ(run_token_create(ctx_, {.name = "ci", .role = "deployer", .expires = "30d"}), kExitOk);
+  EXPECT_EQ(sent_body(1).at("expires_at").as_string(), "2026-12-23T15:20:01.123Z");
+  EXPECT_EQ(run_token_create(ctx_, {.name = "ci", .role = "deployer", .expires = "soon"}),
+            kExitUsage);
+  EXPECT_EQ(sent_.size(), 2u);
+}
+
+TEST(ParseIntegerOption, SaysTheRangeInTheUsersWords) {
+  struct Case {
+    const char* text;
+    std::int64_t min, max;
+    const char* message;  // nullptr: accepted
+  };
+  const Case cases[] = {
+      {"5", 1, 10000, nullptr},
+      {"0", 0, 10, nullptr},
+      {"0", 1, 10000, "--limit: 0 is out of range; give a whole number from 1 to 10000"},
+      {"10001", 1, 10000, "--limit: 10001 is out of range; give a whole number from 1 to 10000"},
+      {"99999999999999999999", 0, INT64_MAX,
+       "--limit: 99999999999999999999 is out of range; give a whole number from 0 up"},
+      {"-1", 0, INT64_MAX, "--limit: -1 is out of range; give a whole number from 0 up"},
+      {"abc", 1, 10, "--limit: \"abc\" is not a whole number; give a whole number from 1 to 10"},
+      {"1.5", 1, 10, "--limit: \"1.5\" is not a whole number; give a whole number from 1 to 10"},
+      {"", 1, 10, "--limit: \"\" is not a whole number; give a whole number from 1 to 10"},
+  };
+  for (const auto& c : cases) {
+    auto got = parse_integer_option("--limit", c.text, c.min, c.max);
+    if (c.message == nullptr) {
+      ASSERT_TRUE(got) << c.text << ": " << got.error().message;
+      EXPECT_EQ(std::to_string(*got), c.text);
+    } else {
+      ASSERT_FALSE(got) << c.text;
+      EXPECT_EQ(got.error().message, c.message);
+    }
+  }
 }
 
 TEST_F(Commands, RollbackBodies) {
@@ -199,8 +332,10 @@ TEST_F(Commands, ApplyChecksTheFileLocallyFirst) {
   EXPECT_EQ(run_apply(ctx_, {.file = bad}), kExitFailure);
   EXPECT_TRUE(sent_.empty());
   EXPECT_EQ(err_.str().rfind("rampart: " + bad + ":2: ", 0), 0u) << err_.str();
+  // Every problem, one line each.
   const std::string err = err_.str();
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 2);
+  EXPECT_NE(err.find("\nrampart: " + bad + ":3: "), std::string::npos) << err;
 
   err_.str("");
   EXPECT_EQ(run_apply(ctx_, {.file = dir.file("missing.toml")}), kExitFailure);

@@ -101,10 +101,15 @@ TEST(Render, DeploymentsAndAuditAndTokensTables) {
             "2    2026-11-23T15:20:01.123Z  ci       token.create  ro\n");
 
   auto tokens = json::parse(
-      R"([{"name":"bootstrap","role":"admin","created_at":"2026-11-23T15:00:00.000Z"}])");
+      R"([{"name":"bootstrap","role":"admin","created_at":"2026-11-23T15:00:00.000Z",)"
+      R"("expires_at":null,"revoked_at":null},)"
+      R"({"name":"ci","role":"deployer","created_at":"2026-11-23T15:00:00.000Z",)"
+      R"("expires_at":"2026-12-23T15:00:00.000Z","revoked_at":"2026-11-24T15:00:00.000Z"}])");
   EXPECT_EQ(tokens_table(tokens),
-            "NAME       ROLE   CREATED\n"
-            "bootstrap  admin  2026-11-23T15:00:00.000Z\n");
+            "NAME       ROLE      CREATED                   EXPIRES                   STATE\n"
+            "bootstrap  admin     2026-11-23T15:00:00.000Z  never                     active\n"
+            "ci         deployer  2026-11-23T15:00:00.000Z  2026-12-23T15:00:00.000Z  revoked "
+            "2026-11-24T15:00:00.000Z\n");
 }
 
 TEST(Render, ServiceDetail) {
@@ -168,7 +173,7 @@ TEST(Render, ApiErrorMessage) {
       {400, R"({"error":"invalid_argument","field":"split","detail":"split: sums to 9000 bp"})",
        "split: sums to 9000 bp"},
       {400, R"({"error":"invalid_config","detail":"a.toml:4: unknown key \"x\"\na.toml:9: bad"})",
-       "a.toml:4: unknown key \"x\""},
+       "a.toml:4: unknown key \"x\"\na.toml:9: bad"},  // every problem of the file
       {403,
        R"({"error":"forbidden","detail":"token \"ro\" is read-only; splitting needs deployer"})",
        "forbidden: token \"ro\" is read-only; splitting needs deployer"},
@@ -183,10 +188,16 @@ TEST(Render, ApiErrorMessage) {
        "not found: no route for GET /api/v1/x"},
       {409, R"({"error":"conflict"})", "conflict"},
       {502, "<html>bad gateway</html>",
-       "the admin API at 127.0.0.1:9901 answered HTTP 502: <html>bad gateway</html>"},
-      {500, "", "the admin API at 127.0.0.1:9901 answered HTTP 500"},
+       "127.0.0.1:9901 does not answer as a rampart admin API (HTTP 502: <html>bad "
+       "gateway</html>); "
+       "check --addr, $RAMPART_ADDR or the data directory's admin.addr"},
+      {500, "",
+       "127.0.0.1:9901 does not answer as a rampart admin API (HTTP 500); check --addr, "
+       "$RAMPART_ADDR or the data directory's admin.addr"},
       {500, R"({"something":"else"})",
-       "the admin API at 127.0.0.1:9901 answered HTTP 500: {\"something\":\"else\"}"},
+       "127.0.0.1:9901 does not answer as a rampart admin API (HTTP 500: "
+       "{\"something\":\"else\"}); "
+       "check --addr, $RAMPART_ADDR or the data directory's admin.addr"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.body);

@@ -358,6 +358,44 @@ TEST(ParseUpstream, Forms) {
   }
 }
 
+TEST(SingleValues, MessagesNameTheProblem) {
+  const std::string long_host(300, 'a');
+  struct Case {
+    std::string text;
+    Result<int> (*parse)(std::string_view);
+    std::string says;
+    std::string not_says;
+  };
+  auto upstream = [](std::string_view t) -> Result<int> {
+    auto r = parse_upstream(t);
+    return r ? Result<int>(0) : Result<int>(r.error());
+  };
+  auto endpoint = [](std::string_view t) -> Result<int> {
+    auto r = parse_endpoint(t);
+    return r ? Result<int>(0) : Result<int>(r.error());
+  };
+  auto route = [](std::string_view t) -> Result<int> {
+    auto r = parse_route(t);
+    return r ? Result<int>(0) : Result<int>(r.error());
+  };
+  for (const auto& c : std::vector<Case>{
+           {"", upstream,
+            "it is empty; write it as http://host:port, e.g. \"http://127.0.0.1:9001\"",
+            "e.g. \"http://\""},
+           {"http://" + long_host + ":1", upstream, "the host is 300 characters long; at most 253",
+            "may only contain"},
+           {long_host + ":1", endpoint, "the host is 300 characters long; at most 253",
+            "may only contain"},
+           {long_host + "/", route, "the host is 300 characters long; at most 253",
+            "may only contain"},
+       }) {
+    auto r = c.parse(c.text);
+    ASSERT_FALSE(r) << c.text;
+    EXPECT_NE(r.error().message.find(c.says), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find(c.not_says), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(ParseRoute, Forms) {
   const struct {
     std::string_view text;

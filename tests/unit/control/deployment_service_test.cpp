@@ -37,7 +37,7 @@ class DeploymentServiceTest : public ::testing::Test {
   model::Deployment split(const Split& s, std::string_view actor = "bob") {
     auto d = service_.set_split("shop", s, actor, "split");
     EXPECT_TRUE(d) << d.error().message;
-    return d ? *d : model::Deployment{};
+    return d ? d->deployment : model::Deployment{};
   }
 
   std::vector<model::AuditEvent> audit_log() {
@@ -285,10 +285,10 @@ TEST_F(DeploymentServiceTest, SetSplitGivesVersionsItDoesNotNameZero) {
   auto d = service_.set_split("shop", {{"v2", 10000}}, "bob", "all on v2");
   ASSERT_TRUE(d) << d.error().message;
   // Every version of the service, in ordinal order; the one not named gets 0 bp.
-  EXPECT_EQ(d->split, (Split{{"v1", 0}, {"v2", 10000}}));
-  auto stored = service_.deployment("shop", d->id);
+  EXPECT_EQ(d->deployment.split, (Split{{"v1", 0}, {"v2", 10000}}));
+  auto stored = service_.deployment("shop", d->deployment.id);
   ASSERT_TRUE(stored);
-  EXPECT_EQ(stored->split, d->split);
+  EXPECT_EQ(stored->split, d->deployment.split);
 }
 
 TEST_F(DeploymentServiceTest, SetSplitCreatesTheNextDeployment) {
@@ -296,25 +296,50 @@ TEST_F(DeploymentServiceTest, SetSplitCreatesTheNextDeployment) {
   clock_.advance(10);
   auto d = service_.set_split("shop", {{"v2", 5000}, {"v1", 5000}}, "bob", "half and half");
   ASSERT_TRUE(d) << d.error().message;
-  EXPECT_EQ(d->id, 2);
-  EXPECT_EQ(d->split, (Split{{"v1", 5000}, {"v2", 5000}}));
-  EXPECT_EQ(d->cause, "split");
-  EXPECT_EQ(d->author, "bob");
-  EXPECT_EQ(d->message, "half and half");
-  EXPECT_EQ(d->created_at, clock_.now());
-  EXPECT_EQ(d->rolled_back_from, std::nullopt);
-  EXPECT_EQ(d->revision, store_.revision());
+  EXPECT_EQ(d->deployment.id, 2);
+  EXPECT_EQ(d->deployment.split, (Split{{"v1", 5000}, {"v2", 5000}}));
+  EXPECT_EQ(d->deployment.cause, "split");
+  EXPECT_EQ(d->deployment.author, "bob");
+  EXPECT_EQ(d->deployment.message, "half and half");
+  EXPECT_EQ(d->deployment.created_at, clock_.now());
+  EXPECT_EQ(d->deployment.rolled_back_from, std::nullopt);
+  EXPECT_EQ(d->deployment.revision, store_.revision());
   auto stored = service_.deployment("shop", 2);
   ASSERT_TRUE(stored);
-  EXPECT_EQ(*stored, *d);
-  expect_one_audit_event_at(d->revision, keys::deployment("shop", 2));
+  EXPECT_EQ(*stored, d->deployment);
+  expect_one_audit_event_at(d->deployment.revision, keys::deployment("shop", 2));
   const auto log = audit_log();
   EXPECT_EQ(log.back().action, "split");
   EXPECT_EQ(log.back().target, "service:shop");
   EXPECT_EQ(log.back().before, boost::json::value(model::to_json(*service_.deployment("shop", 1))));
-  EXPECT_EQ(log.back().after, boost::json::value(model::to_json(*d)));
-  // The same split again is a new deployment too: an explicit request is always recorded.
-  EXPECT_EQ(split(d->split).id, 3);
+  EXPECT_EQ(log.back().after, boost::json::value(model::to_json(d->deployment)));
+  EXPECT_TRUE(d->changed);
+}
+
+TEST_F(DeploymentServiceTest, TheSplitServedAgainChangesNothingUnlessForced) {
+  apply_default();
+  const std::int64_t before = store_.revision();
+  // v1 90 / v2 10 is what deployment 1 serves; naming v1 only is v1 100, a change.
+  auto same = service_.set_split("shop", {{"v2", 1000}, {"v1", 9000}}, "bob", "again");
+  ASSERT_TRUE(same) << same.error().message;
+  EXPECT_FALSE(same->changed);
+  EXPECT_EQ(same->deployment.id, 1);
+  EXPECT_EQ(same->deployment.revision, before);
+  EXPECT_EQ(store_.revision(), before);  // no deployment, no audit event
+  EXPECT_EQ(audit_log().size(), 1u);
+
+  // A stale expectation is still a conflict, changed or not.
+  auto stale = service_.set_split("shop", {{"v2", 1000}, {"v1", 9000}}, "bob", "", before + 1);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, Errc::kConflict);
+
+  auto forced = service_.set_split("shop", {{"v2", 1000}, {"v1", 9000}}, "bob", "forced", {},
+                                   /*force=*/true);
+  ASSERT_TRUE(forced) << forced.error().message;
+  EXPECT_TRUE(forced->changed);
+  EXPECT_EQ(forced->deployment.id, 2);
+  EXPECT_EQ(forced->deployment.split, (Split{{"v1", 9000}, {"v2", 1000}}));
+  EXPECT_GT(store_.revision(), before);
 }
 
 struct SplitCase {
@@ -398,7 +423,7 @@ TEST_F(DeploymentServiceTest, StaleExpectedRevisionIsAConflict) {
   ASSERT_TRUE(second) << second.error().message;
 
   const std::int64_t before = store_.revision();
-  for (std::int64_t stale : {first->revision, std::int64_t{0}, second->revision + 100}) {
+  for (std::int64_t stale : {first->revision, std::int64_t{0}, second->deployment.revision + 100}) {
     auto third = service_.set_split("shop", {{"v2", 10000}}, "carol", "", stale);
     ASSERT_FALSE(third) << stale;
     EXPECT_EQ(third.error().code, Errc::kConflict);
@@ -407,9 +432,10 @@ TEST_F(DeploymentServiceTest, StaleExpectedRevisionIsAConflict) {
         << third.error().message;
   }
   EXPECT_EQ(store_.revision(), before);
-  auto third = service_.set_split("shop", {{"v2", 10000}}, "carol", "", second->revision);
+  auto third =
+      service_.set_split("shop", {{"v2", 10000}}, "carol", "", second->deployment.revision);
   ASSERT_TRUE(third) << third.error().message;
-  EXPECT_EQ(third->id, 3);
+  EXPECT_EQ(third->deployment.id, 3);
 }
 
 // --- compare-and-swap under races ----------------------------------------------------------------
@@ -425,11 +451,11 @@ TEST(DeploymentServiceRace, ALostCompareIsRetriedFromAFreshRead) {
   store.before_next_write = [&] {
     auto d = rival.set_split("shop", {{"v1", 10000}}, "rival", "");
     ASSERT_TRUE(d) << d.error().message;
-    EXPECT_EQ(d->id, 2);
+    EXPECT_EQ(d->deployment.id, 2);
   };
   auto d = service.set_split("shop", {{"v2", 10000}}, "bob", "");
   ASSERT_TRUE(d) << d.error().message;
-  EXPECT_EQ(d->id, 3);
+  EXPECT_EQ(d->deployment.id, 3);
   auto history = service.deployments("shop");
   ASSERT_TRUE(history);
   ASSERT_EQ(history->size(), 3u);
@@ -472,7 +498,7 @@ TEST(DeploymentServiceRace, AnUnrelatedMutationAlsoForcesARetry) {
   store.before_next_write = [&] { ASSERT_TRUE(rival.checkpoint("api", "n", "rival")); };
   auto d = service.set_split("shop", {{"v2", 10000}}, "bob", "");
   ASSERT_TRUE(d) << d.error().message;
-  EXPECT_EQ(d->id, 2);
+  EXPECT_EQ(d->deployment.id, 2);
   auto log = service.audit();
   ASSERT_TRUE(log);
   ASSERT_EQ(log->size(), 3u);
@@ -500,7 +526,7 @@ TEST(DeploymentServiceRace, ConcurrentSplitsLoseNothingAndLeaveNoGaps) {
           ADD_FAILURE() << d.error().message;
           return;
         }
-        got[t].push_back(d->id);
+        got[t].push_back(d->deployment.id);
       }
     });
   }
@@ -698,7 +724,7 @@ TEST_F(DeploymentServiceTest, EveryMutationWritesOneAuditEventInItsRevision) {
   expect_one_audit_event_at(applied->revision, keys::deployment("api", 1));
   auto s = service_.set_split("shop", {{"v2", 10000}}, "bob", "");
   ASSERT_TRUE(s);
-  expect_one_audit_event_at(s->revision, keys::latest("shop"));
+  expect_one_audit_event_at(s->deployment.revision, keys::latest("shop"));
   auto r = service_.rollback("shop", {}, "carol", "");
   ASSERT_TRUE(r);
   expect_one_audit_event_at(r->revision, keys::deployment("shop", 3));
@@ -724,7 +750,7 @@ TEST_F(DeploymentServiceTest, EveryMutationWritesOneAuditEventInItsRevision) {
       EXPECT_GT(log[i].revision, log[i - 1].revision);
     }
   }
-  EXPECT_EQ(log[1].revision, s->revision);
+  EXPECT_EQ(log[1].revision, s->deployment.revision);
   EXPECT_EQ(log[2].revision, r->revision);
   // The token event never carries the hash.
   EXPECT_FALSE(log[4].after.as_object().contains("sha256"));
@@ -733,7 +759,8 @@ TEST_F(DeploymentServiceTest, EveryMutationWritesOneAuditEventInItsRevision) {
 TEST_F(DeploymentServiceTest, IdsRunWithoutGapsPerServiceAndLatestMirrorsTheNewest) {
   apply_default();
   split({{"v2", 10000}});
-  ASSERT_TRUE(service_.set_split("api", {{"stable", 10000}}, "bob", ""));
+  // The split api serves already: forced, or it would be no change.
+  ASSERT_TRUE(service_.set_split("api", {{"stable", 10000}}, "bob", "", {}, /*force=*/true));
   ASSERT_TRUE(service_.rollback("shop", {}, "carol", ""));
   ASSERT_FALSE(service_.set_split("shop", {{"v9", 10000}}, "bob", ""));  // refused: no id used
   split({{"v1", 5000}, {"v2", 5000}});
@@ -784,7 +811,8 @@ TEST_F(DeploymentServiceTest, AuditQueryPagesAndFiltersByTime) {
   apply_default();
   for (int i = 0; i < 9; ++i) {
     clock_.advance(1000);
-    split({{"v1", 10000}});
+    const std::uint32_t canary = static_cast<std::uint32_t>(100 * i);  // a new split each time
+    split({{"v1", 10000 - canary}, {"v2", canary}});
   }
   const auto all = audit_log();
   ASSERT_EQ(all.size(), 10u);

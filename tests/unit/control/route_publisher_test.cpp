@@ -76,7 +76,7 @@ TEST_F(RoutePublisherTest, ACommittedSplitIsPublishedBeforeTheWriteReturns) {
   // No waiting: the publication ran on the committing thread.
   ASSERT_EQ(published_.configs.size(), 2u);
   EXPECT_EQ(split_of(published_.configs.back(), "shop"), "v1=2500,v2=7500");
-  EXPECT_EQ(publisher.stats().revision, d->revision);
+  EXPECT_EQ(publisher.stats().revision, d->deployment.revision);
 }
 
 TEST_F(RoutePublisherTest, ACommitThatDoesNotChangeWhatIsServedPublishesNothing) {

@@ -234,5 +234,75 @@ TEST_F(TokensTest, TokensLiveUnderTheirKey) {
   EXPECT_NE((*kv)->value.find(R"("role":"deployer")"), std::string::npos);
 }
 
+TEST_F(TokensTest, ARevokedTokenIsRefusedAtOnceAndTheRevocationIsAudited) {
+  ASSERT_TRUE(service_.create_token("root", Role::kAdmin, "rampart"));
+  auto ci = service_.create_token("ci", Role::kDeployer, "root");
+  ASSERT_TRUE(ci);
+  ASSERT_TRUE(service_.authenticate(ci->secret));
+  clock_.advance(5);
+
+  auto revoked = service_.revoke_token("ci", "root");
+  ASSERT_TRUE(revoked) << revoked.error().message;
+  EXPECT_EQ(revoked->revoked_at, clock_.now());
+  auto refused = service_.authenticate(ci->secret);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kNotFound);
+  EXPECT_EQ(refused.error().message, "token \"ci\" was revoked; ask an admin for a new one");
+
+  auto log = service_.audit();
+  ASSERT_TRUE(log);
+  const auto& event = log->back();
+  EXPECT_EQ(event.action, "token.revoke");
+  EXPECT_EQ(event.actor, "root");
+  EXPECT_EQ(event.target, "token:ci");
+  EXPECT_FALSE(event.before.as_object().contains("revoked_at"));
+  EXPECT_EQ(event.after.as_object().at("revoked_at").as_int64(), clock_.now());
+  EXPECT_FALSE(event.after.as_object().contains("sha256"));
+
+  // Kept: listed as revoked, its name still taken, a second revocation a conflict.
+  auto all = service_.tokens();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->front().name, "ci");  // by name
+  EXPECT_EQ(all->front().revoked_at, clock_.now());
+  auto again = service_.revoke_token("ci", "root");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::kConflict);
+  auto same_name = service_.create_token("ci", Role::kDeployer, "root");
+  ASSERT_FALSE(same_name);
+  EXPECT_EQ(same_name.error().code, Errc::kConflict);
+}
+
+TEST_F(TokensTest, RevokeRefusesAnUnknownTokenAndTheLastAdmin) {
+  ASSERT_TRUE(service_.create_token("root", Role::kAdmin, "rampart"));
+  auto unknown = service_.revoke_token("nobody", "root");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::kNotFound);
+  auto last = service_.revoke_token("root", "root");
+  ASSERT_FALSE(last);
+  EXPECT_EQ(last.error().code, Errc::kConflict);
+  EXPECT_NE(last.error().message.find("last admin token"), std::string::npos);
+  ASSERT_TRUE(service_.create_token("second", Role::kAdmin, "root"));
+  EXPECT_TRUE(service_.revoke_token("root", "second"));
+}
+
+TEST_F(TokensTest, AnExpiredTokenIsRefused) {
+  const std::int64_t expires = clock_.now() + 1000;
+  auto ci = service_.create_token("ci", Role::kDeployer, "alice", expires);
+  ASSERT_TRUE(ci) << ci.error().message;
+  EXPECT_EQ(ci->token.expires_at, expires);
+  clock_.advance(999);
+  ASSERT_TRUE(service_.authenticate(ci->secret));
+  clock_.advance(1);
+  auto refused = service_.authenticate(ci->secret);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kNotFound);
+  EXPECT_EQ(refused.error().message, "token \"ci\" has expired; ask an admin for a new one");
+
+  auto past = service_.create_token("old", Role::kDeployer, "alice", clock_.now());
+  ASSERT_FALSE(past);
+  EXPECT_EQ(past.error().code, Errc::kInvalidArgument);
+  EXPECT_TRUE(past.error().message.starts_with("expires_at: ")) << past.error().message;
+}
+
 }  // namespace
 }  // namespace rampart::control

@@ -103,7 +103,8 @@ Token sample_token() {
   return Token{.name = "ci",
                .role = Role::kDeployer,
                .sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-               .created_at = 1700000000000};
+               .created_at = 1700000000000,
+               .expires_at = 1702592000000};
 }
 
 // --- Round trips -------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ TEST(Golden, CurrentSchemasEncodeExactly) {
   EXPECT_EQ(encode(sample_rollback()), golden("deployment.schema2.json"));
   EXPECT_EQ(encode(sample_checkpoint()), golden("checkpoint.schema1.json"));
   EXPECT_EQ(encode(sample_audit_event()), golden("audit_event.schema1.json"));
-  EXPECT_EQ(encode(sample_token()), golden("token.schema1.json"));
+  EXPECT_EQ(encode(sample_token()), golden("token.schema2.json"));
 }
 
 TEST(Golden, CurrentSchemasDecode) {
@@ -208,9 +209,23 @@ TEST(Golden, CurrentSchemasDecode) {
   auto a = decode_audit_event(golden("audit_event.schema1.json"));
   ASSERT_TRUE(a) << a.error().message;
   EXPECT_EQ(*a, sample_audit_event());
-  auto t = decode_token(golden("token.schema1.json"));
+  auto t = decode_token(golden("token.schema2.json"));
   ASSERT_TRUE(t) << t.error().message;
   EXPECT_EQ(*t, sample_token());
+}
+
+TEST(Golden, SchemaOneTokenNeitherExpiresNorWasRevoked) {
+  auto t = decode_token(golden("token.schema1.json"));
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->name, "ci");
+  EXPECT_EQ(t->expires_at, std::nullopt);
+  EXPECT_EQ(t->revoked_at, std::nullopt);
+  EXPECT_NE(encode(*t).find(R"("schema":2)"), std::string::npos);
+  // Schema 2 requires both fields (null when unset).
+  auto missing = decode_token(with_field(golden("token.schema2.json"), "revoked_at", ""));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("revoked_at"), std::string::npos)
+      << missing.error().message;
 }
 
 TEST(Golden, SchemaOneVersionReadsTheDefaultHealthPath) {
@@ -281,7 +296,7 @@ std::vector<Kind> kinds() {
        as_status(&decode_checkpoint)},
       {"audit event", golden("audit_event.schema1.json"), kAuditEventSchema,
        as_status(&decode_audit_event)},
-      {"token", golden("token.schema1.json"), kTokenSchema, as_status(&decode_token)},
+      {"token", golden("token.schema2.json"), kTokenSchema, as_status(&decode_token)},
   };
 }
 

@@ -104,9 +104,9 @@ int publish(int mutations, const std::string& dir) {
       return 1;
     }
     // The acknowledged write is already what every worker reads.
-    if (gw.routes()->generation != gw.generation() || publisher.stats().revision != d->revision) {
+    if (gw.routes()->generation != gw.generation() || publisher.stats().revision != d->deployment.revision) {
       std::fprintf(stderr, "deployment %lld was acknowledged before it was published\n",
-                   static_cast<long long>(d->id));
+                   static_cast<long long>(d->deployment.id));
       return 1;
     }
     acks.record(static_cast<std::uint64_t>((t1 - t0).count()));

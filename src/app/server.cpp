@@ -399,8 +399,10 @@ int run_server(const ServerOptions& options) {
 
   asio::thread_pool blocking(2);
   admin::Api api(service, registry);
-  server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api);
+  server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
+                 admin_server);
   admin_server.run_handlers_on(blocking.get_executor());
+  admin_server.set_limits(base->limits);
   if (auto s =
           write_file_atomically(dir->file(kAddressFile), endpoint_text(*admin_bound) + "\n", 0644);
       !s) {

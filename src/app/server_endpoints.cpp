@@ -13,7 +13,6 @@
 #include <array>
 #include <optional>
 #include <utility>
-#include <vector>
 
 namespace rampart::app {
 
@@ -33,7 +32,6 @@ struct Call {
   const admin::Request& req;
   Server& server;
   std::string_view path;
-  std::string_view query;
 
   admin::Response error(bhttp::status st, std::string_view code, std::string_view detail) const {
     return admin::error_response(st, code, detail, req.version(), req.keep_alive());
@@ -44,73 +42,7 @@ struct Call {
   }
 };
 
-// 405 naming what `allow` lists, with the Allow field RFC 9110 §15.5.6 asks for.
-admin::Response not_allowed(const Call& c, std::string_view allow) {
-  auto res = c.error(bhttp::status::method_not_allowed, "method_not_allowed",
-                     fmt::format("{} takes {}", c.path, allow));
-  res.set(bhttp::field::allow, allow);
-  return res;
-}
-
-bool is_get(const Call& c) {
-  return c.req.method() == bhttp::verb::get || c.req.method() == bhttp::verb::head;
-}
-
-using Params = std::vector<std::pair<std::string_view, std::string_view>>;
-
-// "a=1&b" -> {{"a", "1"}, {"b", ""}}; empty pieces are skipped.
-Params query_params(std::string_view query) {
-  Params out;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view param = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (param.empty()) {
-      continue;
-    }
-    const auto eq = param.find('=');
-    out.emplace_back(param.substr(0, eq),
-                     eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1));
-  }
-  return out;
-}
-
-// 400 naming the first parameter of the query that is not `known` (an endpoint without
-// parameters passes an empty `known`).
-std::optional<admin::Response> check_query(const Call& c, const Params& params,
-                                           std::string_view known) {
-  for (const auto& [name, value] : params) {
-    if (name != known || known.empty()) {
-      return c.error(bhttp::status::bad_request, "bad_request",
-                     fmt::format("{} takes no query parameter \"{}\"{}", c.path, name,
-                                 known.empty() ? "" : fmt::format("; it takes \"{}\"", known)));
-    }
-  }
-  return std::nullopt;
-}
-
-// ?detailed, =true or =1: yes; absent, =false or =0: no; anything else: nullopt.
-std::optional<bool> detailed(const Params& params) {
-  bool out = false;
-  for (const auto& [name, value] : params) {
-    if (value.empty() || value == "true" || value == "1") {
-      out = true;
-    } else if (value == "false" || value == "0") {
-      out = false;
-    } else {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
 admin::Response metrics_endpoint(const Call& c) {
-  if (!is_get(c)) {
-    return not_allowed(c, "GET, HEAD");
-  }
-  if (auto refusal = check_query(c, query_params(c.query), "")) {
-    return std::move(*refusal);
-  }
   admin::Response res{bhttp::status::ok, c.req.version()};
   res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = metrics::render_prometheus(c.server.registry);
@@ -190,18 +122,6 @@ json::object health_components(const Server& server, const control::RoutePublish
 }
 
 admin::Response health_endpoint(const Call& c) {
-  if (!is_get(c)) {
-    return not_allowed(c, "GET, HEAD");
-  }
-  const Params params = query_params(c.query);
-  if (auto refusal = check_query(c, params, "detailed")) {
-    return std::move(*refusal);
-  }
-  const auto want_details = detailed(params);
-  if (!want_details) {
-    return c.error(bhttp::status::bad_request, "bad_request",
-                   "detailed takes true or false (also 1 or 0)");
-  }
   const std::string store_error = c.server.api.store_error();
   const auto pub = c.server.publisher.stats();
   json::array problems = gateway_problems(c.server, pub);
@@ -209,19 +129,13 @@ admin::Response health_endpoint(const Call& c) {
   json::object o;
   o["status"] = degraded ? "degraded" : "ok";
   o["version"] = kVersion;
-  if (*want_details) {
+  if (admin::wants_detail(c.req)) {
     o["components"] = health_components(c.server, pub, store_error, std::move(problems));
   }
   return c.json(json::serialize(o));
 }
 
 admin::Response reload_endpoint(const Call& c) {
-  if (c.req.method() != bhttp::verb::post) {
-    return not_allowed(c, "POST");
-  }
-  if (auto refusal = check_query(c, query_params(c.query), "")) {
-    return std::move(*refusal);
-  }
   std::optional<admin::Response> refusal;
   auto who = c.server.api.authorize(c.req, model::Role::kAdmin, refusal);
   if (!who) {
@@ -289,6 +203,7 @@ Status reload(Server& server, std::string_view actor) {
   if (auto s = server.publisher.refresh(); !s) {
     return remember(s.error());
   }
+  server.admin_server.set_limits(cfg->limits);
   std::lock_guard lock(server.reload.mutex);
   server.reload.last_error.clear();
   ++server.reload.reloads;
@@ -296,13 +211,13 @@ Status reload(Server& server, std::string_view actor) {
 }
 
 admin::Response handle_admin(const admin::Request& req, Server& server) {
+  // The API answers what is not for these endpoints: /api/v1, and a method or query parameter
+  // that /health, /metrics or /reload does not take (405 with Allow, 400).
   if (auto res = server.api.handle(req)) {
     return std::move(*res);
   }
   const std::string_view target = req.target();
-  const auto q = target.find('?');
-  const Call c{req, server, target.substr(0, q),
-               q == std::string_view::npos ? std::string_view{} : target.substr(q + 1)};
+  const Call c{req, server, target.substr(0, target.find('?'))};
   for (const Endpoint& e : kEndpoints) {
     if (c.path == e.path) {
       return e.handle(c);

@@ -37,6 +37,7 @@ struct Server {
   control::DeploymentService& service;
   control::RoutePublisher& publisher;
   admin::Api& api;
+  admin::AdminServer& admin_server;
   ReloadState reload;
 };
 

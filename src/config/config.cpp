@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "config/quote.hpp"
 #include "config/reader.hpp"
+#include "config/rollout_reader.hpp"
 
 #include <toml++/toml.h>
 
@@ -34,9 +35,9 @@ constexpr std::array<std::string_view, 6> kServerKeys = {
 constexpr std::array<std::string_view, 6> kLimitsKeys = {
     "max_header_bytes", "max_body_bytes",     "header_timeout_ms",
     "idle_timeout_ms",  "connect_timeout_ms", "response_timeout_ms"};
-constexpr std::array<std::string_view, 9> kServiceKeys = {"name",         "routes",  "sticky",
-                                                          "salt",         "balance", "eject_after",
-                                                          "eject_for_ms", "version", "split"};
+constexpr std::array<std::string_view, 10> kServiceKeys = {
+    "name",        "routes",       "sticky",  "salt",  "balance",
+    "eject_after", "eject_for_ms", "version", "split", "rollout"};
 constexpr std::array<std::string_view, 2> kVersionKeys = {"name", "upstreams"};
 
 constexpr Range kTimeoutMs{1, 3'600'000, "1 ms to 1 hour"};
@@ -175,6 +176,7 @@ class Parser : public Reader {
     int_at(s, "eject_for_ms", kTimeoutMs, svc.eject_for_ms);
     read_versions(s, who, svc);
     read_split(s, svc);
+    read_rollout(*this, s, svc.rollout);
     return svc;
   }
 

@@ -12,6 +12,7 @@
 // docs/configuration.md documents every key.
 
 #include "common/result.hpp"
+#include "rollout/policy.hpp"
 
 #include <cstdint>
 #include <string>
@@ -77,6 +78,7 @@ struct Service {
   // One entry per version, in the order of `versions` (0 for a version absent from
   // [service.split]); the basis points sum to exactly 10000.
   std::vector<SplitEntry> split;
+  rollout::Policy rollout = rollout::default_policy();  // [service.rollout]
 };
 
 struct Server {

@@ -462,5 +462,56 @@ TEST(Names, ServiceAndVersion) {
   }
 }
 
+TEST(RolloutConfig, AServiceWithoutOneGetsTheDefaultPolicy) {
+  const Config cfg = parse_ok(read_file(kCases / "ok_minimal.toml"));
+  ASSERT_FALSE(cfg.services.empty());
+  EXPECT_EQ(cfg.services[0].rollout, rollout::default_policy());
+  EXPECT_EQ(rollout::describe(cfg.services[0].rollout.strategy.steps),
+            "10% for 5m, 50% for 5m, 100%");
+  EXPECT_TRUE(cfg.services[0].rollout.analysis.checks.empty());  // seed 004's defaults apply
+}
+
+TEST(RolloutConfig, EveryPartOfTheExampleReadsAsWritten) {
+  using std::chrono::milliseconds;
+  const Config cfg = parse_ok(read_file(kCases / "rollout_ok_issue_example.toml"));
+  ASSERT_EQ(cfg.services.size(), 1u);
+  const rollout::Policy& p = cfg.services[0].rollout;
+  EXPECT_EQ(p.strategy_name, "custom");
+  EXPECT_EQ(rollout::describe(p.strategy.steps), "10% for 5m, 50% for 5m, 100%");
+  EXPECT_EQ(p.deploy_windows.deny_days, std::vector<int>{5});
+  EXPECT_EQ(p.deploy_windows.utc_offset_minutes, 120);
+  EXPECT_EQ(p.rollback_window, milliseconds(15 * 60 * 1000));
+  EXPECT_EQ(p.interval, milliseconds(30'000));
+  EXPECT_EQ(p.analysis.min_requests, 200u);
+  EXPECT_EQ(p.analysis.failure_limit, 2u);
+  EXPECT_EQ(p.analysis.inconclusive, rollout::Inconclusive::kExtend);
+  ASSERT_EQ(p.analysis.checks.size(), 2u);
+  EXPECT_EQ(p.analysis.checks[0],
+            (rollout::Check{.metric = rollout::Metric::kErrorRate, .max = 0.01, .critical = 0.05}));
+  EXPECT_EQ(p.analysis.checks[1], (rollout::Check{.metric = rollout::Metric::kP95Ms,
+                                                  .max = 500,
+                                                  .critical = 1000,
+                                                  .max_ratio_to_stable = 1.2}));
+  ASSERT_EQ(p.pre.size(), 2u);
+  EXPECT_EQ(p.pre[1].name, "branch");
+  EXPECT_EQ(p.pre[1].run, "test \"$(git branch --show-current)\" = main");
+  EXPECT_EQ(p.health, (rollout::HealthCheck{"/health", 3, milliseconds(1000)}));
+  ASSERT_EQ(p.verify.size(), 2u);
+  EXPECT_EQ(p.verify[1], (rollout::VerifyCheck{"/api/stats", 200, milliseconds(2000)}));
+  EXPECT_EQ(p.verify_tries, 5u);
+  ASSERT_EQ(p.webhooks.size(), 1u);
+  EXPECT_EQ(p.webhooks[0].url, "https://hooks.example.com/deploys");
+  EXPECT_EQ(p.webhooks[0].events.size(), 5u);
+}
+
+TEST(RolloutConfig, APresetAndAStepUntilPromoted) {
+  const Config preset = parse_ok(read_file(kCases / "rollout_ok_preset.toml"));
+  EXPECT_EQ(preset.services[0].rollout.strategy_name, "linear10-1m");
+  EXPECT_EQ(preset.services[0].rollout.strategy.steps.size(), 10u);
+  const Config manual = parse_ok(read_file(kCases / "rollout_ok_until_promoted.toml"));
+  EXPECT_EQ(rollout::describe(manual.services[0].rollout.strategy.steps),
+            "5% until promoted, 100%");
+}
+
 }  // namespace
 }  // namespace rampart::config

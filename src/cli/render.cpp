@@ -282,6 +282,25 @@ std::string token_revoked(const json::value& answer) {
                      text(answer, "name"), text(answer, "revoked_at"));
 }
 
+// One "warning:" line per upstream the gateway has no address for, from the API's
+// metrics.{version}.upstreams.
+std::string upstream_problems(const json::value& metrics) {
+  std::string out;
+  if (!metrics.is_object()) {
+    return out;
+  }
+  for (const auto& [version, m] : metrics.get_object()) {
+    for (const auto& u : array_or_empty(field(m, "upstreams"))) {
+      if (text(u, "state") == "ok") {
+        continue;
+      }
+      out += fmt::format("warning: {} upstream {} {}: its requests get 503 until it resolves\n",
+                         std::string_view(version), text(u, "upstream"), text(u, "problem"));
+    }
+  }
+  return out;
+}
+
 std::string service_detail(const json::value& s, std::int64_t now_ms) {
   std::vector<Row> head;
   head.push_back({"service:", text(s, "name")});
@@ -336,6 +355,7 @@ std::string service_detail(const json::value& s, std::int64_t now_ms) {
   }
   out += "\n";
   out += render_table({"VERSION", "WEIGHT", "UPSTREAMS", "REQUESTS", "5XX%", "P50", "P99"}, rows);
+  out += upstream_problems(metrics);
 
   const json::value& a = field(s, "analytics");
   if (a.is_object()) {

@@ -102,6 +102,12 @@ TEST_F(ChangePathTest, ATypoedUpstreamIsUnhealthyAndEveryOtherChangeIsServed) {
   auto status = parse_json(call("GET", "/api/v1/services/shop"));
   const auto& up = status.at("metrics").at("v2").at("upstreams").at(0);
   EXPECT_EQ(up.at("state").as_string(), "unresolved");
+  auto cli = run_to_completion({rampart_bin(), "status", "shop", "--data", cluster.data_dir()});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_NE(cli.out.find("warning: v2 upstream locahost.invalid:" + std::to_string(s1_) +
+                         " does not resolve"),
+            std::string::npos)
+      << cli.out;
 
   // Mended by the next apply; the gateway is healthy again.
   ASSERT_EQ(apply(services("localhost", 100)).status, 200u);

@@ -112,6 +112,24 @@ TEST(Render, DeploymentsAndAuditAndTokensTables) {
             "2026-11-24T15:00:00.000Z\n");
 }
 
+TEST(Render, ServiceDetailWarnsOfUpstreamsWithoutAnAddress) {
+  auto service = json::parse(R"({
+    "name":"shop","routes":["/shop/"],"sticky":"none",
+    "latest":{"service":"shop","id":2,"split":{"v1":0,"v2":100},"cause":"apply","message":"",
+              "author":"bootstrap","created_at":"2026-11-23T15:17:01.123Z","revision":9},
+    "versions":[{"name":"v1","upstreams":["http://127.0.0.1:9001"]},
+                {"name":"v2","upstreams":["http://locahost:9002"]}],
+    "metrics":{"v1":{"requests":0,"upstreams":[{"upstream":"127.0.0.1:9001","state":"ok","problem":null}]},
+               "v2":{"requests":3,"5xx":3,"upstreams":[{"upstream":"locahost:9002","state":"unresolved",
+                     "problem":"does not resolve: Name or service not known"}]}}})");
+  const std::string out = service_detail(service, kNow);
+  EXPECT_NE(out.find("warning: v2 upstream locahost:9002 does not resolve: Name or service not "
+                     "known: its requests get 503 until it resolves\n"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("warning: v1"), std::string::npos) << out;
+}
+
 TEST(Render, ServiceDetail) {
   auto service = json::parse(R"({
     "name":"shop","routes":["shop.example.com/","/shop/"],"sticky":"ip","balance":"least_request",

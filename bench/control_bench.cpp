@@ -104,7 +104,8 @@ int publish(int mutations, const std::string& dir) {
       return 1;
     }
     // The acknowledged write is already what every worker reads.
-    if (gw.routes()->generation != gw.generation() || publisher.stats().revision != d->deployment.revision) {
+    if (gw.routes()->generation != gw.generation() ||
+        publisher.stats().revision != d->deployment.revision) {
       std::fprintf(stderr, "deployment %lld was acknowledged before it was published\n",
                    static_cast<long long>(d->deployment.id));
       return 1;

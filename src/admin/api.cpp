@@ -992,10 +992,10 @@ Response Api::route(const Request& req, std::string_view path) {
       vm["upstream_failures"] = std::move(failures);
       json::array upstreams;
       for (const auto& u : m.upstreams) {
-        upstreams.push_back(json::object{{"upstream", u.upstream},
-                                         {"state", u.problem.empty() ? "ok" : "unresolved"},
-                                         {"problem", u.problem.empty() ? json::value(nullptr)
-                                                                       : json::value(u.problem)}});
+        upstreams.push_back(json::object{
+            {"upstream", u.upstream},
+            {"state", u.problem.empty() ? "ok" : "unresolved"},
+            {"problem", u.problem.empty() ? json::value(nullptr) : json::value(u.problem)}});
       }
       vm["upstreams"] = std::move(upstreams);
       for (auto [key, q] : {std::pair{"p50_ms", 0.50}, {"p95_ms", 0.95}, {"p99_ms", 0.99}}) {

@@ -6,6 +6,8 @@
 // Every record is encoded as one JSON object carrying `"schema": N` (model/codec.hpp). Fields
 // marked "not encoded" are filled in by readers from the store (the key's mod_revision).
 
+#include "rollout/policy.hpp"
+
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -17,7 +19,7 @@
 namespace rampart::model {
 
 // The schema each record is written with today. Readers accept 1..N and refuse newer ones.
-inline constexpr int kServiceSchema = 1;
+inline constexpr int kServiceSchema = 2;     // 2 added rollout
 inline constexpr int kVersionSchema = 2;     // 2 added health_path
 inline constexpr int kDeploymentSchema = 2;  // 2 added rolled_back_from, rolled_back_to
 inline constexpr int kCheckpointSchema = 1;
@@ -60,6 +62,8 @@ struct Service {
   Balance balance = Balance::kLeastRequest;
   std::uint32_t eject_after = 3;
   std::uint32_t eject_for_ms = 5000;
+  // How `rampart deploy` rolls a new version out (schema 2; schema-1 records read the default).
+  rollout::Policy rollout = rollout::default_policy();
 
   friend bool operator==(const Service&, const Service&) = default;
 };

@@ -64,6 +64,7 @@ std::vector<SeedService> seed_from_config(const config::Config& config) {
     s.balance = from_config(cs.balance);
     s.eject_after = cs.eject_after;
     s.eject_for_ms = cs.eject_for_ms;
+    s.rollout = cs.rollout;
     for (const auto& cv : cs.versions) {
       Version v;
       v.service = cs.name;
@@ -138,6 +139,7 @@ Result<config::Service> served_service(const ServiceState& state) {
   cs.balance = to_config_balance(s.balance);
   cs.eject_after = s.eject_after;
   cs.eject_for_ms = s.eject_for_ms;
+  cs.rollout = s.rollout;
   for (const auto& entry : state.latest->split) {
     auto v =
         std::find_if(state.versions.begin(), state.versions.end(),

@@ -195,6 +195,31 @@ TEST_F(DeploymentServiceTest, ApplyUpdatesUpstreamsWithoutANewDeployment) {
   expect_one_audit_event_at(r->revision, keys::version("shop", "v1"));
 }
 
+TEST_F(DeploymentServiceTest, ApplyStoresTheRolloutPolicyWithTheServiceAudited) {
+  apply_default();
+  std::string text = config_text();
+  // [service.rollout] of shop, before the second [[service]] begins.
+  text.insert(text.find("[[service]]\nname = \"api\""),
+              "[service.rollout]\nstrategy = \"linear25-1m\"\n\n");
+  auto r = service_.apply(parse(text), "alice", "ramp in quarters");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->changed);
+  EXPECT_TRUE(r->deployments.empty());
+  auto shop = service_.service("shop");
+  ASSERT_TRUE(shop);
+  EXPECT_EQ(shop->rollout.strategy_name, "linear25-1m");
+  EXPECT_EQ(rollout::describe(shop->rollout.strategy.steps),
+            "25% for 1m, 50% for 1m, 75% for 1m, 100%");
+  const auto log = audit_log();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[1].actor, "alice");
+  EXPECT_EQ(log[1].after.at("services").as_array()[0].at("rollout").at("strategy"), "linear25-1m");
+  // The same file again changes nothing.
+  auto again = service_.apply(parse(text), "alice", "");
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->changed);
+}
+
 TEST_F(DeploymentServiceTest, NewVersionsGetTheNextOrdinalAndSplitsFollowOrdinals) {
   apply_default();
   // v3 is declared first in the file, but it is the newest version.
@@ -960,7 +985,7 @@ TEST(DeploymentServiceFailures, ARecordOfANewerSchemaIsAnInternalErrorNamingItsK
   EXPECT_EQ(services.error().code, Errc::kInternal);
   EXPECT_EQ(services.error().message,
             "stored record \"/rampart/services/zzz\": service record has schema 99, newer than "
-            "this rampart knows (1); upgrade rampart to read it");
+            "this rampart knows (2); upgrade rampart to read it");
 }
 
 }  // namespace

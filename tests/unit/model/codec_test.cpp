@@ -45,6 +45,29 @@ std::string with_field(const std::string& text, std::string_view field, std::str
 
 // --- Sample records of every kind --------------------------------------------------------------
 
+// A policy with every part set to something other than its default.
+rollout::Policy sample_policy() {
+  using std::chrono::milliseconds;
+  rollout::Policy p;
+  p.strategy_name = "custom";
+  p.strategy.steps = {{1000, milliseconds(300000)}, {2500, milliseconds(0), true}, {10000}};
+  p.rollback_window = milliseconds(60000);
+  p.deploy_windows = {{5, 6}, 120};
+  p.interval = milliseconds(5000);
+  p.analysis = {.min_requests = 50,
+                .failure_limit = 3,
+                .inconclusive = rollout::Inconclusive::kPause,
+                .checks = {{.metric = rollout::Metric::kErrorRate, .max = 0.01, .critical = 0.05},
+                           {.metric = rollout::Metric::kSuccessRate, .min = 0.99},
+                           {.metric = rollout::Metric::kP95Ms, .max_ratio_to_stable = 1.2}}};
+  p.pre = {{"tests", "make test"}};
+  p.health = {"/healthz", 4, milliseconds(250)};
+  p.verify = {{"/health", 200, {}}, {"/api/stats", 204, milliseconds(2000)}};
+  p.verify_tries = 7;
+  p.webhooks = {{"https://hooks.example.com/deploys", {"rollback"}}};
+  return p;
+}
+
 Service sample_service() {
   return Service{.name = "shop",
                  .routes = {{"shop.example.com", "/"}, {"", "/shop/"}},
@@ -52,7 +75,8 @@ Service sample_service() {
                  .salt = "pepper",
                  .balance = Balance::kRoundRobin,
                  .eject_after = 5,
-                 .eject_for_ms = 2500};
+                 .eject_for_ms = 2500,
+                 .rollout = sample_policy()};
 }
 
 Version sample_version() {
@@ -185,7 +209,7 @@ TEST(Codec, TokenRoundTripsEveryRole) {
 // encoding must come with a schema bump or be additive, and show up here.
 
 TEST(Golden, CurrentSchemasEncodeExactly) {
-  EXPECT_EQ(encode(sample_service()), golden("service.schema1.json"));
+  EXPECT_EQ(encode(sample_service()), golden("service.schema2.json"));
   EXPECT_EQ(encode(sample_version()), golden("version.schema2.json"));
   EXPECT_EQ(encode(sample_rollback()), golden("deployment.schema2.json"));
   EXPECT_EQ(encode(sample_checkpoint()), golden("checkpoint.schema1.json"));
@@ -194,7 +218,7 @@ TEST(Golden, CurrentSchemasEncodeExactly) {
 }
 
 TEST(Golden, CurrentSchemasDecode) {
-  auto s = decode_service(golden("service.schema1.json"));
+  auto s = decode_service(golden("service.schema2.json"));
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(*s, sample_service());
   auto v = decode_version(golden("version.schema2.json"));
@@ -226,6 +250,18 @@ TEST(Golden, SchemaOneTokenNeitherExpiresNorWasRevoked) {
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("revoked_at"), std::string::npos)
       << missing.error().message;
+}
+
+TEST(Golden, SchemaOneServiceReadsTheDefaultRolloutPolicy) {
+  auto s = decode_service(golden("service.schema1.json"));
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->name, "shop");
+  EXPECT_EQ(s->rollout, rollout::default_policy());
+  EXPECT_NE(encode(*s).find(R"("schema":2)"), std::string::npos);
+  // Schema 2 requires the policy.
+  auto missing = decode_service(with_field(golden("service.schema2.json"), "rollout", ""));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("rollout"), std::string::npos) << missing.error().message;
 }
 
 TEST(Golden, SchemaOneVersionReadsTheDefaultHealthPath) {

@@ -19,6 +19,9 @@ constexpr std::string_view kAudit = "/rampart/audit/";
 constexpr std::string_view kTokens = "/rampart/tokens/";
 constexpr std::string_view kAuditCounter = "/rampart/counters/audit";
 constexpr std::string_view kCheckpointCounters = "/rampart/counters/checkpoints/";
+constexpr std::string_view kRollouts = "/rampart/rollouts/";
+constexpr std::string_view kRolloutEvents = "/rampart/rollout_events/";
+constexpr std::string_view kRolloutCounters = "/rampart/counters/rollouts/";
 
 std::string join(std::string_view a, std::string_view b) {
   std::string out;
@@ -90,6 +93,20 @@ std::string audit(std::int64_t seq) { return join(kAudit, format_id(seq)); }
 std::string audit_prefix() { return std::string(kAudit); }
 std::string audit_counter() { return std::string(kAuditCounter); }
 
+std::string rollout(std::string_view service, std::int64_t id) {
+  return fmt::format("{}{}/{}", kRollouts, service, format_id(id));
+}
+std::string rollouts_prefix(std::string_view service) {
+  return fmt::format("{}{}/", kRollouts, service);
+}
+std::string rollout_counter(std::string_view service) { return join(kRolloutCounters, service); }
+std::string rollout_event(std::string_view service, std::int64_t rollout, std::int64_t seq) {
+  return fmt::format("{}{}/{}/{}", kRolloutEvents, service, format_id(rollout), format_id(seq));
+}
+std::string rollout_events_prefix(std::string_view service, std::int64_t rollout) {
+  return fmt::format("{}{}/{}/", kRolloutEvents, service, format_id(rollout));
+}
+
 std::string token(std::string_view name) { return join(kTokens, name); }
 std::string tokens_prefix() { return std::string(kTokens); }
 
@@ -120,8 +137,23 @@ std::optional<ParsedKey> parse(std::string_view key) {
     return key.substr(prefix.size());
   };
   // Two-segment keys with an id: deployments and checkpoints.
-  for (auto [prefix, kind] : {std::pair{kDeployments, KeyKind::kDeployment},
-                              std::pair{kCheckpoints, KeyKind::kCheckpoint}}) {
+  if (auto rest = after(kRolloutEvents)) {  // {service}/{rollout}/{seq}
+    const auto slash = rest->find('/');
+    auto tail =
+        slash == std::string_view::npos ? std::nullopt : two_segments(rest->substr(slash + 1));
+    if (!tail || !is_segment(rest->substr(0, slash))) {
+      return std::nullopt;
+    }
+    auto id = parse_id(tail->first);
+    auto seq = parse_id(tail->second);
+    if (!id || !seq) {
+      return std::nullopt;
+    }
+    return ParsedKey{KeyKind::kRolloutEvent, std::string(rest->substr(0, slash)), "", *id, *seq};
+  }
+  for (auto [prefix, kind] :
+       {std::pair{kDeployments, KeyKind::kDeployment},
+        std::pair{kCheckpoints, KeyKind::kCheckpoint}, std::pair{kRollouts, KeyKind::kRollout}}) {
     if (auto rest = after(prefix)) {
       auto parts = two_segments(*rest);
       if (!parts) {
@@ -154,7 +186,8 @@ std::optional<ParsedKey> parse(std::string_view key) {
   // One-segment keys naming a service or a token.
   for (auto [prefix, kind] :
        {std::pair{kServices, KeyKind::kService}, std::pair{kLatest, KeyKind::kLatest},
-        std::pair{kCheckpointCounters, KeyKind::kCheckpointCounter}}) {
+        std::pair{kCheckpointCounters, KeyKind::kCheckpointCounter},
+        std::pair{kRolloutCounters, KeyKind::kRolloutCounter}}) {
     if (auto rest = after(prefix)) {
       if (!is_segment(*rest)) {
         return std::nullopt;

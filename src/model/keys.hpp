@@ -11,6 +11,9 @@
 //   /rampart/tokens/{name}                         Token
 //   /rampart/counters/audit                        the last audit seq (decimal)
 //   /rampart/counters/checkpoints/{service}        the service's last checkpoint id (decimal)
+//   /rampart/rollouts/{service}/{id:010}           Rollout (its progress changes)
+//   /rampart/rollout_events/{service}/{id:010}/{seq:010}   RolloutEvent (immutable)
+//   /rampart/counters/rollouts/{service}           the service's last rollout id (decimal)
 //
 // Ids are zero-padded to 10 digits so that a prefix range lists them in id order. Names never
 // contain '/', so "/rampart/versions/shop/" does not match the versions of "shop2".
@@ -48,6 +51,12 @@ std::string audit(std::int64_t seq);
 std::string audit_prefix();
 std::string audit_counter();
 
+std::string rollout(std::string_view service, std::int64_t id);
+std::string rollouts_prefix(std::string_view service);
+std::string rollout_counter(std::string_view service);
+std::string rollout_event(std::string_view service, std::int64_t rollout, std::int64_t seq);
+std::string rollout_events_prefix(std::string_view service, std::int64_t rollout);
+
 std::string token(std::string_view name);
 std::string tokens_prefix();
 
@@ -66,6 +75,9 @@ enum class KeyKind {
   kToken,
   kAuditCounter,
   kCheckpointCounter,
+  kRollout,
+  kRolloutEvent,
+  kRolloutCounter,
 };
 
 // A key taken apart. `service` is set for service-scoped keys, `name` for versions (the
@@ -75,6 +87,7 @@ struct ParsedKey {
   std::string service;
   std::string name;
   std::int64_t id = 0;
+  std::int64_t seq = 0;  // rollout events: the event's seq (id is the rollout's)
 
   friend bool operator==(const ParsedKey&, const ParsedKey&) = default;
 };

@@ -28,28 +28,6 @@ json::object check_json(const ro::Check& c) {
                       {"max_ratio_to_stable", or_null(c.max_ratio_to_stable)}};
 }
 
-json::object analysis_json(const ro::AnalysisPolicy& a) {
-  json::array checks;
-  for (const auto& c : a.checks) {
-    checks.push_back(check_json(c));
-  }
-  return json::object{
-      {"min_requests", a.min_requests},
-      {"failure_limit", a.failure_limit},
-      {"inconclusive", a.inconclusive == ro::Inconclusive::kPause ? "pause" : "extend"},
-      {"checks", std::move(checks)}};
-}
-
-json::array steps_json(const std::vector<ro::Step>& steps) {
-  json::array out;
-  for (const auto& s : steps) {
-    out.push_back(json::object{{"weight_bp", s.weight_bp},
-                               {"pause_ms", s.pause.count()},
-                               {"until_promoted", s.until_promoted}});
-  }
-  return out;
-}
-
 json::object checks_json(const ro::Policy& p) {
   json::array pre;
   for (const auto& c : p.pre) {
@@ -89,6 +67,32 @@ ro::Check read_check(Fields& parent, const json::object& o, std::string kind) {
   return c;
 }
 
+}  // namespace
+
+namespace detail {
+
+json::object analysis_json(const ro::AnalysisPolicy& a) {
+  json::array checks;
+  for (const auto& c : a.checks) {
+    checks.push_back(check_json(c));
+  }
+  return json::object{
+      {"min_requests", a.min_requests},
+      {"failure_limit", a.failure_limit},
+      {"inconclusive", a.inconclusive == ro::Inconclusive::kPause ? "pause" : "extend"},
+      {"checks", std::move(checks)}};
+}
+
+json::array steps_json(const std::vector<ro::Step>& steps) {
+  json::array out;
+  for (const auto& s : steps) {
+    out.push_back(json::object{{"weight_bp", s.weight_bp},
+                               {"pause_ms", s.pause.count()},
+                               {"until_promoted", s.until_promoted}});
+  }
+  return out;
+}
+
 ro::AnalysisPolicy read_analysis(Fields& parent, const json::object& o, const std::string& kind) {
   Fields f(o, kind);
   ro::AnalysisPolicy a;
@@ -124,6 +128,10 @@ std::vector<ro::Step> read_steps(Fields& f, const std::string& kind) {
   }
   return steps;
 }
+
+}  // namespace detail
+
+namespace {
 
 void read_checks(Fields& parent, const json::object& o, const std::string& kind, ro::Policy& p) {
   Fields f(o, kind);
@@ -203,12 +211,12 @@ json::object to_json(const ro::Policy& p) {
   return json::object{
       {"strategy", p.strategy_name},
       {"kind", p.strategy.kind == ro::StrategyKind::kBlueGreen ? "blue-green" : "canary"},
-      {"steps", steps_json(p.strategy.steps)},
+      {"steps", detail::steps_json(p.strategy.steps)},
       {"rollback_window_ms", p.rollback_window.count()},
       {"deploy_windows", json::object{{"deny", std::move(deny)},
                                       {"utc_offset_minutes", p.deploy_windows.utc_offset_minutes}}},
       {"interval_ms", p.interval.count()},
-      {"analysis", analysis_json(p.analysis)},
+      {"analysis", detail::analysis_json(p.analysis)},
       {"checks", checks_json(p)},
       {"webhooks", std::move(hooks)}};
 }
@@ -220,14 +228,14 @@ Result<ro::Policy> policy_from_json(const json::object& object, std::string_view
   p.strategy_name = f.string("strategy");
   p.strategy.kind =
       f.string("kind") == "blue-green" ? ro::StrategyKind::kBlueGreen : ro::StrategyKind::kCanary;
-  p.strategy.steps = read_steps(f, kind);
+  p.strategy.steps = detail::read_steps(f, kind);
   p.rollback_window = milliseconds(f.integer("rollback_window_ms", 0, kMaxMs));
   if (const json::object* w = f.object("deploy_windows")) {
     read_windows(f, *w, kind + ": deploy_windows", p.deploy_windows);
   }
   p.interval = milliseconds(f.integer("interval_ms", 1, kMaxMs));
   if (const json::object* a = f.object("analysis")) {
-    p.analysis = read_analysis(f, *a, kind + ": analysis");
+    p.analysis = detail::read_analysis(f, *a, kind + ": analysis");
   }
   if (const json::object* c = f.object("checks")) {
     read_checks(f, *c, kind + ": checks", p);

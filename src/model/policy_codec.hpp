@@ -7,7 +7,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace rampart::model {
 
@@ -15,5 +17,16 @@ boost::json::object to_json(const rollout::Policy& policy);
 
 // `kind` names the object in messages ("service record: rollout").
 Result<rollout::Policy> policy_from_json(const boost::json::object& object, std::string_view kind);
+
+// Pieces the rollout record shares (model/rollout_codec.cpp).
+namespace detail {
+class Fields;
+boost::json::array steps_json(const std::vector<rollout::Step>& steps);
+boost::json::object analysis_json(const rollout::AnalysisPolicy& analysis);
+// The "steps" array of `f`'s object.
+std::vector<rollout::Step> read_steps(Fields& f, const std::string& kind);
+rollout::AnalysisPolicy read_analysis(Fields& parent, const boost::json::object& o,
+                                      const std::string& kind);
+}  // namespace detail
 
 }  // namespace rampart::model

@@ -27,6 +27,9 @@ const std::vector<KeyCase>& key_cases() {
       {token("ci-bot"), {KeyKind::kToken, "", "ci-bot", 0}},
       {audit_counter(), {KeyKind::kAuditCounter, "", "", 0}},
       {checkpoint_counter("shop"), {KeyKind::kCheckpointCounter, "shop", "", 0}},
+      {rollout("shop", 3), {KeyKind::kRollout, "shop", "", 3}},
+      {rollout_event("shop", 3, 12), {KeyKind::kRolloutEvent, "shop", "", 3, 12}},
+      {rollout_counter("shop"), {KeyKind::kRolloutCounter, "shop", "", 0}},
   };
   return cases;
 }
@@ -44,6 +47,10 @@ TEST(Keys, BuildersWriteTheDocumentedKeys) {
   EXPECT_EQ(versions_prefix("shop"), "/rampart/versions/shop/");
   EXPECT_EQ(deployments_prefix("shop"), "/rampart/deployments/shop/");
   EXPECT_EQ(checkpoints_prefix("shop"), "/rampart/checkpoints/shop/");
+  EXPECT_EQ(rollout("shop", 3), "/rampart/rollouts/shop/0000000003");
+  EXPECT_EQ(rollout_event("shop", 3, 12), "/rampart/rollout_events/shop/0000000003/0000000012");
+  EXPECT_EQ(rollout_events_prefix("shop", 3), "/rampart/rollout_events/shop/0000000003/");
+  EXPECT_EQ(rollout_counter("shop"), "/rampart/counters/rollouts/shop");
 }
 
 TEST(Keys, EveryKeyLivesUnderTheRoot) {
@@ -81,6 +88,12 @@ TEST(Keys, ParseRefusesForeignAndMalformedKeys) {
            "/rampart/counters/audit2",
            "/rampart/counters/checkpoints/",
            "/rampart/rollouts/shop",
+           "/rampart/rollouts/shop/3",
+           "/rampart/rollout_events/shop/0000000003",
+           "/rampart/rollout_events/shop/0000000003/",
+           "/rampart/rollout_events/shop/0000000003/12",
+           "/rampart/rollout_events//0000000003/0000000012",
+           "/rampart/rollout_events/shop/0000000003/0000000012/x",
            "/other/services/shop",
        }) {
     EXPECT_FALSE(parse(key)) << key;

@@ -1,6 +1,7 @@
 #include "control/deployment_service.hpp"
 
 #include "control/mutation.hpp"
+#include "control/stored_state.hpp"
 #include "model/codec.hpp"
 #include "model/keys.hpp"
 #include "model/validate.hpp"
@@ -23,16 +24,16 @@ namespace {
 namespace json = boost::json;
 namespace keys = model::keys;
 using detail::Plan;
-
-store::RangeOp key_op(std::string key) { return store::RangeOp{.key = std::move(key)}; }
-
-store::RangeOp prefix_op(std::string prefix) {
-  return store::RangeOp{.key = std::move(prefix), .options = {.prefix = true}};
-}
-
-Error unknown_service(std::string_view service) {
-  return make_error(Errc::kNotFound, fmt::format("service \"{}\" does not exist", service));
-}
+using detail::collect;
+using detail::collect_one;
+using detail::key_op;
+using detail::prefix_op;
+using detail::put_deployment;
+using detail::service_ranges;
+using detail::StoredService;
+using detail::StoredState;
+using detail::StoredVersion;
+using detail::unknown_service;
 
 Error no_deployment(std::string_view service) {
   return make_error(Errc::kNotFound, fmt::format("service \"{}\" has no deployment yet", service));
@@ -43,130 +44,6 @@ json::value or_null(const std::optional<model::Deployment>& deployment) {
     return model::to_json(*deployment);
   }
   return nullptr;
-}
-
-// Writes deployment `d` and makes it its service's latest, which must still be at
-// `seen_latest` (0: the service has no deployment yet).
-void put_deployment(Plan& plan, const model::Deployment& d, std::int64_t seen_latest) {
-  const std::string encoded = model::encode(d);
-  plan.put(keys::deployment(d.service, d.id), encoded, 0);
-  plan.put(keys::latest(d.service), encoded, seen_latest);
-}
-
-// What the store holds of one service, with the mod_revisions the mutations compare.
-struct StoredVersion {
-  model::Version version;
-  std::int64_t mod_revision = 0;
-};
-
-struct StoredService {
-  std::optional<model::Service> service;
-  std::int64_t mod_revision = 0;
-  std::vector<StoredVersion> versions;  // by ordinal
-  // latest->revision is the mod_revision of /rampart/latest/{service} (and of the deployment).
-  std::optional<model::Deployment> latest;
-
-  std::string unreadable;  // with collect()'s `problems`: why a record of it cannot be read
-
-  std::int64_t latest_mod_revision() const { return latest ? latest->revision : 0; }
-
-  std::vector<model::Version> version_records() const {
-    std::vector<model::Version> out;
-    out.reserve(versions.size());
-    for (const auto& v : versions) {
-      out.push_back(v.version);
-    }
-    return out;
-  }
-
-  const StoredVersion* find_version(std::string_view name) const {
-    for (const auto& v : versions) {
-      if (v.version.name == name) {
-        return &v;
-      }
-    }
-    return nullptr;
-  }
-};
-
-using StoredState = std::map<std::string, StoredService, std::less<>>;
-
-// Groups three ranges (services, versions, latest deployments; any of them may be narrowed to
-// one service) by service name. A record that cannot be decoded fails the whole read, unless
-// `tolerant`: then it marks its service (by its key) `unreadable` and the others are kept.
-Result<StoredState> collect(const store::RangeResponse& services,
-                            const store::RangeResponse& versions,
-                            const store::RangeResponse& latest, bool tolerant = false) {
-  StoredState state;
-  auto unreadable = [&](const store::KeyValue& kv, const Error& e) {
-    auto key = keys::parse(kv.key);
-    StoredService& stored = state[key ? key->service : kv.key];
-    if (stored.unreadable.empty()) {
-      stored.unreadable = e.message;
-    }
-  };
-  for (const auto& kv : services.kvs) {
-    auto s = detail::decode_service(kv);
-    if (!s) {
-      if (!tolerant) {
-        return s.error();
-      }
-      unreadable(kv, s.error());
-      continue;
-    }
-    StoredService& stored = state[s->name];
-    stored.mod_revision = kv.mod_revision;
-    stored.service = std::move(*s);
-  }
-  for (const auto& kv : versions.kvs) {
-    auto v = detail::decode_version(kv);
-    if (!v) {
-      if (!tolerant) {
-        return v.error();
-      }
-      unreadable(kv, v.error());
-      continue;
-    }
-    StoredService& stored = state[v->service];
-    stored.versions.push_back(StoredVersion{std::move(*v), kv.mod_revision});
-  }
-  for (const auto& kv : latest.kvs) {
-    auto d = detail::decode_deployment(kv);
-    if (!d) {
-      if (!tolerant) {
-        return d.error();
-      }
-      unreadable(kv, d.error());
-      continue;
-    }
-    state[d->service].latest = std::move(*d);
-  }
-  for (auto& [name, stored] : state) {
-    std::sort(stored.versions.begin(), stored.versions.end(),
-              [](const StoredVersion& a, const StoredVersion& b) {
-                return a.version.ordinal < b.version.ordinal;
-              });
-  }
-  return state;
-}
-
-// The ranges collect() groups, narrowed to one service.
-std::vector<store::RangeOp> service_ranges(std::string_view service) {
-  return {key_op(keys::service(service)), prefix_op(keys::versions_prefix(service)),
-          key_op(keys::latest(service))};
-}
-
-Result<StoredService> collect_one(std::string_view service,
-                                  const std::vector<store::RangeResponse>& r) {
-  auto state = collect(r[0], r[1], r[2]);
-  if (!state) {
-    return state.error();
-  }
-  auto it = state->find(service);
-  if (it == state->end() || !it->second.service) {
-    return unknown_service(service);
-  }
-  return std::move(it->second);
 }
 
 Status check_actor(std::string_view actor) { return model::validate_token_name("actor", actor); }

@@ -91,7 +91,7 @@ inline std::vector<store::RangeOp> service_ranges(std::string_view service) {
 }
 
 inline Result<StoredService> collect_one(std::string_view service,
-                                  const std::vector<store::RangeResponse>& r) {
+                                         const std::vector<store::RangeResponse>& r) {
   auto state = collect(r[0], r[1], r[2]);
   if (!state) {
     return state.error();

@@ -23,10 +23,10 @@ namespace {
 
 namespace json = boost::json;
 namespace keys = model::keys;
-using detail::Plan;
 using detail::collect;
 using detail::collect_one;
 using detail::key_op;
+using detail::Plan;
 using detail::prefix_op;
 using detail::put_deployment;
 using detail::service_ranges;

@@ -49,6 +49,28 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
 
 void LatencyHistogram::clear() { *this = LatencyHistogram(); }
 
+LatencyHistogram LatencyHistogram::since(const LatencyHistogram& earlier) const {
+  LatencyHistogram d;
+  std::size_t first = kBucketCount;
+  std::size_t last = 0;
+  for (std::size_t i = 0; i < kBucketCount; ++i) {
+    d.counts_[i] = counts_[i] - earlier.counts_[i];
+    if (d.counts_[i] != 0) {
+      first = std::min(first, i);
+      last = i;
+      d.count_ += d.counts_[i];
+    }
+  }
+  if (d.count_ == 0) {
+    return LatencyHistogram();
+  }
+  d.sum_ = sum_ - earlier.sum_;
+  d.min_ = earlier.count_ == 0 || min_ < earlier.min_ ? min_ : std::max(bucket_lower(first), min_);
+  d.max_ =
+      earlier.count_ == 0 || max_ > earlier.max_ ? max_ : std::min(bucket_upper(last) - 1, max_);
+  return d;
+}
+
 uint64_t LatencyHistogram::representative(std::size_t bucket) const {
   if (bucket == kOverflowBucket) {
     return max_;

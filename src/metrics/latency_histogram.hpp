@@ -91,6 +91,13 @@ class LatencyHistogram {
 
   void clear();
 
+  // The samples recorded since `earlier`, a copy of this histogram taken before (an analysis
+  // window): bucket counts and the sum exactly; min() and max() exactly when a new extreme was
+  // recorded since, else the bound of the extreme bucket (within the buckets' 1%).
+  // REQUIRES: every bucket of `earlier` <= this one's (it is an earlier state of the same
+  // histogram).
+  LatencyHistogram since(const LatencyHistogram& earlier) const;
+
   uint64_t count() const { return count_; }
   // Wraps modulo 2^64 (after ~584 years of summed latency).
   uint64_t sum_nanos() const { return sum_; }

@@ -60,6 +60,25 @@ std::vector<VersionSnapshot> Registry::snapshot_versions() const {
   return out;
 }
 
+VersionSnapshot Registry::snapshot_version(std::string_view service,
+                                           std::string_view version) const {
+  std::shared_ptr<const VersionStats> stats;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = versions_.find({std::string(service), std::string(version)});
+    if (it != versions_.end()) {
+      stats = it->second;
+    }
+  }
+  if (!stats) {
+    VersionSnapshot empty;
+    empty.service = std::string(service);
+    empty.version = std::string(version);
+    return empty;
+  }
+  return stats->snapshot();
+}
+
 void Registry::set_upstreams(UpstreamBoard board) {
   std::lock_guard lock(mutex_);
   upstreams_ = std::move(board);

@@ -85,6 +85,8 @@ class Registry {
   // Every (service, version) ever registered, merged over workers, sorted by (service, version).
   std::vector<VersionSnapshot> snapshot_versions() const;
   GatewaySnapshot snapshot_gateway() const;
+  // One (service, version), merged over workers; a version never registered has no counts.
+  VersionSnapshot snapshot_version(std::string_view service, std::string_view version) const;
 
   using UpstreamBoard = std::map<std::pair<std::string, std::string>, std::vector<UpstreamHealth>>;
   // The upstreams of every served (service, version), set at each route publication (replacing

@@ -229,3 +229,28 @@ TEST(LatencyHistogramTest, CountSumMinMax) {
 
 }  // namespace
 }  // namespace rampart::metrics
+
+namespace rampart::metrics {
+namespace {
+
+TEST(LatencyHistogramSince, AWindowHoldsExactlyTheSamplesRecordedSince) {
+  LatencyHistogram h;
+  for (uint64_t ms : {1, 2, 3, 500}) {
+    h.record(ms * 1'000'000);
+  }
+  const LatencyHistogram before = h;
+  h.record(7'000'000, 10);
+  h.record(900'000'000);  // a new maximum: exact
+  const LatencyHistogram w = h.since(before);
+  EXPECT_EQ(w.count(), 11u);
+  EXPECT_EQ(w.sum_nanos(), 70'000'000u + 900'000'000u);
+  EXPECT_EQ(w.max(), 900'000'000u);
+  EXPECT_NEAR(static_cast<double>(w.min()), 7e6, 7e6 * 0.01);  // the bucket's bound
+  EXPECT_NEAR(static_cast<double>(w.quantile(0.5)), 7e6, 7e6 * 0.01);
+  EXPECT_EQ(h.since(h).count(), 0u);
+  EXPECT_EQ(h.since(LatencyHistogram()).count(), h.count());
+  EXPECT_EQ(h.since(LatencyHistogram()).min(), h.min());
+}
+
+}  // namespace
+}  // namespace rampart::metrics

@@ -1,0 +1,139 @@
+#include "control/rollout_controller.hpp"
+
+#include "common/log.hpp"
+
+namespace rampart::control {
+
+rollout::VersionWindow window_between(const metrics::VersionSnapshot& before,
+                                      const metrics::VersionSnapshot& now) {
+  rollout::VersionWindow w;
+  w.requests = now.requests() - before.requests();
+  w.errors = now.responses(5) - before.responses(5);
+  w.latency = now.latency.since(before.latency);
+  return w;
+}
+
+RolloutController::RolloutController(RolloutService& rollouts, Seams seams)
+    : rollouts_(rollouts), seams_(std::move(seams)) {}
+
+RolloutController::~RolloutController() { stop(); }
+
+void RolloutController::tick() {
+  auto active = rollouts_.all_active();
+  if (!active) {
+    log::error("rollouts: cannot read the active rollouts: {}", active.error().message);
+    return;
+  }
+  std::map<std::string, Tracked> next;
+  const std::int64_t now = seams_.now_ms();
+  for (const model::Rollout& r : *active) {
+    Tracked t;
+    if (auto it = tracked_.find(r.service); it != tracked_.end() && it->second.id == r.id) {
+      t = std::move(it->second);
+    }
+    t.id = r.id;
+    drive(r, t, now);
+    next.emplace(r.service, std::move(t));
+  }
+  tracked_ = std::move(next);  // a rollout that ended or was replaced is forgotten
+}
+
+void RolloutController::drive(const model::Rollout& r, Tracked& t, std::int64_t now) {
+  const bool moved = t.phase != r.progress.phase || t.step != r.progress.step;
+  t.phase = r.progress.phase;
+  t.step = r.progress.step;
+  switch (r.progress.phase) {
+    case rollout::Phase::kPending:
+      drive_checks(r, t);
+      break;
+    case rollout::Phase::kProgressing:
+      if (moved) {
+        t.window_started_ms = 0;  // a new step (or resumed): its window starts now
+      }
+      drive_window(r, t, now);
+      break;
+    default:
+      t.window_started_ms = 0;
+      break;
+  }
+}
+
+void RolloutController::drive_checks(const model::Rollout& r, Tracked& t) {
+  if (!t.checks.valid()) {
+    t.checks = std::async(std::launch::async, seams_.checks, r);
+    return;
+  }
+  if (t.checks.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return;
+  }
+  CheckOutcome outcome = t.checks.get();
+  auto done = rollouts_.checks_done(r.service, r.id, outcome.passed, outcome.reason);
+  if (!done) {
+    log::error("rollouts: {} rollout {}: recording its checks failed: {}", r.service, r.id,
+               done.error().message);
+    return;
+  }
+  log::info("rollouts: {} rollout {}: {}", r.service, r.id, done->progress.reason);
+}
+
+void RolloutController::drive_window(const model::Rollout& r, Tracked& t, std::int64_t now) {
+  if (t.window_started_ms == 0) {
+    t.window_started_ms = now;
+    t.canary = seams_.counters(r.service, r.plan.version);
+    t.stable = seams_.counters(r.service, r.plan.stable);
+    return;
+  }
+  if (now - t.window_started_ms < r.plan.interval.count()) {
+    return;
+  }
+  metrics::VersionSnapshot canary = seams_.counters(r.service, r.plan.version);
+  metrics::VersionSnapshot stable = seams_.counters(r.service, r.plan.stable);
+  rollout::Window w;
+  w.seconds = static_cast<double>(now - t.window_started_ms) / 1000.0;
+  w.canary = window_between(t.canary, canary);
+  w.stable = window_between(t.stable, stable);
+  t.canary = std::move(canary);
+  t.stable = std::move(stable);
+  t.window_started_ms = now;
+  auto judged = rollouts_.window(r.service, r.id, w);
+  if (!judged) {
+    log::error("rollouts: {} rollout {}: recording a window failed: {}", r.service, r.id,
+               judged.error().message);
+    return;
+  }
+  if (*judged && (**judged).progress.phase != rollout::Phase::kProgressing) {
+    log::info("rollouts: {} rollout {}: {}", r.service, r.id, (**judged).progress.reason);
+  } else if (*judged && (**judged).progress.step != r.progress.step) {
+    log::info("rollouts: {} rollout {}: {}", r.service, r.id, (**judged).progress.reason);
+  }
+}
+
+void RolloutController::start(std::chrono::milliseconds period) {
+  thread_ = std::thread([this, period] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      tick();
+      lock.lock();
+      wake_.wait_for(lock, period, [&] { return stopping_; });
+    }
+  });
+}
+
+void RolloutController::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  for (auto& [service, t] : tracked_) {
+    if (t.checks.valid()) {
+      t.checks.wait();
+    }
+  }
+}
+
+}  // namespace rampart::control

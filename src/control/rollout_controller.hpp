@@ -1,0 +1,77 @@
+#pragma once
+// Drives every active rollout: runs its checks before traffic, measures its analysis windows
+// from the gateway's own counters (canary and stable in the same window), and hands each
+// window and check outcome to RolloutService, which decides (the judge) and records the
+// decision in one transaction. It holds nothing that matters across a restart: after kill -9,
+// a new controller reads the active rollouts back from the store and carries on from their
+// persisted step (the first window after a restart starts at the restart).
+//
+// Thread safety: tick() is called from one thread at a time (start() runs it on a thread of
+// its own, every `period`); the seams are called on that thread, checks on threads of their own.
+
+#include "control/rollout_checks.hpp"
+#include "control/rollout_service.hpp"
+#include "metrics/version_stats.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace rampart::control {
+
+class RolloutController {
+ public:
+  struct Seams {
+    std::function<std::int64_t()> now_ms;  // unix ms, the RolloutService's clock
+    // The counters of one (service, version) now (Registry::snapshot_version).
+    std::function<metrics::VersionSnapshot(const std::string&, const std::string&)> counters;
+    // The checks of a pending rollout; blocking (run on a thread of its own).
+    std::function<CheckOutcome(const model::Rollout&)> checks;
+  };
+
+  RolloutController(RolloutService& rollouts, Seams seams);
+  ~RolloutController();  // stop()s
+
+  // One pass over the active rollouts.
+  void tick();
+
+  // tick() every `period` on a thread of its own, until stop().
+  void start(std::chrono::milliseconds period);
+  void stop();
+
+ private:
+  struct Tracked {
+    std::int64_t id = 0;
+    rollout::Phase phase = rollout::Phase::kPending;
+    std::uint32_t step = 0;
+    std::int64_t window_started_ms = 0;  // 0: no baseline yet
+    metrics::VersionSnapshot canary;
+    metrics::VersionSnapshot stable;
+    std::future<CheckOutcome> checks;
+  };
+
+  void drive(const model::Rollout& r, Tracked& t, std::int64_t now);
+  void drive_checks(const model::Rollout& r, Tracked& t);
+  void drive_window(const model::Rollout& r, Tracked& t, std::int64_t now);
+
+  RolloutService& rollouts_;
+  Seams seams_;
+  std::map<std::string, Tracked> tracked_;  // by service
+  std::mutex mutex_;                        // for the thread's stop
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// The traffic of one version between two snapshots of its counters.
+rollout::VersionWindow window_between(const metrics::VersionSnapshot& before,
+                                      const metrics::VersionSnapshot& now);
+
+}  // namespace rampart::control

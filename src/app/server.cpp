@@ -8,6 +8,8 @@
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "control/deployment_service.hpp"
+#include "control/rollout_controller.hpp"
+#include "control/rollout_service.hpp"
 #include "control/route_publisher.hpp"
 #include "gateway/gateway.hpp"
 #include "metrics/prometheus.hpp"
@@ -175,6 +177,9 @@ std::optional<FileId> file_id(const std::string& path) {
 namespace {
 
 constexpr std::string_view kConfigPathFile = "config.path";
+// How often the rollout controller looks at its rollouts: a window that ends is judged at most
+// this late, so a rollback takes at most one analysis interval and this long.
+constexpr std::chrono::milliseconds kRolloutTick{100};
 
 int fail(int code, const std::string& message) {
   std::fprintf(stderr, "rampart: %s\n", message.c_str());
@@ -311,6 +316,40 @@ class Signals {
   std::function<void(int)> on_stop_;
 };
 
+// The checks of a pending rollout: the service's policy, the new version's upstreams, and the
+// gateway's own address for the verify requests.
+std::function<control::CheckOutcome(const model::Rollout&)> rollout_checks(
+    control::DeploymentService& service, const tcp::endpoint& gateway) {
+  std::string host = gateway.address().is_unspecified()
+                         ? (gateway.address().is_v6() ? "::1" : "127.0.0.1")
+                         : gateway.address().to_string();
+  return [&service, host, port = gateway.port()](const model::Rollout& r) {
+    auto svc = service.service(r.service);
+    auto versions = service.versions(r.service);
+    if (!svc || !versions) {
+      return control::CheckOutcome{
+          false, "cannot read service " + r.service + ": " +
+                     (!svc ? svc.error().message : versions.error().message),
+          {}};
+    }
+    control::CheckTargets targets{.version = r.plan.version, .gateway_host = host,
+                                  .gateway_port = port};
+    for (const auto& v : *versions) {
+      if (v.name == r.plan.version) {
+        targets.upstreams = v.upstreams;
+      }
+    }
+    for (const auto& route : svc->routes) {
+      if (!route.host.empty()) {
+        targets.route_host = route.host;
+        break;
+      }
+    }
+    return control::run_checks(svc->rollout, targets, control::http_probe(),
+                               [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+  };
+}
+
 void block_signals() {
   // Signals are handled on the control thread; block them everywhere else first. A full disk
   // seen as RLIMIT_FSIZE must fail the write (EFBIG), not kill the process.
@@ -397,6 +436,15 @@ int run_server(const ServerOptions& options) {
             pub.revision, loaded_us / 1000.0, gw.routes() ? gw.routes()->services.size() : 0,
             pub.problems.size());
 
+  control::RolloutService rollouts(**store);
+  control::RolloutController controller(
+      rollouts, {.now_ms = control::system_unix_ms,
+                 .counters = [&registry](const std::string& s,
+                                         const std::string& v) {
+                   return registry.snapshot_version(s, v);
+                 },
+                 .checks = rollout_checks(service, *bound)});
+
   asio::thread_pool blocking(2);
   admin::Api api(service, registry);
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
@@ -420,6 +468,7 @@ int run_server(const ServerOptions& options) {
   signals.start();
   gw.start();
   admin_server.start();
+  controller.start(kRolloutTick);
   std::printf("rampart %s: gateway on %s (%u workers), admin on %s\n",
               std::string(kVersion).c_str(), endpoint_text(*bound).c_str(), base->server.workers,
               endpoint_text(*admin_bound).c_str());
@@ -427,6 +476,7 @@ int run_server(const ServerOptions& options) {
   control.run();
 
   blocking.join();  // admin calls in progress finish their store work
+  controller.stop();
   if (!gw.drain(std::chrono::milliseconds(base->server.drain_timeout_ms))) {
     log::warn("drain timeout reached with requests still in flight; they were cut");
   }

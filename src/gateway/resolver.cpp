@@ -162,8 +162,8 @@ void UpstreamResolver::lookup_loop(const std::shared_ptr<State>& state) {
       st.work.wait(lock);
       continue;
     }
-    if (next->second.due > State::Clock::now()) {
-      st.work.wait_until(lock, next->second.due);
+    if (const auto due = next->second.due; due > State::Clock::now()) {
+      st.work.wait_until(lock, due);  // a copy: the entry may be forgotten while we wait
       continue;
     }
     const std::string host = next->first;

@@ -1,0 +1,228 @@
+// Rollouts end to end: a real rampart in front of demo-app versions, traffic flowing, and the
+// controller deciding from the gateway's own counters. A good version is promoted through every
+// step; one with errors, and one that is slow, are rolled back within an analysis interval and
+// a little; no client of the stable version sees a failed request.
+
+#include "harness.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace rampart::testing {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+constexpr std::string_view kPolicy = R"([service.rollout]
+steps = [ { weight = 10, pause = "1s" }, { weight = 50, pause = "1s" }, { weight = 100 } ]
+
+[service.rollout.analysis]
+interval = "1s"
+min_requests = 20
+
+[[service.rollout.analysis.check]]
+metric = "error_rate"
+max = 0.01
+critical = 0.05
+
+[[service.rollout.analysis.check]]
+metric = "p95_ms"
+max = 150
+critical = 300
+)";
+
+// Requests as fast as one connection allows, counted by the version that answered.
+class Traffic {
+ public:
+  explicit Traffic(Cluster& cluster) : cluster_(cluster) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Traffic() { stop(); }
+  void stop() {
+    stopping_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  // Answers by version; "" for transport failures and the gateway's own answers.
+  std::map<std::string, std::pair<int, int>> counts() {  // version -> (ok, failed)
+    std::lock_guard lock(mutex_);
+    return counts_;
+  }
+
+ private:
+  void run() {
+    auto client = cluster_.client();
+    while (!stopping_) {
+      Reply r = client.get("/");
+      std::lock_guard lock(mutex_);
+      auto& c = counts_[r.header("X-Rampart-Version")];
+      (r.status >= 200 && r.status < 500 ? c.first : c.second)++;
+      if (r.status == 0 || r.closed) {
+        client.close();  // the next request connects again
+      }
+    }
+  }
+
+  Cluster& cluster_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::map<std::string, std::pair<int, int>> counts_;
+  std::thread thread_;
+};
+
+class RolloutTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const int v1 = cluster.start_app("v1");
+    const int v2 = cluster.start_app("v2");
+    const int v3 = cluster.start_app("v3", {"--error-rate", "0.2"});
+    const int v4 = cluster.start_app("v4", {"--latency-ms", "500"});
+    cluster.start_gateway(service_config("shop", "\"/\"", "none",
+                                         {{"v1", {v1}, 100}, {"v2", {v2}, 0}, {"v3", {v3}, 0},
+                                          {"v4", {v4}, 0}},
+                                         "") +
+                          std::string(kPolicy));
+  }
+
+  Reply call(const std::string& method, const std::string& target, const std::string& body = "") {
+    auto headers = cluster.auth();
+    headers["Content-Type"] = "application/json";
+    return cluster.admin().request(method, target, headers, body);
+  }
+
+  json::value deploy(const std::string& version) {
+    Reply r = call("POST", "/api/v1/services/shop/rollouts",
+                   R"({"version": ")" + version + R"("})");
+    EXPECT_EQ(r.status, 201u) << r.body;
+    return json::parse(r.body);
+  }
+
+  // Polls the latest rollout until it is promoted or rolled back (or 30 s pass).
+  std::string wait_final() {
+    for (int i = 0; i < 600; ++i) {
+      Reply r = call("GET", "/api/v1/services/shop/rollouts/latest");
+      if (r.status == 200) {
+        const std::string phase(json::parse(r.body).at("phase").as_string());
+        if (phase == "promoted" || phase == "rolled_back") {
+          return phase;
+        }
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return "timeout";
+  }
+
+  json::array events() {
+    Reply r = call("GET", "/api/v1/services/shop/rollouts/latest");
+    const auto id = json::parse(r.body).at("id").as_int64();
+    Reply e = call("GET", "/api/v1/services/shop/rollouts/" + std::to_string(id) + "/events");
+    EXPECT_EQ(e.status, 200u) << e.body;
+    return json::parse(e.body).at("events").as_array();
+  }
+
+  // The served split's share of `version`, in percent.
+  double share(const std::string& version) {
+    Reply r = call("GET", "/api/v1/services/shop");
+    const auto& split = json::parse(r.body).at("latest").at("split");
+    return split.as_object().contains(version) ? split.at(version).to_number<double>() : 0;
+  }
+
+  Cluster cluster;
+};
+
+TEST_F(RolloutTest, AGoodVersionIsPromotedThroughEveryStep) {
+  Traffic traffic(cluster);
+  deploy("v2");
+  EXPECT_EQ(wait_final(), "promoted") << cluster.log();
+  EXPECT_EQ(share("v2"), 100);
+  std::vector<std::string> names;
+  for (const auto& e : events()) {
+    names.emplace_back(e.at("event").as_string());
+  }
+  EXPECT_EQ(names.front(), "created");
+  EXPECT_EQ(names.back(), "promoted");
+  EXPECT_EQ(std::count(names.begin(), names.end(), "step"), 2) << json::serialize(events());
+  traffic.stop();
+  const auto counts = traffic.counts();
+  EXPECT_EQ(counts.count(""), 0u) << "failed requests through the gateway";
+  EXPECT_GT(counts.at("v2").first, 0);
+  EXPECT_EQ(counts.at("v1").second, 0);
+}
+
+TEST_F(RolloutTest, AVersionWithErrorsIsRolledBackWithinAnIntervalAndASecond) {
+  Traffic traffic(cluster);
+  deploy("v3");
+  EXPECT_EQ(wait_final(), "rolled_back") << cluster.log();
+  EXPECT_EQ(share("v1"), 100);
+  const auto timeline = events();
+  std::int64_t started = 0, rolled_back = 0;
+  for (const auto& e : timeline) {
+    const std::string name(e.at("event").as_string());
+    if (name == "started") {
+      started = e.at("at_ms").as_int64();
+    } else if (name == "rolled_back") {
+      rolled_back = e.at("at_ms").as_int64();
+      EXPECT_EQ(e.at("judgement").at("checks").at(0).at("metric").as_string(), "error_rate");
+    }
+  }
+  ASSERT_GT(started, 0);
+  EXPECT_LE(rolled_back - started, 2000) << json::serialize(timeline);
+  traffic.stop();
+  const auto counts = traffic.counts();
+  EXPECT_EQ(counts.at("v1").second, 0) << "a client of the stable version saw a failure";
+  EXPECT_EQ(counts.count(""), 0u);
+}
+
+TEST_F(RolloutTest, ASlowVersionIsRolledBack) {
+  Traffic traffic(cluster);
+  deploy("v4");
+  EXPECT_EQ(wait_final(), "rolled_back") << cluster.log();
+  EXPECT_EQ(share("v1"), 100);
+  const auto last = events().back();
+  EXPECT_NE(std::string(last.at("reason").as_string()).find("p95_ms"), std::string::npos)
+      << json::serialize(last);
+}
+
+TEST_F(RolloutTest, TooLittleTrafficExtendsTheStep) {
+  deploy("v2");  // no traffic at all
+  std::this_thread::sleep_for(3s);
+  Reply r = call("GET", "/api/v1/services/shop/rollouts/latest");
+  const auto rollout = json::parse(r.body);
+  EXPECT_EQ(rollout.at("phase").as_string(), "progressing") << r.body;
+  EXPECT_NE(std::string(rollout.at("reason").as_string()).find("inconclusive"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(share("v2"), 10);
+}
+
+TEST_F(RolloutTest, AKilledServerCarriesOnFromThePersistedStep) {
+  {
+    Traffic traffic(cluster);
+    deploy("v2");
+    for (int i = 0; i < 100 && share("v2") != 50; ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(share("v2"), 50);
+    traffic.stop();
+  }
+  cluster.stop_gateway(SIGKILL);
+  cluster.restart_gateway();
+  EXPECT_EQ(share("v2"), 50);  // served as persisted
+  Traffic traffic(cluster);
+  EXPECT_EQ(wait_final(), "promoted") << cluster.log();
+  std::vector<std::string> names;
+  for (const auto& e : events()) {
+    names.emplace_back(e.at("event").as_string());
+  }
+  EXPECT_EQ(std::count(names.begin(), names.end(), "started"), 1);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "step"), 2);
+}
+
+}  // namespace
+}  // namespace rampart::testing

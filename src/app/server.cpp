@@ -398,7 +398,8 @@ int run_server(const ServerOptions& options) {
             pub.problems.size());
 
   asio::thread_pool blocking(2);
-  admin::Api api(service, registry);
+  control::RolloutService rollouts(**store);
+  admin::Api api(service, registry, rollouts);
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
                  admin_server);
   admin_server.run_handlers_on(blocking.get_executor());

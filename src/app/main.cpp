@@ -3,6 +3,7 @@
 
 #include "app/server.hpp"
 #include "cli/commands.hpp"
+#include "cli/rollout_commands.hpp"
 #include "cli/settings.hpp"
 #include "config/config.hpp"
 #include "model/records.hpp"
@@ -212,6 +213,8 @@ int main(int argc, char** argv) {
   reload->add_option("-c,--config", client.flags.config_path,
                      "Config file whose [server].admin to use as the address when neither "
                      "--addr nor $RAMPART_ADDR is set");
+  auto rollout_verbs =
+      cli::register_rollout_verbs(app, [&](CLI::App* verb) { add_client_flags(verb, client); });
   // `rampart --json VERB` as well as `rampart VERB --json`.
   app.add_flag("--json", client.json, "Print the API's JSON instead of text");
 
@@ -335,6 +338,9 @@ int main(int argc, char** argv) {
   }
   if (reload->parsed()) {
     return cli::run_reload(ctx);
+  }
+  if (auto code = rollout_verbs->run(ctx)) {
+    return *code;
   }
   return cli::kExitUsage;
 }

@@ -131,6 +131,8 @@ int main(int argc, char** argv) {
   std::string status_service;
   auto* status_service_opt =
       status->add_option("SERVICE", status_service, "A service (default: list every service)");
+  status->add_flag("--watch", status_args.watch,
+                   "Follow the service's active rollout, one line per event, until it ends");
   add_client_flags(status, client);
 
   cli::SplitArgs split_args;

@@ -194,6 +194,9 @@ int run_apply(Context& ctx, const ApplyArgs& args) {
 }
 
 int run_status(Context& ctx, const StatusArgs& args) {
+  if (!args.service && args.watch) {
+    return fail(ctx, kExitUsage, "status: --watch follows one service's rollout; name it");
+  }
   if (!args.service) {
     auto answer = call(ctx, "GET", "/api/v1/services", {"services"});
     if (!answer) {
@@ -210,9 +213,10 @@ int run_status(Context& ctx, const StatusArgs& args) {
   if (!answer) {
     return kExitFailure;
   }
-  return show(ctx, *answer, [&](const json::value& v) {
+  const int code = show(ctx, *answer, [&](const json::value& v) {
     return service_detail(v, now(ctx)) + active_rollout_text(ctx, *args.service);
   });
+  return args.watch ? watch_active_rollout(ctx, *args.service) : code;
 }
 
 int run_split(Context& ctx, const SplitArgs& args) {

@@ -56,6 +56,7 @@ struct ApplyArgs {
 };
 struct StatusArgs {
   std::optional<std::string> service{};  // none: every service; empty: a usage error
+  bool watch = false;  // then follow the service's active rollout (cli/rollout_commands.hpp)
 };
 struct SplitArgs {
   std::string service{};

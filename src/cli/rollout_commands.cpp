@@ -114,6 +114,24 @@ bool named(Context& ctx, std::string_view verb, std::string_view service) {
   return false;
 }
 
+// The service's latest rollout; nullopt, and nothing printed, when the API does not answer one
+// (no rollout yet, an older server, no server).
+std::optional<json::value> latest_rollout(Context& ctx, std::string_view service) {
+  ApiRequest req{"GET", rollouts_path(service) + "/latest", ""};
+  Result<HttpResult> answer = ctx.transport
+                                  ? ctx.transport(req)
+                                  : admin_request(ctx.settings.address, req.method, req.target,
+                                                  req.body, ctx.settings.token);
+  if (!answer || answer->status != 200) {
+    return std::nullopt;
+  }
+  auto r = parse_json(answer->body);
+  if (!r || !r->is_object()) {
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_sigint(int) { g_interrupted = 1; }
 
@@ -305,15 +323,7 @@ std::string report_markdown(const json::value& r, const json::value& events) {
 }
 
 std::string active_rollout_text(Context& ctx, std::string_view service) {
-  ApiRequest req{"GET", rollouts_path(service) + "/latest", ""};
-  Result<HttpResult> answer = ctx.transport
-                                  ? ctx.transport(req)
-                                  : admin_request(ctx.settings.address, req.method, req.target,
-                                                  req.body, ctx.settings.token);
-  if (!answer || answer->status != 200) {
-    return "";
-  }
-  auto r = parse_json(answer->body);
+  auto r = latest_rollout(ctx, service);
   if (!r || is_final(text(*r, "phase"))) {
     return "";
   }
@@ -349,15 +359,27 @@ int run_deploy(Context& ctx, const DeployArgs& args, const WatchHooks& hooks) {
   if (!args.watch) {
     return kExitOk;
   }
-  const std::string id = text(*started, "id");
+  return watch_rollout(ctx, args.service, text(*started, "id"), hooks);
+}
+
+int watch_rollout(Context& ctx, const std::string& service, const std::string& id,
+                  const WatchHooks& hooks) {
   if (hooks.interrupted) {
-    return follow(ctx, args.service, id, hooks);
+    return follow(ctx, service, id, hooks);
   }
   g_interrupted = 0;
   auto* previous = std::signal(SIGINT, on_sigint);
-  const int code = follow(ctx, args.service, id, hooks);
+  const int code = follow(ctx, service, id, hooks);
   std::signal(SIGINT, previous);
   return code;
+}
+
+int watch_active_rollout(Context& ctx, const std::string& service, const WatchHooks& hooks) {
+  auto latest = latest_rollout(ctx, service);
+  if (!latest || is_final(text(*latest, "phase"))) {
+    return kExitOk;
+  }
+  return watch_rollout(ctx, service, text(*latest, "id"), hooks);
 }
 
 int run_rollout_command(Context& ctx, const RolloutCommandArgs& args) {

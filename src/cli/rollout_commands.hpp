@@ -88,6 +88,14 @@ std::string report_markdown(const boost::json::value& rollout, const boost::json
 // answer the question (no rollout yet, an older server).
 std::string active_rollout_text(Context& ctx, std::string_view service);
 
+// Follows rollout `id` of `service` as `deploy --watch` does (its events from the first), with
+// the same exit codes.
+int watch_rollout(Context& ctx, const std::string& service, const std::string& id,
+                  const WatchHooks& hooks = {});
+// `status SERVICE --watch`: watch_rollout() of the service's latest rollout when it is not
+// final; kExitOk at once when there is none to follow.
+int watch_active_rollout(Context& ctx, const std::string& service, const WatchHooks& hooks = {});
+
 // The rollout verbs' flags, added to `app` by register_rollout_verbs; `add_client_flags` gives
 // each verb --addr, --token, --data and --json. Keep it until run().
 class RolloutVerbs {

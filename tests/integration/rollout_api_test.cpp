@@ -296,6 +296,20 @@ TEST_F(RolloutApiTest, DeployWatchInterruptedLeavesTheRolloutRunning) {
   EXPECT_EQ(latest_phase(), "pending");
 }
 
+TEST_F(RolloutApiTest, StatusWatchFollowsTheActiveRolloutToItsEnd) {
+  ok({"deploy", "shop", "--version", "v2", "--no-watch"});
+  Process status = watch({"status", "shop", "--watch"}, "status.err");
+  std::string line;
+  while (!contains(line, "created") && status.running()) {
+    line = status.read_line();
+  }
+  ASSERT_TRUE(contains(line, "created")) << tail_file(dir_.file("status.err"));
+  ok({"abort", "shop"});
+  EXPECT_EQ(status.wait(), 1);
+  EXPECT_EQ(tail_file(dir_.file("status.err")),
+            "rampart: shop: rollout 1 rolled back: aborted by hand\n");
+}
+
 // Needs the controller: until it runs the checks, a started rollout stays pending.
 TEST_F(RolloutApiTest, DeployWatchUntilPromotedServesTheNewVersion) {
   Process deploy = watch({"deploy", "shop", "--version", "v2", "--strategy", "all-at-once",

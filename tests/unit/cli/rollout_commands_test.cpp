@@ -298,6 +298,28 @@ TEST_F(RolloutCommands, ActiveRolloutTextOnlyForOneThatRuns) {
   EXPECT_EQ(err_.str(), "");
 }
 
+TEST_F(RolloutCommands, StatusWatchFollowsTheActiveRollout) {
+  answer(200, R"({"name":"shop","versions":[]})");
+  answer(200, rollout("paused", 1, 10, "paused by alice"));  // status's rollout lines
+  answer(200, rollout("paused", 1, 10, "paused by alice"));  // the rollout to follow
+  answer(200, rollout("rolled_back", 1, 0, "aborted by hand"));
+  answer(200, events({kCreated}));
+  EXPECT_EQ(run_status(ctx_, {.service = "shop", .watch = true}), kExitFailure);
+  EXPECT_EQ(sent_.back(), "GET /api/v1/services/shop/rollouts/3/events");
+  EXPECT_NE(out_.str().find("  phase:  paused at step 1 of 2\n"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("  created  "), std::string::npos) << out_.str();
+  EXPECT_EQ(err_.str(), "rampart: shop: rollout 3 rolled back: aborted by hand\n");
+
+  // Nothing to follow: the status alone.
+  sent_.clear();
+  answer(200, R"({"name":"shop","versions":[]})");
+  answer(404, R"({"error":"not_found","detail":"no rollout yet"})");
+  answer(404, R"({"error":"not_found","detail":"no rollout yet"})");
+  EXPECT_EQ(run_status(ctx_, {.service = "shop", .watch = true}), kExitOk);
+  EXPECT_EQ(sent_.size(), 3u);
+  EXPECT_EQ(run_status(ctx_, {.watch = true}), kExitUsage);
+}
+
 // The flags as main.cpp registers them, parsed from a command line.
 class RolloutVerbFlags : public RolloutCommands {
  protected:

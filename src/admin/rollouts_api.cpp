@@ -10,10 +10,9 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <array>
 #include <charconv>
-#include <cmath>
+#include <cstdint>
 
 namespace rampart::admin {
 
@@ -29,7 +28,7 @@ using Verb = bhttp::verb;
 constexpr std::size_t kDefaultListLimit = 1000;
 constexpr std::size_t kMaxListLimit = 10000;
 
-// A percent without trailing zeros: 10, 2.5.
+// Basis points as the API's percent: 10, 2.5.
 json::value percent(std::uint32_t basis_points) { return model::percent_json(basis_points); }
 
 json::value time_or_null(std::int64_t unix_ms) {

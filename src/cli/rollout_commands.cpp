@@ -10,7 +10,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <limits>
 #include <thread>
 
 namespace rampart::cli {

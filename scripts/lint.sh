@@ -30,11 +30,13 @@ curated=(
   src/common/json_text.cpp
   src/control/route_publisher.cpp
   src/admin/api.cpp
+  src/admin/rollouts_api.cpp
   src/cli/split_arg.cpp
   src/cli/times.cpp
   src/cli/settings.cpp
   src/cli/table.cpp
   src/cli/render.cpp
+  src/cli/rollout_commands.cpp
   src/gateway/resolver.cpp
   src/gateway/listeners.cpp
   src/model/seed.cpp

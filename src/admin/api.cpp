@@ -285,7 +285,8 @@ Response ok(const Request& req, bhttp::status status, const json::value& body) {
   return json_response(status, to_json_text(body), req.version(), req.keep_alive());
 }
 
-// "split: sums to ..." -> "split"; empty when the message does not start with a field name.
+}  // namespace
+
 std::string_view field_of(std::string_view message) {
   const auto colon = message.find(": ");
   if (colon == std::string_view::npos || colon == 0 || colon > 64) {
@@ -298,6 +299,8 @@ std::string_view field_of(std::string_view message) {
   });
   return ok ? field : std::string_view{};
 }
+
+namespace {
 
 // "%C3%BCn" -> "ün"; a malformed escape is kept as it is.
 std::string percent_decoded(std::string_view part) {
@@ -347,7 +350,8 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
   return v;
 }
 
-// The body as a JSON object; an empty body is an empty object.
+}  // namespace
+
 Result<json::object> body_object(const Request& req) {
   if (req.body().empty()) {
     return json::object{};
@@ -417,6 +421,8 @@ Status no_unknown_fields(const json::object& o, std::initializer_list<std::strin
   return {};
 }
 
+namespace {
+
 // {"v1": 90, "v2": 10} -> split entries in basis points (order as given; the service stores
 // them in ordinal order).
 Result<std::vector<model::SplitEntry>> parse_split(const json::object& o) {
@@ -465,8 +471,9 @@ Result<std::vector<model::SplitEntry>> parse_split(const json::object& o) {
 
 }  // namespace
 
-Api::Api(control::DeploymentService& service, const metrics::Registry& registry)
-    : service_(service), registry_(registry) {}
+Api::Api(control::DeploymentService& service, const metrics::Registry& registry,
+         control::RolloutService& rollouts)
+    : service_(service), registry_(registry), rollouts_(rollouts) {}
 
 std::string Api::store_error() const {
   std::lock_guard lock(mutex_);
@@ -561,9 +568,6 @@ Result<model::Token> Api::authorize(const Request& req, model::Role need,
   return token;
 }
 
-namespace {
-
-// The request's query parameters, decoded (the last of a repeated name wins).
 std::map<std::string, std::string, std::less<>> query_of(const Request& req) {
   std::map<std::string, std::string, std::less<>> query;
   if (auto u = boost::urls::parse_origin_form(req.target()); u) {
@@ -574,7 +578,6 @@ std::map<std::string, std::string, std::less<>> query_of(const Request& req) {
   return query;
 }
 
-// kInvalidArgument "NAME: unknown query parameter; ..." for a parameter not in `known`.
 Status query_is(const Request& req, std::initializer_list<std::string_view> known) {
   for (const auto& [name, value] : query_of(req)) {
     if (std::find(known.begin(), known.end(), std::string_view(name)) != known.end()) {
@@ -591,6 +594,8 @@ Status query_is(const Request& req, std::initializer_list<std::string_view> know
   }
   return {};
 }
+
+namespace {
 
 // ?detailed=: true/1 -> true, false/0 or absent -> false, anything else nullopt.
 std::optional<bool> detailed_value(const Request& req) {
@@ -734,6 +739,9 @@ Response Api::route(const Request& req, std::string_view path) {
         fmt::format("no API endpoint {} {}: a path segment is empty (an empty name?)",
                     std::string_view(req.method_string()), std::string_view(req.target())),
         v, keep);
+  }
+  if (auto served = serve_table(req, parts)) {
+    return std::move(*served);
   }
   // Only the lists take query parameters.
   const bool audit_list = get && parts.size() == 1 && parts[0] == "audit";

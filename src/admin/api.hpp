@@ -8,11 +8,13 @@
 
 #include "admin/admin_server.hpp"
 #include "control/deployment_service.hpp"
+#include "control/rollout_service.hpp"
 #include "metrics/registry.hpp"
 #include "model/records.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,8 +24,9 @@ namespace rampart::admin {
 
 class Api {
  public:
-  // REQUIRES: both outlive this object.
-  Api(control::DeploymentService& service, const metrics::Registry& registry);
+  // REQUIRES: all three outlive this object.
+  Api(control::DeploymentService& service, const metrics::Registry& registry,
+      control::RolloutService& rollouts);
 
   // The response for a request under /api/v1/. For /health, /metrics and /reload (served by
   // the caller) a 405 with Allow when the method is not theirs, a 400 for a query parameter
@@ -42,12 +45,17 @@ class Api {
 
  private:
   Response route(const Request& request, std::string_view path);
+  // The response of the endpoint table's entry (admin/rollouts_api.hpp) that `parts` names, or
+  // std::nullopt when no entry's pattern matches; defined with the table.
+  std::optional<Response> serve_table(const Request& request,
+                                      const std::vector<std::string>& parts);
   Response failure(const Request& request, const Error& error);
   void observe(const Error& error);
   void observe_success();
 
   control::DeploymentService& service_;
   const metrics::Registry& registry_;
+  control::RolloutService& rollouts_;
   mutable std::mutex mutex_;
   std::string store_error_;
 };
@@ -67,6 +75,24 @@ boost::json::object api_json(const model::Checkpoint& c);
 boost::json::object api_json(const model::AuditEvent& e);
 boost::json::object api_json(const model::Token& t);
 boost::json::object api_summary(const model::Service& s, const model::Deployment* latest);
+
+// What every handler reads of a request, shared by the endpoint files.
+// The body as a JSON object; an empty body is an empty object. kInvalidArgument otherwise.
+Result<boost::json::object> body_object(const Request& request);
+// A member of the body: absent or null is std::nullopt; another type is kInvalidArgument
+// "KEY: must be ...".
+Result<std::optional<std::string>> string_field(const boost::json::object& o, std::string_view key);
+Result<std::optional<std::int64_t>> int_field(const boost::json::object& o, std::string_view key);
+Result<std::optional<bool>> bool_field(const boost::json::object& o, std::string_view key);
+// kInvalidArgument "KEY: unknown field; this endpoint takes ..." for a member not in `known`.
+Status no_unknown_fields(const boost::json::object& o,
+                         std::initializer_list<std::string_view> known);
+// The request's query parameters, decoded (the last of a repeated name wins).
+std::map<std::string, std::string, std::less<>> query_of(const Request& request);
+// kInvalidArgument "NAME: unknown query parameter; ..." for a parameter not in `known`.
+Status query_is(const Request& request, std::initializer_list<std::string_view> known);
+// "split: sums to ..." -> "split"; empty when the message does not start with a field name.
+std::string_view field_of(std::string_view message);
 
 // {"error": code, "detail": detail[, "field": field]} with the status that goes with it.
 Response error_response(boost::beast::http::status status, std::string_view code,

@@ -3,6 +3,7 @@
 
 #include "app/server.hpp"
 #include "cli/commands.hpp"
+#include "cli/rollout_commands.hpp"
 #include "cli/settings.hpp"
 #include "config/config.hpp"
 #include "model/records.hpp"
@@ -130,6 +131,8 @@ int main(int argc, char** argv) {
   std::string status_service;
   auto* status_service_opt =
       status->add_option("SERVICE", status_service, "A service (default: list every service)");
+  status->add_flag("--watch", status_args.watch,
+                   "Follow the service's active rollout, one line per event, until it ends");
   add_client_flags(status, client);
 
   cli::SplitArgs split_args;
@@ -212,6 +215,8 @@ int main(int argc, char** argv) {
   reload->add_option("-c,--config", client.flags.config_path,
                      "Config file whose [server].admin to use as the address when neither "
                      "--addr nor $RAMPART_ADDR is set");
+  auto rollout_verbs =
+      cli::register_rollout_verbs(app, [&](CLI::App* verb) { add_client_flags(verb, client); });
   // `rampart --json VERB` as well as `rampart VERB --json`.
   app.add_flag("--json", client.json, "Print the API's JSON instead of text");
 
@@ -335,6 +340,9 @@ int main(int argc, char** argv) {
   }
   if (reload->parsed()) {
     return cli::run_reload(ctx);
+  }
+  if (auto code = rollout_verbs->run(ctx)) {
+    return *code;
   }
   return cli::kExitUsage;
 }

@@ -446,7 +446,7 @@ int run_server(const ServerOptions& options) {
                  .checks = rollout_checks(service, *bound)});
 
   asio::thread_pool blocking(2);
-  admin::Api api(service, registry);
+  admin::Api api(service, registry, rollouts);
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
                  admin_server);
   admin_server.run_handlers_on(blocking.get_executor());

@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
 #include "cli/render.hpp"
+#include "cli/rollout_commands.hpp"
 #include "cli/split_arg.hpp"
 #include "cli/times.hpp"
 #include "common/json_text.hpp"
@@ -20,10 +21,7 @@
 
 namespace rampart::cli {
 namespace json = boost::json;
-namespace {
 
-// Prints the failure: each line of `message` as "rampart: LINE" (most messages are one line;
-// a config file's problems are one per line); with --json also {"error", "detail"} on `out`.
 int fail(Context& ctx, int code, std::string_view message) {
   std::string_view rest = message;
   do {
@@ -41,16 +39,14 @@ int fail(Context& ctx, int code, std::string_view message) {
   return code;
 }
 
+namespace {
+
 std::int64_t now(const Context& ctx) { return ctx.now_ms ? ctx.now_ms() : now_unix_ms(); }
 
-// What a rampart answer holds: the members an object answer must have.
-using Shape = std::initializer_list<std::string_view>;
+}  // namespace
 
-// Sends the request; the answer's JSON on 2xx when it is an object with every member of
-// `shape`. Otherwise prints the one-line error (an answer of another shape says that the
-// address does not answer as a rampart admin API) and answers nullopt.
 std::optional<json::value> call(Context& ctx, std::string method, std::string target, Shape shape,
-                                const json::object* body = nullptr) {
+                                const json::object* body) {
   ApiRequest req{std::move(method), std::move(target),
                  body == nullptr ? std::string() : json::serialize(*body)};
   Result<HttpResult> answer = ctx.transport
@@ -88,6 +84,8 @@ std::optional<json::value> call(Context& ctx, std::string method, std::string ta
   return std::move(*v);
 }
 
+namespace {
+
 // The service a verb names: an empty name is a usage error.
 bool named(Context& ctx, std::string_view verb, std::string_view service) {
   if (!service.empty()) {
@@ -120,9 +118,13 @@ json::value list_of(const json::value& answer, std::string_view key) {
   return json::array();
 }
 
+}  // namespace
+
 std::string service_path(std::string_view service) {
   return "/api/v1/services/" + encode_path_segment(service);
 }
+
+namespace {
 
 // Adds "?name=value" or "&name=value".
 void add_query(std::string& target, std::string_view name, std::int64_t value) {
@@ -192,6 +194,9 @@ int run_apply(Context& ctx, const ApplyArgs& args) {
 }
 
 int run_status(Context& ctx, const StatusArgs& args) {
+  if (!args.service && args.watch) {
+    return fail(ctx, kExitUsage, "status: --watch follows one service's rollout; name it");
+  }
   if (!args.service) {
     auto answer = call(ctx, "GET", "/api/v1/services", {"services"});
     if (!answer) {
@@ -208,7 +213,10 @@ int run_status(Context& ctx, const StatusArgs& args) {
   if (!answer) {
     return kExitFailure;
   }
-  return show(ctx, *answer, [&](const json::value& v) { return service_detail(v, now(ctx)); });
+  const int code = show(ctx, *answer, [&](const json::value& v) {
+    return service_detail(v, now(ctx)) + active_rollout_text(ctx, *args.service);
+  });
+  return args.watch ? watch_active_rollout(ctx, *args.service) : code;
 }
 
 int run_split(Context& ctx, const SplitArgs& args) {

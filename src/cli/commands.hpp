@@ -14,8 +14,12 @@
 #include "cli/admin_client.hpp"
 #include "cli/settings.hpp"
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -52,6 +56,7 @@ struct ApplyArgs {
 };
 struct StatusArgs {
   std::optional<std::string> service{};  // none: every service; empty: a usage error
+  bool watch = false;  // then follow the service's active rollout (cli/rollout_commands.hpp)
 };
 struct SplitArgs {
   std::string service{};
@@ -99,6 +104,21 @@ int run_token_create(Context& ctx, const TokenCreateArgs& args);
 int run_token_list(Context& ctx);
 int run_token_revoke(Context& ctx, const TokenRevokeArgs& args);
 int run_reload(Context& ctx);
+
+// What the verbs in other files share with these (cli/rollout_commands.hpp).
+// Prints the failure: each line of `message` as "rampart: LINE" (most messages are one line;
+// a config file's problems are one per line); with --json also {"error", "detail"} on `out`.
+// Answers `code`.
+int fail(Context& ctx, int code, std::string_view message);
+// What a rampart answer holds: the members an object answer must have.
+using Shape = std::initializer_list<std::string_view>;
+// Sends the request; the answer's JSON on 2xx when it is an object with every member of
+// `shape`. Otherwise prints the one-line error (an answer of another shape says that the
+// address does not answer as a rampart admin API) and answers nullopt.
+std::optional<boost::json::value> call(Context& ctx, std::string method, std::string target,
+                                       Shape shape, const boost::json::object* body = nullptr);
+// "/api/v1/services/NAME", the name percent-encoded.
+std::string service_path(std::string_view service);
 
 // A whole number given to `option` (e.g. "--limit"), from `min` to `max`. kInvalidArgument,
 // one line in the user's words: `--limit: "0" is out of range; give a whole number from 1 to

@@ -64,7 +64,8 @@ class ApiRules : public ::testing::Test {
   store::MemoryStore store_;
   control::DeploymentService service_{store_};
   metrics::Registry registry_{1};
-  Api api_{service_, registry_};
+  control::RolloutService rollouts_{store_};
+  Api api_{service_, registry_, rollouts_};
   std::string secret_;
 };
 

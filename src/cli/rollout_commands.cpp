@@ -1,0 +1,505 @@
+#include "cli/rollout_commands.hpp"
+
+#include "common/duration.hpp"
+#include "common/json_text.hpp"
+#include "rollout/strategy.hpp"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <limits>
+#include <thread>
+
+namespace rampart::cli {
+namespace json = boost::json;
+namespace {
+
+// --- reading the API's JSON: a missing or mistyped member shows as "-" --------------------
+
+const json::value& member(const json::value& v, std::string_view key) {
+  static const json::value kNull;
+  const auto* o = v.if_object();
+  const auto* m = o == nullptr ? nullptr : o->if_contains(key);
+  return m == nullptr ? kNull : *m;
+}
+
+// A string as it is, a number or a bool as JSON writes it, null or absent as "-".
+std::string text(const json::value& v) {
+  if (const auto* s = v.if_string()) {
+    return std::string(*s);
+  }
+  if (v.is_null() || v.is_object() || v.is_array()) {
+    return "-";
+  }
+  return to_json_text(v);
+}
+
+std::string text(const json::value& v, std::string_view key) { return text(member(v, key)); }
+
+std::string percent_text(const json::value& v) {
+  return v.is_number() ? to_json_text(v) + "%" : std::string("-");
+}
+
+const json::array& array_of(const json::value& v, std::string_view key) {
+  static const json::array kEmpty;
+  const auto* a = member(v, key).if_array();
+  return a == nullptr ? kEmpty : *a;
+}
+
+bool is_final(std::string_view phase) { return phase == "promoted" || phase == "rolled_back"; }
+
+// A markdown table cell: no line breaks, '|' escaped.
+std::string cell(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// A plan's check: "max 0.01, critical 0.05, ratio to stable 1.2".
+std::string thresholds(const json::value& check) {
+  std::string out;
+  for (auto [key, name] : {std::pair{"max", "max"},
+                           {"min", "min"},
+                           {"critical", "critical"},
+                           {"max_ratio_to_stable", "ratio to stable"}}) {
+    const auto& v = member(check, key);
+    if (v.is_number()) {
+      out += (out.empty() ? "" : ", ") + fmt::format("{} {}", name, to_json_text(v));
+    }
+  }
+  return out.empty() ? "-" : out;
+}
+
+// The thresholds of the plan's check on `metric`.
+std::string thresholds_of(const json::value& rollout, std::string_view metric) {
+  for (const auto& check : array_of(member(rollout, "analysis"), "checks")) {
+    if (text(check, "metric") == metric) {
+      return thresholds(check);
+    }
+  }
+  return "-";
+}
+
+std::string step_of_total(const json::value& r) {
+  const std::size_t total = std::max<std::size_t>(1, array_of(r, "steps").size());
+  return fmt::format("step {} of {}", text(r, "step"), total);
+}
+
+// --- calls ---------------------------------------------------------------------------------
+
+std::string rollouts_path(std::string_view service) { return service_path(service) + "/rollouts"; }
+
+std::string rollout_path(std::string_view service, std::string_view id) {
+  return rollouts_path(service) + "/" + std::string(id);
+}
+
+void print_json(Context& ctx, const json::value& v) { ctx.out << to_json_text(v) << "\n"; }
+
+bool named(Context& ctx, std::string_view verb, std::string_view service) {
+  if (!service.empty()) {
+    return true;
+  }
+  fail(ctx, kExitUsage, fmt::format("{}: the service name is empty; name a service", verb));
+  return false;
+}
+
+// The service's latest rollout; nullopt, and nothing printed, when the API does not answer one
+// (no rollout yet, an older server, no server).
+std::optional<json::value> latest_rollout(Context& ctx, std::string_view service) {
+  ApiRequest req{"GET", rollouts_path(service) + "/latest", ""};
+  Result<HttpResult> answer = ctx.transport
+                                  ? ctx.transport(req)
+                                  : admin_request(ctx.settings.address, req.method, req.target,
+                                                  req.body, ctx.settings.token);
+  if (!answer || answer->status != 200) {
+    return std::nullopt;
+  }
+  auto r = parse_json(answer->body);
+  if (!r || !r->is_object()) {
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_sigint(int) { g_interrupted = 1; }
+
+// Follows rollout `id` of `service` until it is final or the user interrupts: one line per
+// event (with --json, the event objects), then the outcome.
+int follow(Context& ctx, const std::string& service, const std::string& id,
+           const WatchHooks& hooks) {
+  std::int64_t printed = 0;  // the seq of the last event printed
+  for (;;) {
+    if (hooks.interrupted ? hooks.interrupted() : g_interrupted != 0) {
+      ctx.err << fmt::format(
+          "rampart: interrupted; rollout {} of {} goes on; follow it with `rampart status {} "
+          "--watch`\n",
+          id, service, service);
+      return kExitInterrupted;
+    }
+    auto rollout = call(ctx, "GET", rollout_path(service, id), {"id", "phase"});
+    if (!rollout) {
+      return kExitFailure;
+    }
+    auto events = call(ctx, "GET", rollout_path(service, id) + "/events", {"events"});
+    if (!events) {
+      return kExitFailure;
+    }
+    for (const auto& e : array_of(*events, "events")) {
+      const auto* seq = member(e, "seq").if_int64();
+      if (seq == nullptr || *seq <= printed) {
+        continue;
+      }
+      printed = *seq;
+      if (ctx.json) {
+        print_json(ctx, e);
+      } else {
+        ctx.out << event_line(e) << "\n";
+      }
+      ctx.out.flush();
+    }
+    const std::string phase = text(*rollout, "phase");
+    if (is_final(phase)) {
+      if (ctx.json) {
+        print_json(ctx, *rollout);
+      }
+      if (phase == "promoted") {
+        if (!ctx.json) {
+          ctx.out << fmt::format("{}: rollout {} promoted: {} serves 100%\n", service, id,
+                                 text(*rollout, "version"));
+        }
+        return kExitOk;
+      }
+      ctx.err << fmt::format("rampart: {}: rollout {} rolled back: {}\n", service, id,
+                             text(*rollout, "reason"));
+      return kExitFailure;
+    }
+    if (hooks.sleep) {
+      hooks.sleep(kWatchInterval);
+    } else {
+      std::this_thread::sleep_for(kWatchInterval);
+    }
+  }
+}
+
+}  // namespace
+
+Result<json::object> deploy_body(const DeployArgs& args) {
+  json::object body;
+  if (args.version.empty()) {
+    return make_error(Errc::kInvalidArgument, "--version: name the version to roll out");
+  }
+  body["version"] = args.version;
+  if (!args.strategy.empty()) {
+    body["strategy"] = args.strategy;
+  }
+  if (!args.pause.empty() && args.steps.empty()) {
+    return make_error(Errc::kInvalidArgument,
+                      "--pause goes with --steps, e.g. --steps 10,50,100 --pause 5m");
+  }
+  for (auto [flag, value] : {std::pair{"--pause", &args.pause}, {"--interval", &args.interval}}) {
+    if (value->empty()) {
+      continue;
+    }
+    if (auto d = parse_duration(*value); !d) {
+      return make_error(Errc::kInvalidArgument, fmt::format("{}: {}", flag, d.error().message));
+    }
+    body[std::string_view(flag).substr(2)] = *value;
+  }
+  if (!args.steps.empty()) {
+    auto steps = rollout::steps_from_percents(args.steps, std::chrono::minutes(5));
+    if (!steps) {
+      return steps.error();
+    }
+    json::array percents;
+    for (const auto& s : *steps) {
+      percents.emplace_back(s.weight_bp / 100);
+    }
+    body["steps"] = std::move(percents);
+  }
+  if (args.replace) {
+    body["replace"] = true;
+  }
+  if (!args.message.empty()) {
+    body["message"] = args.message;
+  }
+  return body;
+}
+
+std::string rollout_line(const json::value& r) {
+  const std::string phase = text(r, "phase");
+  std::string where = phase;
+  if (phase == "progressing" || phase == "paused") {
+    where += " at " + step_of_total(r);
+  }
+  std::string line =
+      fmt::format("{}: rollout {}, {} from {} ({}): {}, {} at {}", text(r, "service"),
+                  text(r, "id"), text(r, "version"), text(r, "stable"), text(r, "plan"), where,
+                  text(r, "version"), percent_text(member(r, "weight")));
+  const std::string reason = text(r, "reason");
+  if (reason != "-" && !reason.empty()) {
+    line += ": " + reason;
+  }
+  return line;
+}
+
+std::string event_line(const json::value& e) {
+  return fmt::format("{}  {:<11}  step {}  {:>4}  {}", text(e, "at"), text(e, "event"),
+                     text(e, "step"), percent_text(member(e, "weight")), text(e, "reason"));
+}
+
+std::string report_markdown(const json::value& r, const json::value& events) {
+  std::string out =
+      fmt::format("# Deployment report: {}, rollout {}\n\n", text(r, "service"), text(r, "id"));
+  const auto& analysis = member(r, "analysis");
+  std::string outcome = text(r, "phase");
+  if (outcome == "progressing" || outcome == "paused") {
+    outcome += fmt::format(" at {}, {}", step_of_total(r), percent_text(member(r, "weight")));
+  }
+  out += "| | |\n|---|---|\n";
+  out += fmt::format("| Version | {} (from {}) |\n", cell(text(r, "version")),
+                     cell(text(r, "stable")));
+  out += fmt::format("| Strategy | {}: {} |\n", cell(text(r, "strategy")), cell(text(r, "plan")));
+  out += fmt::format(
+      "| Analysis | every {}, at least {} requests per version, {} failed windows roll back, "
+      "inconclusive: {} |\n",
+      cell(text(r, "interval")), text(analysis, "min_requests"), text(analysis, "failure_limit"),
+      text(analysis, "inconclusive"));
+  for (const auto& check : array_of(analysis, "checks")) {
+    out += fmt::format("| Check {} | {} |\n", cell(text(check, "metric")), cell(thresholds(check)));
+  }
+  out +=
+      fmt::format("| Started | {} by {} |\n", cell(text(r, "created_at")), cell(text(r, "author")));
+  const std::string message = text(r, "message");
+  if (message != "-" && !message.empty()) {
+    out += fmt::format("| Message | {} |\n", cell(message));
+  }
+  out += fmt::format("| Outcome | {}: {} |\n", cell(outcome), cell(text(r, "reason")));
+
+  out += "\n## Timeline\n\n| Time | Event | Step | Weight | Reason |\n";
+  out += "|------|-------|------|--------|--------|\n";
+  bool windows = false;
+  for (const auto& e : events.is_array() ? events.as_array() : json::array{}) {
+    windows = windows || member(e, "judgement").is_object();
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", cell(text(e, "at")), cell(text(e, "event")),
+                       text(e, "step"), percent_text(member(e, "weight")), cell(text(e, "reason")));
+  }
+  if (!windows) {
+    return out;
+  }
+  out += "\n## Analysis windows\n";
+  for (const auto& e : events.as_array()) {
+    const auto& j = member(e, "judgement");
+    if (!j.is_object()) {
+      continue;
+    }
+    out += fmt::format("\n### {}, step {}: {}\n\n{}\n\n", text(e, "at"), text(e, "step"),
+                       text(j, "decision"), text(j, "reason"));
+    out += "| Check | Verdict | Canary | Stable | Requests (canary / stable) | Thresholds |\n";
+    out += "|-------|---------|--------|--------|----------------------------|------------|\n";
+    for (const auto& c : array_of(j, "checks")) {
+      std::string limits = thresholds_of(r, text(c, "metric"));
+      const std::string bound = text(c, "bound");
+      if (bound != "-" && !bound.empty()) {
+        limits += " (past " + bound + ")";
+      }
+      out += fmt::format("| {} | {} | {} | {} | {} / {} | {} |\n", cell(text(c, "metric")),
+                         cell(text(c, "verdict")), text(c, "canary"), text(c, "stable"),
+                         text(c, "canary_requests"), text(c, "stable_requests"), cell(limits));
+    }
+  }
+  return out;
+}
+
+std::string active_rollout_text(Context& ctx, std::string_view service) {
+  auto r = latest_rollout(ctx, service);
+  if (!r || is_final(text(*r, "phase"))) {
+    return "";
+  }
+  std::string out = fmt::format("\nrollout {}: {} from {}, {}\n", text(*r, "id"),
+                                text(*r, "version"), text(*r, "stable"), text(*r, "plan"));
+  const std::string phase = text(*r, "phase");
+  out += fmt::format("  phase:  {}{}\n", phase,
+                     phase == "pending" ? "" : fmt::format(" at {}", step_of_total(*r)));
+  out +=
+      fmt::format("  weight: {} at {}\n", text(*r, "version"), percent_text(member(*r, "weight")));
+  out += fmt::format("  reason: {}\n", text(*r, "reason"));
+  return out;
+}
+
+int run_deploy(Context& ctx, const DeployArgs& args, const WatchHooks& hooks) {
+  if (!named(ctx, "deploy", args.service)) {
+    return kExitUsage;
+  }
+  auto body = deploy_body(args);
+  if (!body) {
+    return fail(ctx, kExitUsage, "deploy: " + body.error().message);
+  }
+  auto started = call(ctx, "POST", rollouts_path(args.service), {"id", "phase"}, &*body);
+  if (!started) {
+    return kExitFailure;
+  }
+  if (ctx.json) {
+    print_json(ctx, *started);
+  } else {
+    ctx.out << rollout_line(*started) << "\n";
+  }
+  ctx.out.flush();
+  if (!args.watch) {
+    return kExitOk;
+  }
+  return watch_rollout(ctx, args.service, text(*started, "id"), hooks);
+}
+
+int watch_rollout(Context& ctx, const std::string& service, const std::string& id,
+                  const WatchHooks& hooks) {
+  if (hooks.interrupted) {
+    return follow(ctx, service, id, hooks);
+  }
+  g_interrupted = 0;
+  auto* previous = std::signal(SIGINT, on_sigint);
+  const int code = follow(ctx, service, id, hooks);
+  std::signal(SIGINT, previous);
+  return code;
+}
+
+int watch_active_rollout(Context& ctx, const std::string& service, const WatchHooks& hooks) {
+  auto latest = latest_rollout(ctx, service);
+  if (!latest || is_final(text(*latest, "phase"))) {
+    return kExitOk;
+  }
+  return watch_rollout(ctx, service, text(*latest, "id"), hooks);
+}
+
+int run_rollout_command(Context& ctx, const RolloutCommandArgs& args) {
+  const std::string verb = args.command == "promote-full" ? "promote" : args.command;
+  if (!named(ctx, verb, args.service)) {
+    return kExitUsage;
+  }
+  auto answer =
+      call(ctx, "POST", service_path(args.service) + "/rollout/" + args.command, {"id", "phase"});
+  if (!answer) {
+    return kExitFailure;
+  }
+  if (ctx.json) {
+    print_json(ctx, *answer);
+  } else {
+    ctx.out << rollout_line(*answer) << "\n";
+  }
+  return kExitOk;
+}
+
+int run_report(Context& ctx, const ReportArgs& args) {
+  if (!named(ctx, "report", args.service)) {
+    return kExitUsage;
+  }
+  const std::string id = args.rollout ? std::to_string(*args.rollout) : "latest";
+  auto rollout = call(ctx, "GET", rollout_path(args.service, id), {"id", "phase"});
+  if (!rollout) {
+    return kExitFailure;
+  }
+  auto events =
+      call(ctx, "GET", rollout_path(args.service, text(*rollout, "id")) + "/events", {"events"});
+  if (!events) {
+    return kExitFailure;
+  }
+  if (ctx.json) {
+    print_json(ctx, json::object{{"rollout", *rollout}, {"events", member(*events, "events")}});
+  } else {
+    ctx.out << report_markdown(*rollout, member(*events, "events"));
+  }
+  return kExitOk;
+}
+
+RolloutVerbs::RolloutVerbs(CLI::App& app, const std::function<void(CLI::App*)>& add_client_flags) {
+  deploy_ = app.add_subcommand(
+      "deploy", "Roll a version out step by step (a rollout), gated on the analysis");
+  deploy_->add_option("SERVICE", deploy_args_.service, "The service")->required();
+  deploy_->add_option("--version", deploy_args_.version, "The version to roll out (declared)")
+      ->required();
+  deploy_->add_option("--strategy", deploy_args_.strategy,
+                      "canary, canaryP-D, linearP-D, exponential[-D], all-at-once or blue-green "
+                      "(default: the service's policy)");
+  deploy_->add_option("--steps", deploy_args_.steps,
+                      "Explicit steps in percent, e.g. 10,50,100 (each but the last paused "
+                      "--pause, default 5m)");
+  deploy_->add_option("--pause", deploy_args_.pause, "Each step's pause, with --steps: 30s, 5m");
+  deploy_->add_option("--interval", deploy_args_.interval, "The analysis window: 30s, 1m");
+  deploy_->add_flag("--replace", deploy_args_.replace, "Abort the service's active rollout first");
+  deploy_->add_option("-m,--message", deploy_args_.message, "Why: kept with the rollout");
+  watch_option_ = deploy_->add_flag(
+      "--watch,!--no-watch", watch_flag_,
+      "Follow the rollout, one line per event, until it is promoted (exit 0) or rolled back "
+      "(exit 1) (default: when stdout is a terminal)");
+  add_client_flags(deploy_);
+
+  for (auto [name, help] : {
+           std::pair{"promote", "Move the service's rollout to its next step (--full: to 100%)"},
+           {"pause", "Pause the service's rollout at its step"},
+           {"resume", "Resume the service's paused rollout"},
+           {"abort", "Abort the service's rollout: all traffic back to the stable version"},
+           {"retry", "Start the service's rolled-back rollout again from its first step"},
+       }) {
+    auto* verb = app.add_subcommand(name, help);
+    verb->add_option("SERVICE", service_, "The service")->required();
+    if (std::string_view(name) == "promote") {
+      verb->add_flag("--full", promote_full_, "Promote to 100% at once, skipping the steps left");
+    }
+    add_client_flags(verb);
+    commands_.push_back({verb, name});
+  }
+
+  report_ = app.add_subcommand(
+      "report", "A rollout's timeline as markdown: the plan, every event and every window");
+  report_->add_option("SERVICE", service_, "The service")->required();
+  report_id_option_ =
+      report_->add_option("ROLLOUT", report_id_, "The rollout's id (default: the latest)");
+  add_client_flags(report_);
+}
+
+std::optional<int> RolloutVerbs::run(Context& ctx) {
+  if (deploy_->parsed()) {
+    DeployArgs args = deploy_args_;
+    args.watch = watch_option_->count() > 0 ? watch_flag_ : isatty(STDOUT_FILENO) != 0;
+    return run_deploy(ctx, args);
+  }
+  for (const auto& c : commands_) {
+    if (c.verb->parsed()) {
+      const bool full = c.command == "promote" && promote_full_;
+      return run_rollout_command(ctx, {service_, full ? "promote-full" : c.command});
+    }
+  }
+  if (report_->parsed()) {
+    ReportArgs args{service_, std::nullopt};
+    if (report_id_option_->count() > 0) {
+      auto id =
+          parse_integer_option("ROLLOUT", report_id_, 1, std::numeric_limits<std::int64_t>::max());
+      if (!id) {
+        return fail(ctx, kExitUsage, "report: " + id.error().message);
+      }
+      args.rollout = *id;
+    }
+    return run_report(ctx, args);
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<RolloutVerbs> register_rollout_verbs(
+    CLI::App& app, const std::function<void(CLI::App*)>& add_client_flags) {
+  return std::make_unique<RolloutVerbs>(app, add_client_flags);
+}
+
+}  // namespace rampart::cli

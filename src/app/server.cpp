@@ -318,22 +318,23 @@ class Signals {
 
 // The checks of a pending rollout: the service's policy, the new version's upstreams, and the
 // gateway's own address for the verify requests.
-std::function<control::CheckOutcome(const model::Rollout&)> rollout_checks(
-    control::DeploymentService& service, const tcp::endpoint& gateway) {
+std::function<control::CheckOutcome(const model::Rollout&, const std::atomic<bool>&)>
+rollout_checks(control::DeploymentService& service, const tcp::endpoint& gateway) {
   std::string host = gateway.address().is_unspecified()
                          ? (gateway.address().is_v6() ? "::1" : "127.0.0.1")
                          : gateway.address().to_string();
-  return [&service, host, port = gateway.port()](const model::Rollout& r) {
+  return [&service, host, port = gateway.port()](const model::Rollout& r,
+                                                 const std::atomic<bool>& cancelled) {
     auto svc = service.service(r.service);
     auto versions = service.versions(r.service);
     if (!svc || !versions) {
-      return control::CheckOutcome{
-          false, "cannot read service " + r.service + ": " +
-                     (!svc ? svc.error().message : versions.error().message),
-          {}};
+      return control::CheckOutcome{false,
+                                   "cannot read service " + r.service + ": " +
+                                       (!svc ? svc.error().message : versions.error().message),
+                                   {}};
     }
-    control::CheckTargets targets{.version = r.plan.version, .gateway_host = host,
-                                  .gateway_port = port};
+    control::CheckTargets targets{
+        .version = r.plan.version, .gateway_host = host, .gateway_port = port};
     for (const auto& v : *versions) {
       if (v.name == r.plan.version) {
         targets.upstreams = v.upstreams;
@@ -345,8 +346,16 @@ std::function<control::CheckOutcome(const model::Rollout&)> rollout_checks(
         break;
       }
     }
-    return control::run_checks(svc->rollout, targets, control::http_probe(),
-                               [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+    // Sleeps in slices, so that a cancelled check (the rollout aborted, the server stopping)
+    // ends within 50 ms of a probe.
+    auto sleep = [&cancelled](std::chrono::milliseconds d) {
+      const auto until = std::chrono::steady_clock::now() + d;
+      while (!cancelled && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      return !cancelled.load();
+    };
+    return control::run_checks(svc->rollout, targets, control::http_probe(), sleep);
   };
 }
 
@@ -438,12 +447,11 @@ int run_server(const ServerOptions& options) {
 
   control::RolloutService rollouts(**store);
   control::RolloutController controller(
-      rollouts, {.now_ms = control::system_unix_ms,
-                 .counters = [&registry](const std::string& s,
-                                         const std::string& v) {
-                   return registry.snapshot_version(s, v);
-                 },
-                 .checks = rollout_checks(service, *bound)});
+      rollouts,
+      {.now_ms = control::system_unix_ms,
+       .counters = [&registry](const std::string& s,
+                               const std::string& v) { return registry.snapshot_version(s, v); },
+       .checks = rollout_checks(service, *bound)});
 
   asio::thread_pool blocking(2);
   admin::Api api(service, registry, rollouts);

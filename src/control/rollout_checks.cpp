@@ -30,7 +30,9 @@ std::string check_health(const rollout::HealthCheck& health, const std::string& 
       return "";
     }
     if (attempt < health.tries) {
-      sleep(backoff);
+      if (!sleep(backoff)) {
+        return fmt::format("health {} on {}:{}: cancelled", health.path, up->host, up->port);
+      }
       backoff *= 2;
     }
   }

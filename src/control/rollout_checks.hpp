@@ -33,9 +33,11 @@ struct CheckOutcome {
 using Probe =
     std::function<ProbeResult(const std::string& host, unsigned short port, const std::string& path,
                               const std::map<std::string, std::string>& headers)>;
-using Sleep = std::function<void(std::chrono::milliseconds)>;
+// Waits `d`; false when the checks were cancelled meanwhile (they then stop at once).
+using Sleep = std::function<bool(std::chrono::milliseconds)>;
 
-// Runs the policy's health check on every upstream, then its verify endpoints. Blocking.
+// Runs the policy's health check on every upstream, then its verify endpoints. Blocking; a
+// cancelled Sleep ends it with a failed outcome saying so.
 CheckOutcome run_checks(const rollout::Policy& policy, const CheckTargets& targets,
                         const Probe& probe, const Sleep& sleep);
 

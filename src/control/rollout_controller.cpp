@@ -24,6 +24,13 @@ void RolloutController::tick() {
     log::error("rollouts: cannot read the active rollouts: {}", active.error().message);
     return;
   }
+  std::erase_if(check_threads_, [](auto& run) {
+    if (!run.first->done) {
+      return false;
+    }
+    run.second.join();
+    return true;
+  });
   std::map<std::string, Tracked> next;
   const std::int64_t now = seams_.now_ms();
   for (const model::Rollout& r : *active) {
@@ -35,7 +42,12 @@ void RolloutController::tick() {
     drive(r, t, now);
     next.emplace(r.service, std::move(t));
   }
-  tracked_ = std::move(next);  // a rollout that ended or was replaced is forgotten
+  for (auto& [service, t] : tracked_) {
+    if (t.checks && !next.contains(service)) {
+      t.checks->cancelled = true;  // it ended or was replaced: nobody waits for its checks
+    }
+  }
+  tracked_ = std::move(next);
 }
 
 void RolloutController::drive(const model::Rollout& r, Tracked& t, std::int64_t now) {
@@ -59,14 +71,19 @@ void RolloutController::drive(const model::Rollout& r, Tracked& t, std::int64_t 
 }
 
 void RolloutController::drive_checks(const model::Rollout& r, Tracked& t) {
-  if (!t.checks.valid()) {
-    t.checks = std::async(std::launch::async, seams_.checks, r);
+  if (!t.checks) {
+    t.checks = std::make_shared<CheckRun>();
+    check_threads_.emplace_back(t.checks, std::thread([run = t.checks, checks = seams_.checks, r] {
+                                  run->outcome = checks(r, run->cancelled);
+                                  run->done = true;
+                                }));
     return;
   }
-  if (t.checks.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+  if (!t.checks->done) {
     return;
   }
-  CheckOutcome outcome = t.checks.get();
+  CheckOutcome outcome = std::move(t.checks->outcome);
+  t.checks.reset();
   auto done = rollouts_.checks_done(r.service, r.id, outcome.passed, outcome.reason);
   if (!done) {
     log::error("rollouts: {} rollout {}: recording its checks failed: {}", r.service, r.id,
@@ -129,11 +146,11 @@ void RolloutController::stop() {
   if (thread_.joinable()) {
     thread_.join();
   }
-  for (auto& [service, t] : tracked_) {
-    if (t.checks.valid()) {
-      t.checks.wait();
-    }
+  for (auto& [run, thread] : check_threads_) {
+    run->cancelled = true;
+    thread.join();
   }
+  check_threads_.clear();
 }
 
 }  // namespace rampart::control

@@ -18,11 +18,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace rampart::control {
 
@@ -32,8 +34,10 @@ class RolloutController {
     std::function<std::int64_t()> now_ms;  // unix ms, the RolloutService's clock
     // The counters of one (service, version) now (Registry::snapshot_version).
     std::function<metrics::VersionSnapshot(const std::string&, const std::string&)> counters;
-    // The checks of a pending rollout; blocking (run on a thread of its own).
-    std::function<CheckOutcome(const model::Rollout&)> checks;
+    // The checks of a pending rollout; blocking (run on a thread of its own). `cancelled` turns
+    // true when the rollout stops waiting for them (aborted, replaced) or the controller
+    // stops: they should end soon after.
+    std::function<CheckOutcome(const model::Rollout&, const std::atomic<bool>& cancelled)> checks;
   };
 
   RolloutController(RolloutService& rollouts, Seams seams);
@@ -47,6 +51,13 @@ class RolloutController {
   void stop();
 
  private:
+  // One run of a pending rollout's checks, shared with the thread that runs them.
+  struct CheckRun {
+    std::atomic<bool> cancelled{false};
+    std::atomic<bool> done{false};
+    CheckOutcome outcome;  // written before done
+  };
+
   struct Tracked {
     std::int64_t id = 0;
     rollout::Phase phase = rollout::Phase::kPending;
@@ -54,7 +65,7 @@ class RolloutController {
     std::int64_t window_started_ms = 0;  // 0: no baseline yet
     metrics::VersionSnapshot canary;
     metrics::VersionSnapshot stable;
-    std::future<CheckOutcome> checks;
+    std::shared_ptr<CheckRun> checks;
   };
 
   void drive(const model::Rollout& r, Tracked& t, std::int64_t now);
@@ -64,7 +75,9 @@ class RolloutController {
   RolloutService& rollouts_;
   Seams seams_;
   std::map<std::string, Tracked> tracked_;  // by service
-  std::mutex mutex_;                        // for the thread's stop
+  // Every check thread not yet joined, with its run: joined once done (or at stop()).
+  std::vector<std::pair<std::shared_ptr<CheckRun>, std::thread>> check_threads_;
+  std::mutex mutex_;  // for the thread's stop
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;

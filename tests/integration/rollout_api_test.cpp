@@ -1,9 +1,8 @@
 // Rollouts end to end: the rollout endpoints of a real `rampart server` in front of two real
-// demo-apps, and the rollout verbs of the real binary against it. What the API can do without
-// the controller (which runs the checks and the analysis) is tested for real: start (pending),
-// one active rollout per service, abort (rolled back, all traffic on the stable version),
-// retry, the events, the 404s and 409s. A full `deploy --watch` until promoted needs the
-// controller; its test skips while a started rollout stays pending.
+// demo-apps, and the rollout verbs of the real binary against it: start (pending while shop's
+// slow health check runs), one active rollout per service, abort (rolled back, all traffic on
+// the stable version), retry, the events, the 404s and 409s; and a full `deploy --watch` of web
+// until promoted.
 
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -29,15 +28,26 @@ namespace json = boost::json;
 
 constexpr const char* kEnv[] = {"RAMPART_ADDR", "RAMPART_TOKEN", "RAMPART_DATA"};
 
-// shop on "/" with v1 serving everything and v2 declared at 0%.
+// shop on "/" with v1 serving everything and v2 declared at 0%. Its health check answers only
+// after 30 s (each try times out): a rollout of shop stays pending, waiting for its checks, for
+// as long as these tests look at it. web on "/web/" has the same versions, a health check that
+// passes, all-at-once rollouts and one-second windows: the whole way to promotion.
 std::string shop_config(int v1_port, int v2_port) {
+  const std::string versions =
+      "[[service.version]]\nname = \"v1\"\nupstreams = [\"http://127.0.0.1:" +
+      std::to_string(v1_port) +
+      "\"]\n\n"
+      "[[service.version]]\nname = \"v2\"\nupstreams = [\"http://127.0.0.1:" +
+      std::to_string(v2_port) + "\"]\n\n[service.split]\nv1 = 100\nv2 = 0\n";
   return "[server]\nlisten = \"127.0.0.1:0\"\nadmin = \"127.0.0.1:0\"\nworkers = 2\n\n"
-         "[[service]]\nname = \"shop\"\nroutes = [\"/\"]\nsticky = \"none\"\n\n"
-         "[[service.version]]\nname = \"v1\"\nupstreams = [\"http://127.0.0.1:" +
-         std::to_string(v1_port) +
-         "\"]\n\n"
-         "[[service.version]]\nname = \"v2\"\nupstreams = [\"http://127.0.0.1:" +
-         std::to_string(v2_port) + "\"]\n\n[service.split]\nv1 = 100\nv2 = 0\n";
+         "[[service]]\nname = \"shop\"\nroutes = [\"/\"]\nsticky = \"none\"\n\n" +
+         versions +
+         "[service.rollout.checks]\nhealth = { path = \"/sleep/30000\", tries = 50, backoff = "
+         "\"1s\" }\n\n"
+         "[[service]]\nname = \"web\"\nroutes = [\"/web/\"]\nsticky = \"none\"\n\n" +
+         versions +
+         "[service.rollout]\nstrategy = \"all-at-once\"\n[service.rollout.analysis]\n"
+         "interval = \"1s\"\nmin_requests = 5\n";
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -103,11 +113,11 @@ class RolloutApiTest : public ::testing::Test {
   }
 
   // The versions that answered `n` requests through the gateway, by X-Rampart-Version.
-  std::map<std::string, int> served(int n = 20) {
+  std::map<std::string, int> served(int n = 20, const std::string& path = "/") {
     HttpClient client("127.0.0.1", gateway_port_);
     std::map<std::string, int> seen;
     for (int i = 0; i < n; ++i) {
-      Reply r = client.get("/");
+      Reply r = client.get(path);
       EXPECT_EQ(r.status, 200u) << r.error << r.body;
       seen[r.header("X-Rampart-Version")]++;
     }
@@ -135,8 +145,8 @@ class RolloutApiTest : public ::testing::Test {
     return Process::spawn(args, dir_.file(log));
   }
 
-  std::string latest_phase() {
-    auto [status, r] = api("GET", "/services/shop/rollouts/latest");
+  std::string latest_phase(const std::string& service = "shop") {
+    auto [status, r] = api("GET", "/services/" + service + "/rollouts/latest");
     EXPECT_EQ(status, 200u);
     return r.is_object() ? std::string(r.at("phase").as_string()) : "";
   }
@@ -310,24 +320,20 @@ TEST_F(RolloutApiTest, StatusWatchFollowsTheActiveRolloutToItsEnd) {
             "rampart: shop: rollout 1 rolled back: aborted by hand\n");
 }
 
-// Needs the controller: until it runs the checks, a started rollout stays pending.
+// The whole way: the controller runs web's checks, cuts over (all-at-once) and promotes once a
+// window with enough traffic passes; `deploy --watch` follows it and exits 0.
 TEST_F(RolloutApiTest, DeployWatchUntilPromotedServesTheNewVersion) {
-  Process deploy = watch({"deploy", "shop", "--version", "v2", "--strategy", "all-at-once",
-                          "--interval", "1s", "--watch"},
-                         "deploy.err");
-  ASSERT_TRUE(contains(deploy.read_line(), "shop: rollout 1")) << log();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (latest_phase() == "pending" && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Process deploy = watch({"deploy", "web", "--version", "v2", "--watch"}, "deploy.err");
+  ASSERT_TRUE(contains(deploy.read_line(), "web: rollout 1")) << log();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (std::string phase = latest_phase("web");
+       phase != "promoted" && phase != "rolled_back" && std::chrono::steady_clock::now() < deadline;
+       phase = latest_phase("web")) {
+    served(20, "/web/");  // traffic for the analysis windows
   }
-  if (latest_phase() == "pending") {
-    deploy.signal(SIGINT);
-    deploy.wait();
-    GTEST_SKIP() << "the rollout stays pending: no controller runs its checks yet";
-  }
-  EXPECT_EQ(deploy.wait(std::chrono::seconds(60)), 0) << tail_file(dir_.file("deploy.err"));
-  EXPECT_EQ(latest_phase(), "promoted");
-  EXPECT_EQ(served(), (std::map<std::string, int>{{"v2", 20}}));
+  EXPECT_EQ(deploy.wait(std::chrono::seconds(5)), 0) << tail_file(dir_.file("deploy.err"));
+  EXPECT_EQ(latest_phase("web"), "promoted");
+  EXPECT_EQ(served(20, "/web/"), (std::map<std::string, int>{{"v2", 20}}));
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ class RolloutControllerTest : public ::testing::Test {
         .counters = [this](const std::string& s,
                            const std::string& v) { return counters_.get(s, v); },
         .checks =
-            [checks_pass](const model::Rollout&) {
+            [checks_pass](const model::Rollout&, const std::atomic<bool>&) {
               return CheckOutcome{checks_pass, checks_pass ? "health passed" : "health 503", {}};
             }};
   }
@@ -149,6 +149,35 @@ TEST_F(RolloutControllerTest, APausedRolloutIsNotJudged) {
   c.tick();  // resumed: its window starts now; the errors while paused are not judged
   traffic(c, 200, 0);
   EXPECT_EQ(current().progress.phase, rollout::Phase::kProgressing);
+}
+
+TEST_F(RolloutControllerTest,
+       ChecksThatHangAreCancelledWhenTheRolloutIsAbortedOrTheControllerStops) {
+  std::atomic<int> cancelled_runs{0};
+  auto s = seams();
+  s.checks = [&](const model::Rollout&, const std::atomic<bool>& cancelled) {
+    while (!cancelled) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ++cancelled_runs;
+    return CheckOutcome{false, "cancelled", {}};
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    RolloutController c(rollouts_, s);
+    c.tick();  // the checks start and hang
+    ASSERT_TRUE(rollouts_.command("shop", rollout::Command::kAbort, "bob"));
+    c.tick();  // no longer active: its checks are cancelled, and the tick does not wait
+    for (int i = 0; i < 500 && cancelled_runs == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    EXPECT_EQ(cancelled_runs, 1);
+    ASSERT_TRUE(rollouts_.command("shop", rollout::Command::kRetry, "bob"));
+    c.tick();  // checks again, hanging; the controller's end cancels them
+  }
+  EXPECT_EQ(cancelled_runs, 2);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(current().progress.phase, rollout::Phase::kPending);  // nothing was recorded
 }
 
 TEST(RolloutWindow, TheDeltaOfTwoSnapshots) {

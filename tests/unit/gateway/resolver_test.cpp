@@ -227,7 +227,8 @@ TEST(GatewayResolution, NamesThatStopAndStartResolvingArePublishedWithoutACommit
   dns.set("shop.internal", "127.0.0.1");
   dns.set("locahost", "127.0.0.2");
   EXPECT_TRUE(eventually([&] {
-    const auto& v = gw.routes()->services[0].versions[0];
+    const auto routes = gw.routes();  // held: a republish may free the table meanwhile
+    const auto& v = routes->services[0].versions[0];
     return v.upstreams.size() == 2 && v.unresolved.empty();
   }));
 }

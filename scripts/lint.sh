@@ -42,6 +42,18 @@ curated=(
   src/model/seed.cpp
   src/app/data_dir.cpp
   src/app/server_endpoints.cpp
+  src/common/duration.cpp
+  src/config/reader.cpp
+  src/config/rollout_reader.cpp
+  src/rollout/analysis.cpp
+  src/rollout/judge.cpp
+  src/rollout/machine.cpp
+  src/rollout/strategy.cpp
+  src/model/policy_codec.cpp
+  src/model/rollout_codec.cpp
+  src/control/rollout_service.cpp
+  src/control/rollout_controller.cpp
+  src/control/rollout_checks.cpp
 )
 existing=()
 for f in "${curated[@]}"; do

@@ -118,9 +118,9 @@ void RolloutController::drive_window(const model::Rollout& r, Tracked& t, std::i
                judged.error().message);
     return;
   }
-  if (*judged && (**judged).progress.phase != rollout::Phase::kProgressing) {
-    log::info("rollouts: {} rollout {}: {}", r.service, r.id, (**judged).progress.reason);
-  } else if (*judged && (**judged).progress.step != r.progress.step) {
+  // A step, a pause or the end is worth a log line; a window that changes nothing is not.
+  if (*judged && ((**judged).progress.phase != rollout::Phase::kProgressing ||
+                  (**judged).progress.step != r.progress.step)) {
     log::info("rollouts: {} rollout {}: {}", r.service, r.id, (**judged).progress.reason);
   }
 }

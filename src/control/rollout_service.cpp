@@ -19,7 +19,6 @@ namespace {
 namespace keys = model::keys;
 using detail::collect_one;
 using detail::key_op;
-using detail::prefix_op;
 using detail::service_ranges;
 using detail::StoredService;
 using TxnPlan = detail::Plan;

@@ -50,7 +50,7 @@ json::object checks_json(const ro::Policy& p) {
 
 // Each `read_*` reads one nested object through a Fields of its own and hands its first
 // problem to `parent`.
-ro::Check read_check(Fields& parent, const json::object& o, std::string kind) {
+ro::Check read_check(Fields& parent, const json::object& o, const std::string& kind) {
   Fields f(o, kind);
   ro::Check c;
   const std::string metric = f.string("metric");

@@ -179,8 +179,8 @@ uint32_t weight_at(const Plan& plan, uint32_t step) {
   return s == nullptr ? kFull : s->weight_bp;
 }
 
-Transition on_checks(const Plan& plan, const Progress& progress, bool passed, std::string reason,
-                     int64_t now_ms) {
+Transition on_checks(const Plan& plan, const Progress& progress, bool passed,
+                     const std::string& reason, int64_t now_ms) {
   if (!passed) {
     return rolled_back(progress, "checks failed: " + reason);
   }

@@ -74,8 +74,8 @@ uint32_t weight_at(const Plan& plan, uint32_t step);
 
 // The pre-deploy checks passed (or failed, with `reason`): the first step starts at `now_ms`,
 // or the rollout is rolled back. REQUIRES: progress.phase == kPending.
-Transition on_checks(const Plan& plan, const Progress& progress, bool passed, std::string reason,
-                     int64_t now_ms);
+Transition on_checks(const Plan& plan, const Progress& progress, bool passed,
+                     const std::string& reason, int64_t now_ms);
 
 // An analysis window ended at `now_ms` with `window`: the judge decides. Only while
 // progressing (else nullopt: a window of a paused rollout decides nothing).

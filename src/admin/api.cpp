@@ -2,6 +2,7 @@
 
 #include "common/json_text.hpp"
 #include "common/log.hpp"
+#include "common/time_text.hpp"
 #include "config/config.hpp"
 #include "model/codec.hpp"
 #include "model/seed.hpp"
@@ -24,71 +25,19 @@ namespace rampart::admin {
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 
-std::string rfc3339(std::int64_t unix_ms) {
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     static_cast<int>(unix_ms % 1000));
-}
+std::string rfc3339(std::int64_t unix_ms) { return format_rfc3339(unix_ms); }
 
 std::optional<std::int64_t> parse_rfc3339_utc(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fff...]Z
-  auto num = [&](std::size_t at, std::size_t n) -> int {
-    if (at + n > text.size()) {
-      return -1;
-    }
-    int v = 0;
-    for (std::size_t i = at; i < at + n; ++i) {
-      if (text[i] < '0' || text[i] > '9') {
-        return -1;
-      }
-      v = v * 10 + (text[i] - '0');
-    }
-    return v;
-  };
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
-      (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':') {
+  // Stricter than parse_rfc3339: a full time ("T"), in UTC ("Z"), not before 1970.
+  if (text.size() < 20 || (text[10] != 'T' && text[10] != 't') ||
+      (!text.ends_with('Z') && !text.ends_with('z'))) {
     return std::nullopt;
   }
-  const int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
-            sec = num(17, 2);
-  std::size_t i = 19;
-  int ms = 0;
-  if (text[i] == '.') {
-    ++i;
-    const std::size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      if (i - start < 3) {
-        ms = ms * 10 + (text[i] - '0');
-      }
-      ++i;
-    }
-    if (i == start) {
-      return std::nullopt;
-    }
-    for (std::size_t n = i - start; n < 3; ++n) {
-      ms *= 10;
-    }
-  }
-  if (i + 1 != text.size() || (text[i] != 'Z' && text[i] != 'z') || y < 1970 || mo < 1 || mo > 12 ||
-      d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) {
+  auto ms = parse_rfc3339(text);
+  if (!ms || *ms < 0) {
     return std::nullopt;
   }
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0)) {
-    return std::nullopt;
-  }
-  // Days from 1970-01-01 (civil-from-days inverse, H. Hinnant's algorithm).
-  const int yy = mo <= 2 ? y - 1 : y;
-  const int era = yy / 400;
-  const int yoe = yy - era * 400;
-  const int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const std::int64_t days = std::int64_t{era} * 146097 + doe - 719468;
-  return ((days * 24 + h) * 60 + mi) * std::int64_t{60000} + sec * 1000 + ms;
+  return *ms;
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // ("2026-11-23T15:20:01.123Z") and takes unix milliseconds in queries.
 
 #include "common/result.hpp"
+#include "common/time_text.hpp"
 
 #include <cstdint>
 #include <string>
@@ -10,10 +11,8 @@
 
 namespace rampart::cli {
 
-// "2026-11-23T15:20:01.123Z", "2026-11-23t15:20:01z", "2026-11-23 15:20:01+02:00" (any number
-// of fraction digits; milliseconds are kept) and a bare date "2026-11-23" (midnight UTC) ->
-// unix milliseconds. kInvalidArgument for anything else, including impossible dates.
-Result<std::int64_t> parse_rfc3339(std::string_view text);
+using rampart::format_rfc3339;  // common/time_text.hpp
+using rampart::parse_rfc3339;
 
 // `--since T`: a duration ago ("30s", "10m", "2h", "7d", "1h30m", "500ms"; measured back from
 // `now_ms`), an RFC 3339 time, or unix milliseconds (digits only). Answers unix milliseconds,
@@ -23,9 +22,6 @@ Result<std::int64_t> parse_since(std::string_view text, std::int64_t now_ms);
 // A duration: one or more NUMBER UNIT pairs, units ms, s, m, h, d, w ("30s", "30d", "1h30m")
 // -> milliseconds. kInvalidArgument for anything else.
 Result<std::int64_t> parse_duration_ms(std::string_view text);
-
-// Unix milliseconds -> "2026-11-23T15:20:01.123Z" (UTC), as the API writes times.
-std::string format_rfc3339(std::int64_t unix_ms);
 
 // A duration in milliseconds as kubectl shows an age: "12s", "5m", "3h", "2d" (truncated; a
 // negative duration, i.e. clock skew, shows as "0s").

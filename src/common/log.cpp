@@ -1,5 +1,7 @@
 #include "common/log.hpp"
 
+#include "common/time_text.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -30,12 +32,7 @@ void set_level(Level level) { g_level.store(level, std::memory_order_relaxed); }
 Level level() { return g_level.load(std::memory_order_relaxed); }
 
 std::string format_line(std::int64_t unix_ms, Level level, std::string_view message) {
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} {}\n", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     static_cast<int>(unix_ms % 1000), level_name(level), message);
+  return fmt::format("{} {} {}\n", format_rfc3339(unix_ms), level_name(level), message);
 }
 
 void write(Level level, std::string_view message) {

@@ -456,7 +456,7 @@ int run_server(const ServerOptions& options) {
   asio::thread_pool blocking(2);
   admin::Api api(service, registry, rollouts);
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
-                 admin_server);
+                 admin_server, rollouts);
   admin_server.run_handlers_on(blocking.get_executor());
   admin_server.set_limits(base->limits);
   if (auto s =

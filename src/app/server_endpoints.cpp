@@ -42,6 +42,35 @@ struct Call {
   }
 };
 
+// Each active rollout's phase (1 for the phase it is in), step and the new version's weight,
+// as flagger_canary_status does for Flagger.
+std::string rollout_metrics(Server& server) {
+  auto active = server.rollouts.all_active();
+  std::string out =
+      "# HELP rampart_rollout_active 1 for each service's active rollout, by phase.\n"
+      "# TYPE rampart_rollout_active gauge\n";
+  std::string steps =
+      "# HELP rampart_rollout_step The active rollout's step, from 1.\n"
+      "# TYPE rampart_rollout_step gauge\n";
+  std::string weights =
+      "# HELP rampart_rollout_weight_percent The share the active rollout gives its new "
+      "version.\n# TYPE rampart_rollout_weight_percent gauge\n";
+  if (!active) {
+    return out + steps + weights;
+  }
+  for (const model::Rollout& r : *active) {
+    const std::string labels = fmt::format("service=\"{}\",rollout=\"{}\",version=\"{}\"",
+                                           r.service, r.id, r.plan.version);
+    out += fmt::format("rampart_rollout_active{{{},phase=\"{}\"}} 1\n", labels,
+                       rollout::to_string(r.progress.phase));
+    steps += fmt::format("rampart_rollout_step{{{}}} {}\n", labels, r.progress.step + 1);
+    const bool serving = r.progress.phase != rollout::Phase::kPending;
+    weights += fmt::format("rampart_rollout_weight_percent{{{}}} {:g}\n", labels,
+                           serving ? rollout::weight_at(r.plan, r.progress.step) / 100.0 : 0.0);
+  }
+  return out + steps + weights;
+}
+
 admin::Response metrics_endpoint(const Call& c) {
   admin::Response res{bhttp::status::ok, c.req.version()};
   res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -56,6 +85,7 @@ admin::Response metrics_endpoint(const Call& c) {
       "# HELP rampart_services_unservable Services the gateway cannot serve as stored.\n"
       "# TYPE rampart_services_unservable gauge\nrampart_services_unservable {}\n",
       pub.revision, pub.publications, pub.problems.size());
+  res.body() += rollout_metrics(c.server);
   res.keep_alive(c.req.keep_alive());
   res.prepare_payload();
   return res;
@@ -114,7 +144,19 @@ json::object health_components(const Server& server, const control::RoutePublish
   config["source"] = server.config_path;
   config["reloads"] = reloads;
   config["last_reload_error"] = nullable(reload_error);
+  json::array rollouts;
+  if (auto active = server.rollouts.all_active()) {
+    for (const model::Rollout& r : *active) {
+      rollouts.push_back(json::object{{"service", r.service},
+                                      {"rollout", r.id},
+                                      {"version", r.plan.version},
+                                      {"phase", rollout::to_string(r.progress.phase)},
+                                      {"step", r.progress.step + 1},
+                                      {"reason", r.progress.reason}});
+    }
+  }
   json::object components;
+  components["rollouts"] = std::move(rollouts);
   components["gateway"] = std::move(gateway);
   components["store"] = std::move(store);
   components["config"] = std::move(config);

@@ -7,6 +7,7 @@
 #include "admin/api.hpp"
 #include "config/config.hpp"
 #include "control/deployment_service.hpp"
+#include "control/rollout_service.hpp"
 #include "control/route_publisher.hpp"
 #include "gateway/gateway.hpp"
 #include "metrics/registry.hpp"
@@ -38,6 +39,7 @@ struct Server {
   control::RoutePublisher& publisher;
   admin::Api& api;
   admin::AdminServer& admin_server;
+  control::RolloutService& rollouts;
   ReloadState reload;
 };
 

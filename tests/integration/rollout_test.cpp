@@ -213,6 +213,20 @@ TEST_F(RolloutTest, TooLittleTrafficExtendsTheStep) {
   EXPECT_NE(std::string(rollout.at("reason").as_string()).find("inconclusive"), std::string::npos)
       << r.body;
   EXPECT_EQ(share("v2"), 10);
+  // Observable where a rollout is expected: /metrics and /health?detailed=true.
+  const std::string metrics = cluster.admin().get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(rampart_rollout_active{service="shop",rollout="1",version="v2",)"
+                         R"(phase="progressing"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(rampart_rollout_weight_percent{service="shop",rollout="1",)"
+                         R"(version="v2"} 10)"),
+            std::string::npos);
+  const auto health = json::parse(cluster.admin().get("/health?detailed=true").body);
+  const auto& active = health.at("components").at("rollouts").as_array();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].at("phase").as_string(), "progressing");
+  EXPECT_EQ(active[0].at("step").as_int64(), 1);
 }
 
 TEST_F(RolloutTest, AKilledServerCarriesOnFromThePersistedStep) {

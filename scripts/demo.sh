@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The demo: rampart in front of two versions of the demo app, splitting live traffic. The CLI
-# checkpoints v1, moves the split to v2 step by step (each step a durable, numbered
-# deployment) and rolls back to the checkpoint, while wrk keeps the traffic flowing. It ends
-# with the deployment history and the count of requests that failed: zero.
+# The demo: rampart in front of three versions of the demo app, with live traffic.
+#   1. By hand: the CLI checkpoints v1, moves the split to v2 step by step (each step a durable,
+#      numbered deployment) and rolls back to the checkpoint: zero failed requests.
+#   2. Rollouts: `rampart deploy` promotes v2 (good) through 10% -> 50% -> 100% on its own,
+#      judging every step from the gateway's own counters; then v3 (20% errors) is rolled back
+#      automatically within an analysis interval. Then the history and v3's report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${RAMPART_BIN:-build/rampart}
@@ -20,9 +22,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_app() {  # name: starts the app, sets app_port
+start_app() {  # name [flags...]: starts the app, sets app_port
   local name=$1 line=""
-  "$app" --port 0 --name "$name" --latency-ms 2 --jitter-ms 1 >"$work/$name.out" 2>"$work/$name.log" &
+  shift
+  "$app" --port 0 --name "$name" --latency-ms 2 --jitter-ms 1 "$@" >"$work/$name.out" 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 100); do
     line=$(head -n1 "$work/$name.out" 2>/dev/null || true)
@@ -35,7 +38,8 @@ start_app() {  # name: starts the app, sets app_port
 
 start_app v1; v1=$app_port
 start_app v2; v2=$app_port
-echo "demo-app v1 on 127.0.0.1:$v1, v2 on 127.0.0.1:$v2"
+start_app v3 --error-rate 0.2; v3=$app_port
+echo "demo-app v1 on 127.0.0.1:$v1, v2 on 127.0.0.1:$v2, v3 (20% errors) on 127.0.0.1:$v3"
 
 cat >"$work/rampart.toml" <<TOML
 [server]
@@ -56,8 +60,20 @@ upstreams = ["http://127.0.0.1:$v1"]
 name = "v2"
 upstreams = ["http://127.0.0.1:$v2"]
 
+[[service.version]]
+name = "v3"
+upstreams = ["http://127.0.0.1:$v3"]
+
 [service.split]
 v1 = 100
+
+# A demo-sized rollout: 3 s per step, a 1 s analysis window, seed 004's default checks.
+[service.rollout]
+steps = [ { weight = 10, pause = "3s" }, { weight = 50, pause = "3s" }, { weight = 100 } ]
+
+[service.rollout.analysis]
+interval = "1s"
+min_requests = 50
 TOML
 
 # The data directory holds the store, the admin token and the admin address: every rampart
@@ -80,12 +96,13 @@ rampart() {  # STEP: shows the command line, then runs it (STEP is shell words, 
   eval "\"\$bin\" $1"
 }
 
-counts() {  # prints "v1 v2 non2xx" totals from /metrics
+counts() {  # prints "v1 v2 non2xx-of-v1-and-v2 non2xx-of-v3" totals from /metrics
   curl -fsS "http://$admin/metrics" | awk '
     /^rampart_requests_total\{service="shop",version="v1",class="2xx"\}/ {a=$2}
     /^rampart_requests_total\{service="shop",version="v2",class="2xx"\}/ {b=$2}
-    /^rampart_requests_total\{service="shop"/ && !/class="2xx"/ {e+=$2}
-    END {printf "%d %d %d\n", a, b, e}'
+    /^rampart_requests_total\{service="shop",version="v[12]"/ && !/class="2xx"/ {e+=$2}
+    /^rampart_requests_total\{service="shop",version="v3"/ && !/class="2xx"/ {f+=$2}
+    END {printf "%d %d %d %d\n", a, b, e, f}'
 }
 
 steps=(
@@ -114,7 +131,7 @@ for step in "${steps[@]}"; do
   printf "  traffic over the next 3 s: v1 %d, v2 %d requests (v2 share %s)\n" "$d1" "$d2" "$share"
 done
 wait "$wrk_pid" || true
-read -r c1 c2 bad < <(counts)
+read -r c1 c2 bad _ < <(counts)
 total=$(grep -Eo '[0-9]+ requests in' "$work/wrk.out" | awk '{print $1}' || true)
 errors=$(grep -Eo 'Non-2xx or 3xx responses: [0-9]+' "$work/wrk.out" | awk '{print $NF}' || true)
 sockerr=$(grep -Eo 'Socket errors: .*' "$work/wrk.out" || true)
@@ -125,6 +142,29 @@ if [ "$(( ${errors:-0} + bad ))" -ne 0 ] || [ -n "$sockerr" ]; then
   exit 1
 fi
 echo
+echo "zero failed requests while the split moved 0% -> 10% -> 50% -> 100% and rolled back to the checkpoint."
+
+# --- 2. Rollouts ---------------------------------------------------------------------------
+echo
+echo "wrk: 8 keep-alive connections for 30s against http://$gw/ while rampart deploys ..."
+wrk -t2 -c8 -d30s "http://$gw/" >"$work/wrk2.out" 2>&1 &
+wrk_pid=$!
+pids+=($wrk_pid)
+sleep 0.5
+echo
+rampart "deploy shop --version v2 --watch -m 'v2: promoted by its numbers'"
+echo
+if rampart "deploy shop --version v3 --watch -m 'v3: a bad build'"; then
+  echo "demo: v3 was promoted; it should have been rolled back" >&2
+  exit 1
+fi
+kill "$wrk_pid" 2>/dev/null || true
+wait "$wrk_pid" 2>/dev/null || true
+read -r c1 c2 bad v3bad < <(counts)
+echo
+echo "failed requests of v1 and v2: $bad; v3's own errors before its rollback: $v3bad"
+[ "$bad" -eq 0 ] || { echo "demo: requests to v1 or v2 failed" >&2; exit 1; }
+echo
 rampart "deployments list shop"
 echo
-echo "zero failed requests while the split moved 0% -> 10% -> 50% -> 100% and rolled back to the checkpoint."
+rampart "report shop"

@@ -2,6 +2,9 @@
 
 #include "common/log.hpp"
 
+#include <set>
+#include <string_view>
+
 namespace rampart::control {
 
 rollout::VersionWindow window_between(const metrics::VersionSnapshot& before,
@@ -19,10 +22,16 @@ RolloutController::RolloutController(RolloutService& rollouts, Seams seams)
 RolloutController::~RolloutController() { stop(); }
 
 void RolloutController::tick() {
-  auto active = rollouts_.all_active();
-  if (!active) {
-    log::error("rollouts: cannot read the active rollouts: {}", active.error().message);
-    return;
+  // Read before the rollouts, so that a commit in between is seen by the next tick.
+  const std::int64_t revision = rollouts_.revision();
+  if (revision != active_revision_) {
+    auto active = rollouts_.all_active();
+    if (!active) {
+      log::error("rollouts: cannot read the active rollouts: {}", active.error().message);
+      return;
+    }
+    active_ = std::move(*active);
+    active_revision_ = revision;
   }
   std::erase_if(check_threads_, [](auto& run) {
     if (!run.first->done) {
@@ -31,23 +40,32 @@ void RolloutController::tick() {
     run.second.join();
     return true;
   });
-  std::map<std::string, Tracked> next;
   const std::int64_t now = seams_.now_ms();
-  for (const model::Rollout& r : *active) {
-    Tracked t;
-    if (auto it = tracked_.find(r.service); it != tracked_.end() && it->second.id == r.id) {
-      t = std::move(it->second);
+  std::set<std::string_view> seen;
+  for (const model::Rollout& r : active_) {
+    Tracked& t = tracked_[r.service];  // in place: a Tracked holds two snapshots (~40 KB)
+    if (t.id != r.id) {
+      forget(t);
+      t = Tracked{};
+      t.id = r.id;
     }
-    t.id = r.id;
     drive(r, t, now);
-    next.emplace(r.service, std::move(t));
+    seen.insert(r.service);
   }
-  for (auto& [service, t] : tracked_) {
-    if (t.checks && !next.contains(service)) {
-      t.checks->cancelled = true;  // it ended or was replaced: nobody waits for its checks
+  for (auto it = tracked_.begin(); it != tracked_.end();) {
+    if (seen.contains(it->first)) {
+      ++it;
+      continue;
     }
+    forget(it->second);  // it ended or was replaced
+    it = tracked_.erase(it);
   }
-  tracked_ = std::move(next);
+}
+
+void RolloutController::forget(Tracked& t) {
+  if (t.checks) {
+    t.checks->cancelled = true;  // nobody waits for its checks any more
+  }
 }
 
 void RolloutController::drive(const model::Rollout& r, Tracked& t, std::int64_t now) {

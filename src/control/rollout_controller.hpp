@@ -69,12 +69,17 @@ class RolloutController {
   };
 
   void drive(const model::Rollout& r, Tracked& t, std::int64_t now);
+  static void forget(Tracked& t);
   void drive_checks(const model::Rollout& r, Tracked& t);
   void drive_window(const model::Rollout& r, Tracked& t, std::int64_t now);
 
   RolloutService& rollouts_;
   Seams seams_;
   std::map<std::string, Tracked> tracked_;  // by service
+  // all_active() as of store revision active_revision_: a tick at the same revision (nothing
+  // committed since) reuses it instead of reading every rollout again.
+  std::vector<model::Rollout> active_;
+  std::int64_t active_revision_ = -1;
   // Every check thread not yet joined, with its run: joined once done (or at stop()).
   std::vector<std::pair<std::shared_ptr<CheckRun>, std::thread>> check_threads_;
   std::mutex mutex_;  // for the thread's stop

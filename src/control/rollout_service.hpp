@@ -77,6 +77,9 @@ class RolloutService {
   // Every service's active rollout: what the controller picks up at start-up.
   Result<std::vector<model::Rollout>> all_active();
 
+  // The store's revision: while it stays the same, nothing all_active() answers has changed.
+  std::int64_t revision() { return store_.revision(); }
+
  private:
   using Step = std::function<Result<std::optional<rollout::Transition>>(const model::Rollout&,
                                                                         std::int64_t now)>;

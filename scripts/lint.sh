@@ -48,6 +48,7 @@ curated=(
   src/rollout/analysis.cpp
   src/rollout/judge.cpp
   src/rollout/machine.cpp
+  src/rollout/policy.cpp
   src/rollout/strategy.cpp
   src/model/policy_codec.cpp
   src/model/rollout_codec.cpp

@@ -350,8 +350,8 @@ json::object api_json(const model::RolloutEvent& e) {
 
 Result<control::DeployRequest> deploy_request(std::string_view service, const json::object& body,
                                               std::string actor) {
-  if (auto s = no_unknown_fields(
-          body, {"version", "strategy", "steps", "pause", "interval", "replace", "message"});
+  if (auto s = no_unknown_fields(body, {"version", "strategy", "steps", "pause", "interval",
+                                        "replace", "force", "message"});
       !s) {
     return s.error();
   }
@@ -406,6 +406,11 @@ Result<control::DeployRequest> deploy_request(std::string_view service, const js
     return replace.error();
   }
   req.replace = replace->value_or(false);
+  auto force = bool_field(body, "force");
+  if (!force) {
+    return force.error();
+  }
+  req.force = force->value_or(false);
   auto message = string_field(body, "message");
   if (!message) {
     return message.error();

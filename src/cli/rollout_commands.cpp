@@ -233,6 +233,9 @@ Result<json::object> deploy_body(const DeployArgs& args) {
   if (args.replace) {
     body["replace"] = true;
   }
+  if (args.force) {
+    body["force"] = true;
+  }
   if (!args.message.empty()) {
     body["message"] = args.message;
   }
@@ -439,6 +442,8 @@ RolloutVerbs::RolloutVerbs(CLI::App& app, const std::function<void(CLI::App*)>& 
   deploy_->add_option("--pause", deploy_args_.pause, "Each step's pause, with --steps: 30s, 5m");
   deploy_->add_option("--interval", deploy_args_.interval, "The analysis window: 30s, 1m");
   deploy_->add_flag("--replace", deploy_args_.replace, "Abort the service's active rollout first");
+  deploy_->add_flag("--force", deploy_args_.force,
+                    "Deploy even on a day the service's deploy windows deny (audited)");
   deploy_->add_option("-m,--message", deploy_args_.message, "Why: kept with the rollout");
   watch_option_ = deploy_->add_flag(
       "--watch,!--no-watch", watch_flag_,

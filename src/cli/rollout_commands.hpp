@@ -42,6 +42,7 @@ struct DeployArgs {
   std::string pause{};     // with steps: each step's pause ("5m")
   std::string interval{};  // the analysis window ("30s")
   bool replace = false;
+  bool force = false;
   std::string message{};
   bool watch = false;
 };

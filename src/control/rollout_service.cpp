@@ -221,6 +221,13 @@ Result<model::Rollout> RolloutService::start(const DeployRequest& req) {
       return rollout_plan.error();
     }
     const std::int64_t now = clock_();
+    const auto refused = rollout::deploy_refused(stored->service->rollout.deploy_windows, now);
+    if (refused && !req.force) {
+      return make_error(Errc::kConflict,
+                        fmt::format("service \"{}\": {}; deploy with --force to go ahead anyway "
+                                    "(audited)",
+                                    req.service, *refused));
+    }
     model::Rollout r;
     r.service = req.service;
     r.id = *last + 1;
@@ -237,14 +244,15 @@ Result<model::Rollout> RolloutService::start(const DeployRequest& req) {
                           .at = now,
                           .event = "created",
                           .actor = req.actor,
-                          .reason = fmt::format("{} from {}: {}", r.plan.version, r.plan.stable,
-                                                rollout::describe(r.plan.strategy.steps))};
+                          .reason = fmt::format("{} from {}: {}{}", r.plan.version, r.plan.stable,
+                                                rollout::describe(r.plan.strategy.steps),
+                                                refused ? "; forced: " + *refused : "")};
     plan.put(keys::rollout_counter(req.service), std::to_string(r.id),
              counter_kv ? counter_kv->mod_revision : 0);
     plan.put(keys::rollout(r.service, r.id), model::encode(r), 0);
     plan.put(keys::rollout_event(r.service, r.id, 1), model::encode(e), 0);
-    plan.describe(now, req.actor, "rollout.start", "service:" + req.service, nullptr,
-                  model::to_json(r));
+    plan.describe(now, req.actor, refused ? "rollout.start.forced" : "rollout.start",
+                  "service:" + req.service, nullptr, model::to_json(r));
     created = r;
     return std::optional(std::move(plan));
   };

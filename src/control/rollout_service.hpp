@@ -39,6 +39,7 @@ struct DeployRequest {
   std::optional<std::vector<rollout::Step>> steps;
   std::optional<std::chrono::milliseconds> interval;
   bool replace = false;  // abort an active rollout first
+  bool force = false;    // deploy inside a denied deploy window (audited as forced)
   std::string actor;
   std::string message;
 };
@@ -48,7 +49,9 @@ class RolloutService {
   explicit RolloutService(store::Store& store, UnixClock clock = system_unix_ms);
 
   // A new rollout of `request.version`, pending its checks. The stable version is the one with
-  // the largest share of the latest deployment.
+  // the largest share of the latest deployment. On a day the service's deploy windows deny,
+  // kConflict saying so and when the next allowed time is, unless `force` (the audit event's
+  // action is then "rollout.start.forced").
   Result<model::Rollout> start(const DeployRequest& request);
 
   // The checks before traffic ended: the first step's deployment, or a rollback.

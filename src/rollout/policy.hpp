@@ -80,4 +80,9 @@ struct Policy {
 // The policy of a service whose config says nothing: the "canary" strategy, seed 004's checks.
 Policy default_policy();
 
+// Whether a deploy at `unix_ms` falls on a day `windows` denies: nullopt when it may go ahead,
+// else why not and when it may ("deploys are refused on Fri (UTC+02:00); the next allowed
+// time is Sat 00:00 UTC+02:00").
+std::optional<std::string> deploy_refused(const DeployWindows& windows, int64_t unix_ms);
+
 }  // namespace rampart::rollout

@@ -141,13 +141,15 @@ TEST(DeployRequestFromBody, Cases) {
 TEST(DeployRequestFromBody, KeepsEveryOverride) {
   auto r = deploy_request("shop",
                           json::parse(R"({"version": "v2", "strategy": "linear25-1m", "interval":
-                                         "10s", "replace": true, "message": "faster"})")
+                                         "10s", "replace": true, "force": true,
+                                         "message": "faster"})")
                               .as_object(),
                           "alice");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->strategy, "linear25-1m");
   EXPECT_EQ(r->interval, std::chrono::seconds(10));
   EXPECT_TRUE(r->replace);
+  EXPECT_TRUE(r->force);
   EXPECT_EQ(r->message, "faster");
 }
 

@@ -339,10 +339,11 @@ class RolloutVerbFlags : public RolloutCommands {
 TEST_F(RolloutVerbFlags, DeployFlagsReachTheBody) {
   answer(201, rollout("pending", 1, 0, "waiting"));
   EXPECT_EQ(parse_and_run({"deploy", "shop", "--version", "v2", "--steps", "10,100", "--pause",
-                           "30s", "--replace", "-m", "why", "--no-watch"}),
+                           "30s", "--replace", "--force", "-m", "why", "--no-watch"}),
             kExitOk);
-  EXPECT_EQ(bodies_.at(0),
-            R"({"version":"v2","pause":"30s","steps":[10,100],"replace":true,"message":"why"})");
+  EXPECT_EQ(
+      bodies_.at(0),
+      R"({"version":"v2","pause":"30s","steps":[10,100],"replace":true,"force":true,"message":"why"})");
   EXPECT_EQ(sent_.size(), 1u);  // --no-watch: no polling
 }
 

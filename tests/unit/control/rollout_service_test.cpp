@@ -243,6 +243,29 @@ TEST_F(RolloutServiceTest, AFailedWriteChangesNothing) {
   EXPECT_EQ(served(), "v1=5000,v2=5000 (rollout)");
 }
 
+TEST_F(RolloutServiceTest, ADeniedDeployWindowRefusesUnlessForcedAndAudited) {
+  // The fake clock's day (2023-11-14, a Tuesday in UTC) is denied.
+  std::string text = config_text("v1 = 100\nv2 = 0");
+  text.insert(text.find("[[service]]\nname = \"api\""),
+              "[service.rollout]\ndeploy_windows = { deny = [\"Tue\"] }\n\n");
+  ASSERT_TRUE(deployments_.apply(parse(text), "alice", "no deploys on Tuesdays"));
+  auto refused = rollouts_.start(deploy());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kConflict);
+  EXPECT_EQ(refused.error().message,
+            "service \"shop\": deploys are refused on Tue (UTC); the next allowed time is Wed "
+            "00:00 UTC; deploy with --force to go ahead anyway (audited)");
+  auto req = deploy();
+  req.force = true;
+  auto forced = rollouts_.start(req);
+  ASSERT_TRUE(forced) << forced.error().message;
+  auto audit = deployments_.audit({});
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->back().action, "rollout.start.forced");
+  EXPECT_NE(rollouts_.events("shop", 1)->front().reason.find("forced: deploys are refused on Tue"),
+            std::string::npos);
+}
+
 TEST_F(RolloutServiceTest, BadRequestsAreRefusedWithTheReason) {
   auto unknown = rollouts_.start(deploy("v9"));
   ASSERT_FALSE(unknown);

@@ -223,7 +223,7 @@ Result<Reply> rollout_command(const Call& call) {
   if (!command) {
     return make_error(Errc::kNotFound,
                       fmt::format("\"{}\" is not a rollout command; use promote, promote-full, "
-                                  "pause, resume, abort or retry",
+                                  "pause, resume, abort, retry or undo",
                                   call.params[1]));
   }
   if (!call.request.body().empty()) {
@@ -420,13 +420,14 @@ Result<control::DeployRequest> deploy_request(std::string_view service, const js
 }
 
 std::optional<rollout::Command> parse_command(std::string_view name) {
-  static constexpr std::array<std::pair<std::string_view, rollout::Command>, 6> kCommands = {{
+  static constexpr std::array<std::pair<std::string_view, rollout::Command>, 7> kCommands = {{
       {"promote", rollout::Command::kPromote},
       {"promote-full", rollout::Command::kPromoteFull},
       {"pause", rollout::Command::kPause},
       {"resume", rollout::Command::kResume},
       {"abort", rollout::Command::kAbort},
       {"retry", rollout::Command::kRetry},
+      {"undo", rollout::Command::kUndo},
   }};
   for (const auto& [n, command] : kCommands) {
     if (n == name) {

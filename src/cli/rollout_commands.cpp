@@ -457,6 +457,7 @@ RolloutVerbs::RolloutVerbs(CLI::App& app, const std::function<void(CLI::App*)>& 
            {"resume", "Resume the service's paused rollout"},
            {"abort", "Abort the service's rollout: all traffic back to the stable version"},
            {"retry", "Start the service's rolled-back rollout again from its first step"},
+           {"undo", "Back to the stable version at once, without analysis (also after promotion)"},
        }) {
     auto* verb = app.add_subcommand(name, help);
     verb->add_option("SERVICE", service_, "The service")->required();

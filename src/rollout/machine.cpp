@@ -140,6 +140,13 @@ Result<Transition> abort(const Progress& progress) {
   return rolled_back(progress, "aborted by hand");
 }
 
+Result<Transition> undo(const Progress& progress) {
+  if (progress.phase == Phase::kRolledBack) {
+    return not_now("the rollout is rolled back already");
+  }
+  return rolled_back(progress, "undone by hand: back to the stable version, without analysis");
+}
+
 Result<Transition> retry(const Progress& progress) {
   if (progress.phase != Phase::kRolledBack) {
     return not_now(fmt::format("the rollout is {}; only a rolled-back rollout can be retried",
@@ -255,6 +262,8 @@ Result<Transition> on_command(const Plan& plan, const Progress& progress, Comman
       return abort(progress);
     case Command::kRetry:
       return retry(progress);
+    case Command::kUndo:
+      return undo(progress);
   }
   return not_now("unknown command");
 }

@@ -8,6 +8,7 @@
 //   progressing(last step) --passes--> promoted
 //   pending / progressing / paused --checks failed, judge, abort--> rolled_back
 //   rolled_back --retry--> pending
+//   promoted (or under way) --undo--> rolled_back
 //
 // Every transition names why, so `report` can show the whole timeline. `abort` always ends in
 // rolled_back (never half-way); a rollback puts 100% on the stable version in one deployment.
@@ -56,7 +57,9 @@ struct Progress {
   friend bool operator==(const Progress&, const Progress&) = default;
 };
 
-enum class Command { kPromote, kPromoteFull, kPause, kResume, kAbort, kRetry };
+// kUndo: back to the stable version at once, without analysis, also after promotion (Argo's
+// `undo`); kAbort is the same for a rollout still under way.
+enum class Command { kPromote, kPromoteFull, kPause, kResume, kAbort, kRetry, kUndo };
 
 // What the controller must carry out.
 struct Transition {

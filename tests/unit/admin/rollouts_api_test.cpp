@@ -160,7 +160,8 @@ TEST(ParseCommand, EveryNameAndNoOther) {
   EXPECT_EQ(parse_command("resume"), rollout::Command::kResume);
   EXPECT_EQ(parse_command("abort"), rollout::Command::kAbort);
   EXPECT_EQ(parse_command("retry"), rollout::Command::kRetry);
-  EXPECT_EQ(parse_command("undo"), std::nullopt);
+  EXPECT_EQ(parse_command("undo"), rollout::Command::kUndo);
+  EXPECT_EQ(parse_command("rewind"), std::nullopt);
   EXPECT_EQ(parse_command("Promote"), std::nullopt);
 }
 
@@ -387,8 +388,10 @@ TEST_F(RolloutEndpoints, Refusals) {
             bhttp::status::not_found, "is not a rollout id"},
            {bhttp::verb::post, "/services/shop/rollout/abort", "", "alice",
             bhttp::status::not_found, "has no rollout yet"},
-           {bhttp::verb::post, "/services/shop/rollout/undo", "", "alice", bhttp::status::not_found,
-            "is not a rollout command"},
+           {bhttp::verb::post, "/services/shop/rollout/rewind", "", "alice",
+            bhttp::status::not_found,
+            "is not a rollout command; use promote, promote-full, pause, "
+            "resume, abort, retry or undo"},
            {bhttp::verb::post, "/services/shop/rollout/abort", R"({"now": true})", "alice",
             bhttp::status::bad_request, "now: unknown field"},
            {bhttp::verb::get, "/services/shop/rollouts?limit=0", "", "reader",

@@ -212,6 +212,18 @@ TEST_F(RolloutServiceTest, CommandsByHandWithTheirActorAndWhyNot) {
   ASSERT_FALSE(retry);  // promoted: nothing to retry
 }
 
+TEST_F(RolloutServiceTest, UndoAfterPromotionPutsTheStableVersionBackInOneDeployment) {
+  ASSERT_TRUE(rollouts_.start(deploy()));
+  ASSERT_TRUE(rollouts_.checks_done("shop", 1, true, ""));
+  ASSERT_TRUE(rollouts_.command("shop", rollout::Command::kPromoteFull, "bob"));
+  EXPECT_EQ(served(), "v1=0,v2=10000 (rollout)");
+  auto undone = rollouts_.command("shop", rollout::Command::kUndo, "bob");
+  ASSERT_TRUE(undone) << undone.error().message;
+  EXPECT_EQ(undone->progress.phase, rollout::Phase::kRolledBack);
+  EXPECT_EQ(served(), "v1=10000,v2=0 (rollout)");
+  EXPECT_EQ(rollouts_.events("shop", 1)->back().actor, "bob");
+}
+
 TEST_F(RolloutServiceTest, RetryStartsARolledBackRolloutAgain) {
   ASSERT_TRUE(rollouts_.start(deploy()));
   ASSERT_TRUE(rollouts_.command("shop", rollout::Command::kAbort, "bob"));

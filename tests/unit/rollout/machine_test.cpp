@@ -228,6 +228,18 @@ TEST(Machine, BlueGreenCutsOverAtOnceAndIsPromotedByItsFirstPassingWindow) {
   EXPECT_EQ(bad->weight_bp, 0u);  // back to the old version, still deployed
 }
 
+TEST(Machine, UndoGoesBackToStableAlsoAfterPromotion) {
+  const Plan plan = canary_plan();
+  auto done = on_command(plan, started(plan), Command::kPromoteFull, kT0)->next;
+  auto t = on_command(plan, done, Command::kUndo, kT0 + kSecond);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->next.phase, Phase::kRolledBack);
+  EXPECT_EQ(t->weight_bp, 0u);
+  EXPECT_EQ(t->next.reason, "undone by hand: back to the stable version, without analysis");
+  EXPECT_FALSE(on_command(plan, t->next, Command::kUndo, kT0 + kSecond));  // nothing left to undo
+  EXPECT_TRUE(on_command(plan, started(plan), Command::kUndo, kT0));       // under way: as abort
+}
+
 TEST(Machine, PhaseNamesRoundTrip) {
   for (Phase p : {Phase::kPending, Phase::kProgressing, Phase::kPaused, Phase::kPromoted,
                   Phase::kRolledBack}) {

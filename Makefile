@@ -1,7 +1,7 @@
 # rampart — the front door. Every target installs what it needs first.
 #   make demo      the main job: a gateway splitting live traffic between two versions
 #   make test      build and run every unit and integration test
-#   make bench     rampart vs nginx vs HAProxy on this machine (bench/proxy.sh, idle.sh, cpu.sh, control.sh, instructions.sh)
+#   make bench     rampart vs nginx vs HAProxy on this machine (bench/proxy.sh, idle.sh, cpu.sh, control.sh, instructions.sh), and rollbacks (rollout.sh)
 #   make sanitize  ASan+UBSan on all tests, TSan on the threaded ones
 #   make lint      clang-format check and clang-tidy on a curated set
 JOBS ?= 2
@@ -40,6 +40,7 @@ bench: build
 	bash bench/cpu.sh
 	bash bench/control.sh
 	bash bench/instructions.sh
+	bash bench/rollout.sh
 
 sanitize: asan tsan
 

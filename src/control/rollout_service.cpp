@@ -23,10 +23,6 @@ using detail::service_ranges;
 using detail::StoredService;
 using TxnPlan = detail::Plan;
 
-std::string percent(uint32_t bp) {
-  return bp % 100 == 0 ? fmt::format("{}%", bp / 100) : fmt::format("{:g}%", bp / 100.0);
-}
-
 // The service's ranges and its rollout counter, read at one revision.
 std::vector<store::RangeOp> rollout_ranges(std::string_view service) {
   auto ops = service_ranges(service);
@@ -325,15 +321,15 @@ Result<std::optional<model::Rollout>> RolloutService::advance(std::string_view s
       if (!split) {
         return split.error();
       }
-      model::Deployment d{
-          .service = after.service,
-          .id = stored->latest->id + 1,
-          .split = std::move(*split),
-          .author = std::string(actor),
-          .created_at = now,
-          .message = fmt::format("rollout {}: {} to {}: {}", after.id, percent(*(*t)->weight_bp),
-                                 after.plan.version, after.progress.reason),
-          .cause = std::string(model::kCauseRollout)};
+      model::Deployment d{.service = after.service,
+                          .id = stored->latest->id + 1,
+                          .split = std::move(*split),
+                          .author = std::string(actor),
+                          .created_at = now,
+                          .message = fmt::format("rollout {}: {} to {}: {}", after.id,
+                                                 rollout::percent_text(*(*t)->weight_bp),
+                                                 after.plan.version, after.progress.reason),
+                          .cause = std::string(model::kCauseRollout)};
       if (auto st = model::validate_id("deployment id", d.id); !st) {
         return st.error();
       }

@@ -28,10 +28,6 @@ const Step* step_of(const Plan& plan, uint32_t step) {
   return plan.strategy.steps.empty() ? nullptr : &plan.strategy.steps.at(step);
 }
 
-std::string percent(uint32_t bp) {
-  return bp % 100 == 0 ? fmt::format("{}%", bp / 100) : fmt::format("{:g}%", bp / 100.0);
-}
-
 // The rollout at step `step` from `now_ms`: its weight served, a fresh window and judge.
 Transition enter_step(const Plan& plan, const Progress& progress, uint32_t step, int64_t now_ms,
                       std::string event, std::string reason) {
@@ -79,7 +75,7 @@ Transition advance(const Plan& plan, const Progress& progress, int64_t now_ms, s
   }
   return enter_step(plan, progress, next, now_ms, "step",
                     fmt::format("{}: step {} of {}, {} to {}", why, next + 1, step_count(plan),
-                                percent(weight_at(plan, next)), plan.version));
+                                percent_text(weight_at(plan, next)), plan.version));
 }
 
 Error not_now(std::string message) { return make_error(Errc::kConflict, std::move(message)); }
@@ -193,7 +189,7 @@ Transition on_checks(const Plan& plan, const Progress& progress, bool passed,
   }
   return enter_step(plan, progress, 0, now_ms, "started",
                     fmt::format("checks passed: step 1 of {}, {} to {}", step_count(plan),
-                                percent(weight_at(plan, 0)), plan.version));
+                                percent_text(weight_at(plan, 0)), plan.version));
 }
 
 int64_t window_due_ms(const Plan& plan, const Progress& progress) {

@@ -79,11 +79,11 @@ std::vector<Step> exponential_steps(milliseconds pause) {
   return steps;
 }
 
+}  // namespace
+
 std::string percent_text(uint32_t bp) {
   return bp % 100 == 0 ? fmt::format("{}%", bp / 100) : fmt::format("{:g}%", bp / 100.0);
 }
-
-}  // namespace
 
 Result<Strategy> strategy_from_name(std::string_view name) {
   Strategy s;

@@ -50,6 +50,9 @@ Result<std::vector<Step>> steps_from_percents(std::string_view percents,
 // last 10000 bp. `field` starts the message.
 Status validate_steps(std::string_view field, const std::vector<Step>& steps);
 
+// Basis points as a percentage: "10%", "12.5%", "0.01%".
+std::string percent_text(uint32_t bp);
+
 // "10% for 5m, 50% for 5m, 100%", as status and report print a plan.
 std::string describe(const std::vector<Step>& steps);
 

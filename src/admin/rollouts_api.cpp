@@ -74,6 +74,7 @@ std::uint32_t weight_now(const model::Rollout& r) {
     case rollout::Phase::kProgressing:
     case rollout::Phase::kPaused:
       return rollout::weight_at(r.plan, r.progress.step);
+    case rollout::Phase::kVerifying:
     case rollout::Phase::kPromoted:
       return model::kTotalBasisPoints;
     case rollout::Phase::kPending:
@@ -324,6 +325,12 @@ json::object api_json(const model::Rollout& r) {
       {"paused_at", progress.phase == rollout::Phase::kPaused ? time_or_null(progress.paused_at_ms)
                                                               : json::value(nullptr)},
       {"failed_windows", progress.judge.failed_windows},
+      {"verify_after", plan.verify_after},
+      {"rollback_window", format_duration(plan.rollback_window)},
+      {"stable_ready_until",
+       progress.phase == rollout::Phase::kPromoted && plan.rollback_window.count() > 0
+           ? time_or_null(progress.ready_until_ms)
+           : json::value(nullptr)},
       {"reason", progress.reason},
       {"author", r.author},
       {"message", r.message},

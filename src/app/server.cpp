@@ -316,8 +316,9 @@ class Signals {
   std::function<void(int)> on_stop_;
 };
 
-// The checks of a pending rollout: the service's policy, the new version's upstreams, and the
-// gateway's own address for the verify requests.
+// The checks a rollout waits for (pending: before traffic; verifying: after full promotion):
+// the service's policy, the new version's upstreams, and the gateway's own address for the
+// verify requests.
 std::function<control::CheckOutcome(const model::Rollout&, const std::atomic<bool>&)>
 rollout_checks(control::DeploymentService& service, const tcp::endpoint& gateway) {
   std::string host = gateway.address().is_unspecified()
@@ -355,6 +356,9 @@ rollout_checks(control::DeploymentService& service, const tcp::endpoint& gateway
       }
       return !cancelled.load();
     };
+    if (r.progress.phase == rollout::Phase::kVerifying) {
+      return control::run_verify(svc->rollout, targets, control::http_probe(), sleep);
+    }
     return control::run_checks(svc->rollout, targets, control::http_probe(), sleep);
   };
 }

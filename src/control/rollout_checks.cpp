@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace rampart::control {
 
 namespace {
@@ -59,7 +61,45 @@ std::string check_verify(const rollout::VerifyCheck& v, const CheckTargets& t, c
   return "";
 }
 
+// `v` tried up to `tries` times, waiting `backoff` (doubled each time, up to kMaxVerifyBackoff)
+// between tries; "" once it passes, else the last try's failure.
+std::string check_verify_tries(const rollout::VerifyCheck& v, uint32_t tries,
+                               std::chrono::milliseconds backoff, const CheckTargets& t,
+                               const Probe& probe, const Sleep& sleep, CheckOutcome& out) {
+  std::string failed;
+  for (uint32_t attempt = 1; attempt <= tries; ++attempt) {
+    failed = check_verify(v, t, probe, out);
+    if (failed.empty()) {
+      return "";
+    }
+    if (attempt < tries) {
+      if (!sleep(backoff)) {
+        return fmt::format("verify {}: cancelled", v.path);
+      }
+      backoff = std::min(backoff * 2, kMaxVerifyBackoff);
+    }
+  }
+  return fmt::format("{} (after {} {})", failed, tries, tries == 1 ? "try" : "tries");
+}
+
 }  // namespace
+
+CheckOutcome run_verify(const rollout::Policy& policy, const CheckTargets& targets,
+                        const Probe& probe, const Sleep& sleep) {
+  CheckOutcome out;
+  const uint32_t tries = std::max<uint32_t>(1, policy.verify_tries);
+  for (const auto& v : policy.verify) {
+    auto failed = check_verify_tries(v, tries, policy.health.backoff, targets, probe, sleep, out);
+    if (!failed.empty()) {
+      out.reason = failed;
+      return out;
+    }
+  }
+  out.passed = true;
+  out.reason = fmt::format("{} verify {} passed", policy.verify.size(),
+                           policy.verify.size() == 1 ? "endpoint" : "endpoints");
+  return out;
+}
 
 CheckOutcome run_checks(const rollout::Policy& policy, const CheckTargets& targets,
                         const Probe& probe, const Sleep& sleep) {

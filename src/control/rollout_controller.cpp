@@ -72,8 +72,13 @@ void RolloutController::drive(const model::Rollout& r, Tracked& t, std::int64_t 
   const bool moved = t.phase != r.progress.phase || t.step != r.progress.step;
   t.phase = r.progress.phase;
   t.step = r.progress.step;
+  if (moved && t.checks) {
+    forget(t);  // checks of an earlier phase (a retried rollout): nobody waits for them
+    t.checks.reset();
+  }
   switch (r.progress.phase) {
     case rollout::Phase::kPending:
+    case rollout::Phase::kVerifying:
       drive_checks(r, t);
       break;
     case rollout::Phase::kProgressing:

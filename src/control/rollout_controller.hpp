@@ -34,7 +34,8 @@ class RolloutController {
     std::function<std::int64_t()> now_ms;  // unix ms, the RolloutService's clock
     // The counters of one (service, version) now (Registry::snapshot_version).
     std::function<metrics::VersionSnapshot(const std::string&, const std::string&)> counters;
-    // The checks of a pending rollout; blocking (run on a thread of its own). `cancelled` turns
+    // The checks a rollout waits for: before traffic when it is pending, the verification at
+    // 100% when it is verifying. Blocking (run on a thread of its own). `cancelled` turns
     // true when the rollout stops waiting for them (aborted, replaced) or the controller
     // stops: they should end soon after.
     std::function<CheckOutcome(const model::Rollout&, const std::atomic<bool>& cancelled)> checks;

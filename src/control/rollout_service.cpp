@@ -107,7 +107,9 @@ Result<rollout::Plan> plan_for(const DeployRequest& req, const model::Service& s
                      .stable = std::move(stable),
                      .strategy = policy.strategy,
                      .analysis = policy.analysis,
-                     .interval = policy.interval};
+                     .interval = policy.interval,
+                     .verify_after = !policy.verify.empty() && policy.verify_tries > 0,
+                     .rollback_window = policy.rollback_window};
   if (req.strategy) {
     auto s = rollout::strategy_from_name(*req.strategy);
     if (!s) {
@@ -356,11 +358,15 @@ Result<model::Rollout> RolloutService::checks_done(std::string_view service, std
   auto r = advance(
       service, id, kSystemActor,
       [&](const model::Rollout& r, std::int64_t now) -> Result<std::optional<rollout::Transition>> {
-        if (r.progress.phase != rollout::Phase::kPending) {
-          return make_error(Errc::kConflict,
-                            fmt::format("{} is not waiting for its checks", describe(r)));
+        switch (r.progress.phase) {
+          case rollout::Phase::kPending:
+            return std::optional(rollout::on_checks(r.plan, r.progress, passed, reason, now));
+          case rollout::Phase::kVerifying:
+            return std::optional(rollout::on_verified(r.plan, r.progress, passed, reason, now));
+          default:
+            return make_error(Errc::kConflict,
+                              fmt::format("{} is not waiting for its checks", describe(r)));
         }
-        return std::optional(rollout::on_checks(r.plan, r.progress, passed, reason, now));
       });
   if (!r) {
     return r.error();

@@ -54,7 +54,9 @@ class RolloutService {
   // action is then "rollout.start.forced").
   Result<model::Rollout> start(const DeployRequest& request);
 
-  // The checks before traffic ended: the first step's deployment, or a rollback.
+  // The checks the rollout waits for ended: before traffic (pending: the first step's
+  // deployment, or a rollback), or the verification at 100% (verifying: promoted, or a
+  // rollback).
   Result<model::Rollout> checks_done(std::string_view service, std::int64_t id, bool passed,
                                      std::string reason);
 

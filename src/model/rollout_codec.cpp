@@ -26,7 +26,9 @@ json::object plan_json(const ro::Plan& p) {
       {"kind", p.strategy.kind == ro::StrategyKind::kBlueGreen ? "blue-green" : "canary"},
       {"steps", detail::steps_json(p.strategy.steps)},
       {"analysis", detail::analysis_json(p.analysis)},
-      {"interval_ms", p.interval.count()}};
+      {"interval_ms", p.interval.count()},
+      {"verify_after", p.verify_after},
+      {"rollback_window_ms", p.rollback_window.count()}};
 }
 
 json::object progress_json(const ro::Progress& p) {
@@ -34,7 +36,8 @@ json::object progress_json(const ro::Progress& p) {
       {"phase", ro::to_string(p.phase)},          {"step", p.step},
       {"step_started_ms", p.step_started_ms},     {"paused_at_ms", p.paused_at_ms},
       {"paused_total_ms", p.paused_total_ms},     {"window_started_ms", p.window_started_ms},
-      {"failed_windows", p.judge.failed_windows}, {"reason", p.reason}};
+      {"failed_windows", p.judge.failed_windows}, {"ready_until_ms", p.ready_until_ms},
+      {"reason", p.reason}};
 }
 
 ro::Plan read_plan(Fields& parent, const json::object& o) {
@@ -49,6 +52,11 @@ ro::Plan read_plan(Fields& parent, const json::object& o) {
     p.analysis = detail::read_analysis(f, *a, "rollout record: plan: analysis");
   }
   p.interval = std::chrono::milliseconds(f.integer("interval_ms", 1, kInt64Max));
+  // Absent from the records of rampart before post-promotion verification.
+  p.verify_after = f.has("verify_after") && f.boolean("verify_after");
+  if (f.has("rollback_window_ms")) {
+    p.rollback_window = std::chrono::milliseconds(f.integer("rollback_window_ms", 0, kInt64Max));
+  }
   parent.adopt(f);
   return p;
 }
@@ -72,6 +80,9 @@ ro::Progress read_progress(Fields& parent, const json::object& o) {
   p.paused_total_ms = f.integer("paused_total_ms", 0, kInt64Max);
   p.window_started_ms = f.integer("window_started_ms", 0, kInt64Max);
   p.judge.failed_windows = static_cast<uint32_t>(f.integer("failed_windows", 0, 1'000'000));
+  if (f.has("ready_until_ms")) {
+    p.ready_until_ms = f.integer("ready_until_ms", 0, kInt64Max);
+  }
   p.reason = f.string("reason");
   parent.adopt(f);
   return p;

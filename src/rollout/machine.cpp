@@ -1,5 +1,7 @@
 #include "rollout/machine.hpp"
 
+#include "common/duration.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,10 +14,11 @@ namespace {
 
 constexpr uint32_t kFull = 10000;
 
-constexpr std::array<std::pair<Phase, std::string_view>, 5> kPhases = {{
+constexpr std::array<std::pair<Phase, std::string_view>, 6> kPhases = {{
     {Phase::kPending, "pending"},
     {Phase::kProgressing, "progressing"},
     {Phase::kPaused, "paused"},
+    {Phase::kVerifying, "verifying"},
     {Phase::kPromoted, "promoted"},
     {Phase::kRolledBack, "rolled_back"},
 }};
@@ -46,13 +49,33 @@ Transition enter_step(const Plan& plan, const Progress& progress, uint32_t step,
   return t;
 }
 
-Transition promoted(const Progress& progress, std::string reason) {
+Transition promoted(const Plan& plan, const Progress& progress, int64_t now_ms,
+                    std::string reason) {
   Transition t;
   t.next = progress;
   t.next.phase = Phase::kPromoted;
   t.next.paused_at_ms = 0;
+  t.next.ready_until_ms = now_ms + plan.rollback_window.count();
   t.next.reason = std::move(reason);
+  if (plan.rollback_window.count() > 0) {
+    t.next.reason += fmt::format("; {} kept ready for an instant rollback for {}", plan.stable,
+                                 format_duration(plan.rollback_window));
+  }
   t.event = "promoted";
+  return t;
+}
+
+// Past the last step: verifying at 100% when the plan verifies again, else promoted.
+Transition finish(const Plan& plan, const Progress& progress, int64_t now_ms, std::string why) {
+  if (!plan.verify_after) {
+    return promoted(plan, progress, now_ms, std::move(why));
+  }
+  Transition t;
+  t.next = progress;
+  t.next.phase = Phase::kVerifying;
+  t.next.paused_at_ms = 0;
+  t.next.reason = why + fmt::format(": {} at 100%, verifying", plan.version);
+  t.event = "verifying";
   return t;
 }
 
@@ -71,7 +94,7 @@ Transition rolled_back(const Progress& progress, std::string reason) {
 Transition advance(const Plan& plan, const Progress& progress, int64_t now_ms, std::string why) {
   const uint32_t next = progress.step + 1;
   if (next >= step_count(plan)) {
-    return promoted(progress, std::move(why));
+    return finish(plan, progress, now_ms, std::move(why));
   }
   return enter_step(plan, progress, next, now_ms, "step",
                     fmt::format("{}: step {} of {}, {} to {}", why, next + 1, step_count(plan),
@@ -89,7 +112,7 @@ Result<Transition> promote(const Plan& plan, const Progress& progress, bool full
   }
   if (full) {
     const uint32_t last = static_cast<uint32_t>(step_count(plan) - 1);
-    Transition t = promoted(progress, "promoted to 100% by hand, past every step");
+    Transition t = finish(plan, progress, now_ms, "promoted to 100% by hand, past every step");
     if (weight_at(plan, progress.step) != kFull) {
       t.weight_bp = kFull;
     }
@@ -136,11 +159,17 @@ Result<Transition> abort(const Progress& progress) {
   return rolled_back(progress, "aborted by hand");
 }
 
-Result<Transition> undo(const Progress& progress) {
+Result<Transition> undo(const Plan& plan, const Progress& progress, int64_t now_ms) {
   if (progress.phase == Phase::kRolledBack) {
     return not_now("the rollout is rolled back already");
   }
-  return rolled_back(progress, "undone by hand: back to the stable version, without analysis");
+  std::string why = "undone by hand: back to the stable version, without analysis";
+  if (progress.phase == Phase::kPromoted && plan.rollback_window.count() > 0) {
+    why += in_rollback_window(progress, now_ms)
+               ? fmt::format(", inside the rollback window ({} was kept ready)", plan.stable)
+               : fmt::format(", after the rollback window ({} was not kept ready)", plan.stable);
+  }
+  return rolled_back(progress, std::move(why));
 }
 
 Result<Transition> retry(const Progress& progress) {
@@ -190,6 +219,18 @@ Transition on_checks(const Plan& plan, const Progress& progress, bool passed,
   return enter_step(plan, progress, 0, now_ms, "started",
                     fmt::format("checks passed: step 1 of {}, {} to {}", step_count(plan),
                                 percent_text(weight_at(plan, 0)), plan.version));
+}
+
+Transition on_verified(const Plan& plan, const Progress& progress, bool passed,
+                       const std::string& reason, int64_t now_ms) {
+  if (!passed) {
+    return rolled_back(progress, "verify after promotion failed: " + reason);
+  }
+  return promoted(plan, progress, now_ms, "verified at 100%: " + reason);
+}
+
+bool in_rollback_window(const Progress& progress, int64_t now_ms) {
+  return progress.phase == Phase::kPromoted && now_ms < progress.ready_until_ms;
 }
 
 int64_t window_due_ms(const Plan& plan, const Progress& progress) {
@@ -259,7 +300,7 @@ Result<Transition> on_command(const Plan& plan, const Progress& progress, Comman
     case Command::kRetry:
       return retry(progress);
     case Command::kUndo:
-      return undo(progress);
+      return undo(plan, progress, now_ms);
   }
   return not_now("unknown command");
 }

@@ -5,8 +5,9 @@
 //
 //   pending --checks passed--> progressing(step 0) --window passes, pause over--> step 1 ...
 //   progressing <--pause / resume--> paused
-//   progressing(last step) --passes--> promoted
-//   pending / progressing / paused --checks failed, judge, abort--> rolled_back
+//   progressing(last step) --passes--> verifying --verify passed--> promoted
+//   (no verify endpoints: progressing(last step) --passes--> promoted)
+//   pending / progressing / paused / verifying --checks failed, judge, abort--> rolled_back
 //   rolled_back --retry--> pending
 //   promoted (or under way) --undo--> rolled_back
 //
@@ -26,7 +27,9 @@
 
 namespace rampart::rollout {
 
-enum class Phase { kPending, kProgressing, kPaused, kPromoted, kRolledBack };
+// kVerifying: at 100%, the verify endpoints are asked again (verify_tries tries each) before
+// the rollout counts as promoted (seed 002/003's post-deploy verification).
+enum class Phase { kPending, kProgressing, kPaused, kVerifying, kPromoted, kRolledBack };
 std::string_view to_string(Phase phase);
 std::optional<Phase> parse_phase(std::string_view text);
 // promoted or rolled back: nothing more happens to it (but retry).
@@ -39,6 +42,9 @@ struct Plan {
   Strategy strategy;
   AnalysisPolicy analysis;
   std::chrono::milliseconds interval{30000};  // the analysis window
+  bool verify_after = false;  // verify again at 100% before promoted (the policy has verify)
+  // How long after promotion the stable version stays ready for an instant rollback.
+  std::chrono::milliseconds rollback_window{0};
 
   friend bool operator==(const Plan&, const Plan&) = default;
 };
@@ -52,7 +58,8 @@ struct Progress {
   int64_t paused_total_ms = 0;    // time this step spent paused (it does not count as pause)
   int64_t window_started_ms = 0;  // the analysis window under way began here
   JudgeState judge;
-  std::string reason;  // why the last transition happened
+  int64_t ready_until_ms = 0;  // once promoted: the stable version is kept ready until then
+  std::string reason;          // why the last transition happened
 
   friend bool operator==(const Progress&, const Progress&) = default;
 };
@@ -67,8 +74,8 @@ struct Transition {
   // A new deployment: the new version's share (the stable version gets the rest). 0 on a
   // rollback.
   std::optional<uint32_t> weight_bp;
-  std::string event;  // "started", "step", "window", "paused", "resumed", "promoted",
-                      // "rolled_back", "retried"
+  std::string event;  // "started", "step", "window", "paused", "resumed", "verifying",
+                      // "promoted", "rolled_back", "retried"
   std::optional<Judgement> judgement;  // with "window" (and a judge-decided step or rollback)
 };
 
@@ -79,6 +86,15 @@ uint32_t weight_at(const Plan& plan, uint32_t step);
 // or the rollout is rolled back. REQUIRES: progress.phase == kPending.
 Transition on_checks(const Plan& plan, const Progress& progress, bool passed,
                      const std::string& reason, int64_t now_ms);
+
+// The verification at 100% ended (kVerifying): promoted, or rolled back with `reason`.
+// REQUIRES: progress.phase == kVerifying.
+Transition on_verified(const Plan& plan, const Progress& progress, bool passed,
+                       const std::string& reason, int64_t now_ms);
+
+// Whether `now_ms` is inside a promoted rollout's rollback window (its stable version still
+// kept ready, so an undo is instant).
+bool in_rollback_window(const Progress& progress, int64_t now_ms);
 
 // An analysis window ended at `now_ms` with `window`: the judge decides. Only while
 // progressing (else nullopt: a window of a paused rollout decides nothing).

@@ -240,9 +240,81 @@ TEST(Machine, UndoGoesBackToStableAlsoAfterPromotion) {
   EXPECT_TRUE(on_command(plan, started(plan), Command::kUndo, kT0));       // under way: as abort
 }
 
+Plan verifying_plan() {
+  Plan plan = canary_plan();
+  plan.verify_after = true;
+  plan.rollback_window = minutes(15);
+  return plan;
+}
+
+TEST(Machine, PastTheLastStepItVerifiesAt100BeforeItIsPromoted) {
+  const Plan plan = verifying_plan();
+  Progress p = started(plan);
+  p = on_command(plan, p, Command::kPromote, kT0)->next;  // 50%
+  auto t = on_command(plan, p, Command::kPromote, kT0 + kSecond);  // 100%: the last step
+  ASSERT_TRUE(t);
+  p = t->next;
+  const int64_t last_step = kT0 + 2 * kSecond;
+  auto w = on_window(plan, p, kGood, last_step);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->event, "verifying");
+  EXPECT_EQ(w->next.phase, Phase::kVerifying);
+  EXPECT_FALSE(w->weight_bp);  // at 100% already
+  EXPECT_NE(w->next.reason.find("v2 at 100%, verifying"), std::string::npos) << w->next.reason;
+  p = w->next;
+
+  EXPECT_FALSE(on_window(plan, p, kCritical, last_step + kSecond));  // no analysis meanwhile
+  EXPECT_FALSE(on_command(plan, p, Command::kPromote, last_step));
+  EXPECT_FALSE(on_command(plan, p, Command::kPause, last_step));
+
+  auto ok = on_verified(plan, p, true, "2 verify endpoints passed", last_step + kSecond);
+  EXPECT_EQ(ok.event, "promoted");
+  EXPECT_EQ(ok.next.phase, Phase::kPromoted);
+  EXPECT_EQ(ok.next.ready_until_ms, last_step + kSecond + 15 * 60 * kSecond);
+  EXPECT_EQ(ok.next.reason,
+            "verified at 100%: 2 verify endpoints passed; v1 kept ready for an instant rollback "
+            "for 15m");
+
+  auto bad = on_verified(plan, p, false, "verify /api/stats: 500 in 3 ms, expected 200",
+                         last_step + kSecond);
+  EXPECT_EQ(bad.next.phase, Phase::kRolledBack);
+  EXPECT_EQ(bad.weight_bp, 0u);
+  EXPECT_EQ(bad.next.reason,
+            "verify after promotion failed: verify /api/stats: 500 in 3 ms, expected 200");
+}
+
+TEST(Machine, PromoteFullAlsoVerifiesAndGoesTo100First) {
+  const Plan plan = verifying_plan();
+  auto t = on_command(plan, started(plan), Command::kPromoteFull, kT0);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->event, "verifying");
+  EXPECT_EQ(t->weight_bp, 10000u);
+  EXPECT_EQ(t->next.step, 2u);
+  // Abort and undo still end a verifying rollout rolled back.
+  EXPECT_EQ(on_command(plan, t->next, Command::kAbort, kT0)->next.phase, Phase::kRolledBack);
+  EXPECT_EQ(on_command(plan, t->next, Command::kUndo, kT0)->weight_bp, 0u);
+}
+
+TEST(Machine, UndoSaysWhetherTheStableVersionWasStillKeptReady) {
+  const Plan plan = verifying_plan();
+  auto v = on_command(plan, started(plan), Command::kPromoteFull, kT0)->next;
+  const Progress done = on_verified(plan, v, true, "ok", kT0).next;
+  EXPECT_TRUE(in_rollback_window(done, kT0 + 15 * 60 * kSecond - 1));
+  EXPECT_FALSE(in_rollback_window(done, kT0 + 15 * 60 * kSecond));
+  EXPECT_FALSE(in_rollback_window(v, kT0));  // not promoted yet
+
+  auto inside = on_command(plan, done, Command::kUndo, kT0 + kSecond);
+  EXPECT_NE(inside->next.reason.find("inside the rollback window (v1 was kept ready)"),
+            std::string::npos)
+      << inside->next.reason;
+  auto after = on_command(plan, done, Command::kUndo, kT0 + 16 * 60 * kSecond);
+  EXPECT_NE(after->next.reason.find("after the rollback window"), std::string::npos)
+      << after->next.reason;
+}
+
 TEST(Machine, PhaseNamesRoundTrip) {
-  for (Phase p : {Phase::kPending, Phase::kProgressing, Phase::kPaused, Phase::kPromoted,
-                  Phase::kRolledBack}) {
+  for (Phase p : {Phase::kPending, Phase::kProgressing, Phase::kPaused, Phase::kVerifying,
+                  Phase::kPromoted, Phase::kRolledBack}) {
     EXPECT_EQ(parse_phase(to_string(p)), p);
   }
 }

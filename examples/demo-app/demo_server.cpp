@@ -256,6 +256,13 @@ asio::awaitable<bool> Connection::handle() {
       co_return co_await write_small(static_cast<unsigned>(endpoint.number),
                                      status_body(static_cast<unsigned>(endpoint.number), name),
                                      std::string(kJson));
+    case EndpointKind::kCountdown: {
+      // A version that passes its checks and then goes bad: the post-promotion verification's
+      // test. Counted across the process's connections.
+      static std::atomic<uint64_t> served{0};
+      const unsigned status = served.fetch_add(1) < endpoint.number ? 200 : 503;
+      co_return co_await write_small(status, status_body(status, name), std::string(kJson));
+    }
     case EndpointKind::kHeaders: {
       std::vector<std::pair<std::string, std::string>> fields;
       for (const auto& field : req) {

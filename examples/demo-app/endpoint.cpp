@@ -70,6 +70,7 @@ Endpoint route(std::string_view target) {
       {"/chunked/", EndpointKind::kChunked},
       {"/sleep/", EndpointKind::kSleep},
       {"/status/", EndpointKind::kStatus},
+      {"/countdown/", EndpointKind::kCountdown},
   };
   for (const auto& n : kNumbered) {
     std::string_view rest;

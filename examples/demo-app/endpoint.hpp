@@ -17,6 +17,7 @@ enum class EndpointKind {
   kEcho,         // /echo
   kSleep,        // /sleep/MS
   kStatus,       // /status/CODE
+  kCountdown,    // /countdown/N: 200 for the process's first N requests to it, then 503
   kHeaders,      // /headers
   kBroken,       // /broken/KIND: a malformed answer, then the connection is closed
   kDefault,      // anything else
@@ -25,8 +26,8 @@ enum class EndpointKind {
 
 struct Endpoint {
   EndpointKind kind = EndpointKind::kDefault;
-  uint64_t number = 0;  // N for /bytes and /chunked, MS for /sleep, CODE for /status, the
-                        // index into kBrokenAnswers for /broken
+  uint64_t number = 0;  // N for /bytes, /chunked and /countdown, MS for /sleep, CODE for
+                        // /status, the index into kBrokenAnswers for /broken
 };
 
 // What /broken/KIND answers, for testing what a proxy makes of an upstream that breaks the

@@ -3,14 +3,12 @@
 // step; one with errors, and one that is slow, are rolled back within an analysis interval and
 // a little; no client of the stable version sees a failed request.
 
-#include "harness.hpp"
+#include "rollout_support.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <atomic>
-#include <ctime>
-#include <mutex>
+#include <algorithm>
 #include <thread>
 
 namespace rampart::testing {
@@ -37,60 +35,6 @@ max = 150
 critical = 300
 )";
 
-// Requests as fast as `connections` connections allow, counted by the version that answered.
-class Traffic {
- public:
-  explicit Traffic(Cluster& cluster, int connections = 2) : cluster_(cluster) {
-    for (int i = 0; i < connections; ++i) {
-      threads_.emplace_back([this] { run(); });
-    }
-  }
-  ~Traffic() { stop(); }
-  void stop() {
-    stopping_ = true;
-    for (auto& t : threads_) {
-      if (t.joinable()) {
-        t.join();
-      }
-    }
-  }
-  // Answers by version; "" for transport failures and the gateway's own answers.
-  std::map<std::string, std::pair<int, int>> counts() {  // version -> (ok, failed)
-    std::lock_guard lock(mutex_);
-    return counts_;
-  }
-
- private:
-  void run() {
-    auto client = cluster_.client();
-    while (!stopping_) {
-      Reply r = client.get("/");
-      std::lock_guard lock(mutex_);
-      auto& c = counts_[r.header("X-Rampart-Version")];
-      (r.status >= 200 && r.status < 500 ? c.first : c.second)++;
-      if (r.status == 0 || r.closed) {
-        client.close();  // the next request connects again
-      }
-    }
-  }
-
-  Cluster& cluster_;
-  std::atomic<bool> stopping_{false};
-  std::mutex mutex_;
-  std::map<std::string, std::pair<int, int>> counts_;
-  std::vector<std::thread> threads_;
-};
-
-// "2026-12-02T02:49:02.045Z" as unix ms.
-std::int64_t unix_ms(const json::value& rfc3339) {
-  const std::string text(rfc3339.as_string());
-  std::tm tm{};
-  strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  const auto dot = text.find('.');
-  const int ms = dot == std::string::npos ? 0 : std::atoi(text.c_str() + dot + 1);
-  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
-}
-
 class RolloutTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -104,51 +48,16 @@ class RolloutTest : public ::testing::Test {
         std::string(kPolicy));
   }
 
-  Reply call(const std::string& method, const std::string& target, const std::string& body = "") {
-    auto headers = cluster.auth();
-    headers["Content-Type"] = "application/json";
-    return cluster.admin().request(method, target, headers, body);
+  Reply call(const std::string& method, const std::string& target) {
+    return shop.call(method, target);
   }
-
-  json::value deploy(const std::string& version) {
-    Reply r =
-        call("POST", "/api/v1/services/shop/rollouts", R"({"version": ")" + version + R"("})");
-    EXPECT_EQ(r.status, 201u) << r.body;
-    return json::parse(r.body);
-  }
-
-  // Polls the latest rollout until it is promoted or rolled back (or 30 s pass).
-  std::string wait_final() {
-    for (int i = 0; i < 600; ++i) {
-      Reply r = call("GET", "/api/v1/services/shop/rollouts/latest");
-      if (r.status == 200) {
-        const std::string phase(json::parse(r.body).at("phase").as_string());
-        if (phase == "promoted" || phase == "rolled_back") {
-          return phase;
-        }
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    return "timeout";
-  }
-
-  json::array events() {
-    Reply r = call("GET", "/api/v1/services/shop/rollouts/latest");
-    const auto id = json::parse(r.body).at("id").as_int64();
-    Reply e = call("GET", "/api/v1/services/shop/rollouts/" + std::to_string(id) + "/events");
-    EXPECT_EQ(e.status, 200u) << e.body;
-    return json::parse(e.body).at("events").as_array();
-  }
-
-  // The served split's share of `version`, in percent.
-  double share(const std::string& version) {
-    Reply r = call("GET", "/api/v1/services/shop");
-    const json::value service = json::parse(r.body);
-    const auto& split = service.at("latest").at("split").as_object();
-    return split.contains(version) ? split.at(version).to_number<double>() : 0;
-  }
+  json::value deploy(const std::string& version) { return shop.deploy(version); }
+  std::string wait_final() { return shop.wait_final(); }
+  json::array events() { return shop.events(); }
+  double share(const std::string& version) { return shop.share(version); }
 
   Cluster cluster;
+  RolloutClient shop{cluster, "shop"};
 };
 
 TEST_F(RolloutTest, AGoodVersionIsPromotedThroughEveryStep) {

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 
+#include <algorithm>
 #include <set>
 #include <string_view>
 
@@ -146,6 +147,11 @@ void RolloutController::drive_window(const model::Rollout& r, Tracked& t, std::i
                   (**judged).progress.step != r.progress.step)) {
     log::info("rollouts: {} rollout {}: {}", r.service, r.id, (**judged).progress.reason);
   }
+}
+
+std::size_t RolloutController::checks_in_flight() const {
+  return static_cast<std::size_t>(std::count_if(check_threads_.begin(), check_threads_.end(),
+                                                [](const auto& run) { return !run.first->done; }));
 }
 
 void RolloutController::start(std::chrono::milliseconds period) {

@@ -47,6 +47,10 @@ class RolloutController {
   // One pass over the active rollouts.
   void tick();
 
+  // Check runs started and not yet finished (their outcome is recorded by the tick after they
+  // finish). Call it from the thread that calls tick().
+  std::size_t checks_in_flight() const;
+
   // tick() every `period` on a thread of its own, until stop().
   void start(std::chrono::milliseconds period);
   void stop();

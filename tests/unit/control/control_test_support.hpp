@@ -4,6 +4,7 @@
 
 #include "config/config.hpp"
 #include "control/deployment_service.hpp"
+#include "metrics/version_stats.hpp"
 #include "store/memory_store.hpp"
 
 #include "support/temp_dir.hpp"
@@ -14,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,26 @@ class FakeClock {
 
  private:
   std::atomic<std::int64_t> ms_{1'700'000'000'000};
+};
+
+// A version's gateway counters that a test moves by hand, as the gateway's workers would.
+class FakeCounters {
+ public:
+  void add(const std::string& version, uint64_t requests, uint64_t errors, uint64_t ms) {
+    auto& s = snapshots_[version];
+    s.responses_by_class[1] += requests - errors;
+    s.responses_by_class[4] += errors;
+    s.latency.record(ms * 1'000'000, requests);
+  }
+  metrics::VersionSnapshot get(const std::string& service, const std::string& version) {
+    auto s = snapshots_[version];
+    s.service = service;
+    s.version = version;
+    return s;
+  }
+
+ private:
+  std::map<std::string, metrics::VersionSnapshot> snapshots_;
 };
 
 // A store that forwards to a MemoryStore, except that a test can make it fail or run a hook

@@ -15,29 +15,10 @@ namespace {
 
 using testing::config_text;
 using testing::FakeClock;
+using testing::FakeCounters;
 using testing::parse;
 
 constexpr std::int64_t kSecond = 1000;
-
-// Counters the test moves by hand, as the gateway's workers would.
-class FakeCounters {
- public:
-  void add(const std::string& version, uint64_t requests, uint64_t errors, uint64_t ms) {
-    auto& s = snapshots_[version];
-    s.responses_by_class[1] += requests - errors;
-    s.responses_by_class[4] += errors;
-    s.latency.record(ms * 1'000'000, requests);
-  }
-  metrics::VersionSnapshot get(const std::string& service, const std::string& version) {
-    auto s = snapshots_[version];
-    s.service = service;
-    s.version = version;
-    return s;
-  }
-
- private:
-  std::map<std::string, metrics::VersionSnapshot> snapshots_;
-};
 
 class RolloutControllerTest : public ::testing::Test {
  protected:

@@ -71,6 +71,19 @@ std::string rollout_metrics(Server& server) {
   return out + steps + weights;
 }
 
+// Every transition this process committed, by service and event: how often rollouts step,
+// pause, promote and roll back (flagger_canary_total's counterpart).
+std::string decision_metrics(const Server& server) {
+  std::string out =
+      "# HELP rampart_rollout_decisions_total Rollout transitions since start, by service and "
+      "decision.\n# TYPE rampart_rollout_decisions_total counter\n";
+  for (const auto& [key, n] : server.rollouts.decisions()) {
+    out += fmt::format("rampart_rollout_decisions_total{{service=\"{}\",decision=\"{}\"}} {}\n",
+                       key.first, key.second, n);
+  }
+  return out;
+}
+
 admin::Response metrics_endpoint(const Call& c) {
   admin::Response res{bhttp::status::ok, c.req.version()};
   res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -86,6 +99,7 @@ admin::Response metrics_endpoint(const Call& c) {
       "# TYPE rampart_services_unservable gauge\nrampart_services_unservable {}\n",
       pub.revision, pub.publications, pub.problems.size());
   res.body() += rollout_metrics(c.server);
+  res.body() += decision_metrics(c.server);
   res.keep_alive(c.req.keep_alive());
   res.prepare_payload();
   return res;

@@ -258,7 +258,18 @@ Result<model::Rollout> RolloutService::start(const DeployRequest& req) {
   if (!committed) {
     return committed.error();
   }
+  count(created.service, "created");
   return created;
+}
+
+void RolloutService::count(std::string_view service, std::string_view event) {
+  std::lock_guard lock(counts_mutex_);
+  ++counts_[{std::string(service), std::string(event)}];
+}
+
+RolloutService::DecisionCounts RolloutService::decisions() const {
+  std::lock_guard lock(counts_mutex_);
+  return counts_;
 }
 
 Result<std::optional<model::Rollout>> RolloutService::advance(std::string_view service,
@@ -266,6 +277,7 @@ Result<std::optional<model::Rollout>> RolloutService::advance(std::string_view s
                                                               std::string_view actor,
                                                               const Step& step) {
   std::optional<model::Rollout> result;
+  std::string event;
   auto attempt = [&]() -> Result<std::optional<TxnPlan>> {
     result.reset();
     auto view = detail::read_view(store_, rollout_ranges(service));
@@ -343,12 +355,16 @@ Result<std::optional<model::Rollout>> RolloutService::advance(std::string_view s
     plan.put(keys::rollout_event(after.service, after.id, e.seq), model::encode(e), 0);
     plan.describe(now, actor, "rollout." + e.event, "service:" + after.service,
                   model::to_json(before), model::to_json(after));
+    event = e.event;
     result = std::move(after);
     return std::optional(std::move(plan));
   };
   auto committed = detail::mutate(store_, attempt);
   if (!committed) {
     return committed.error();
+  }
+  if (result) {
+    count(service, event);
   }
   return result;
 }

@@ -24,9 +24,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace rampart::control {
@@ -82,6 +85,12 @@ class RolloutService {
   // Every service's active rollout: what the controller picks up at start-up.
   Result<std::vector<model::Rollout>> all_active();
 
+  // Transitions this process committed, by (service, event): "created", "started", "window",
+  // "step", "paused", "verifying", "promoted", "rolled_back", ... (/metrics'
+  // rampart_rollout_decisions_total; they start from 0 with the process, as counters do).
+  using DecisionCounts = std::map<std::pair<std::string, std::string>, std::uint64_t>;
+  DecisionCounts decisions() const;
+
   // The store's revision: while it stays the same, nothing all_active() answers has changed.
   std::int64_t revision() { return store_.revision(); }
 
@@ -93,8 +102,12 @@ class RolloutService {
   Result<std::optional<model::Rollout>> advance(std::string_view service, std::int64_t id,
                                                 std::string_view actor, const Step& step);
 
+  void count(std::string_view service, std::string_view event);
+
   store::Store& store_;
   UnixClock clock_;
+  mutable std::mutex counts_mutex_;
+  DecisionCounts counts_;
 };
 
 }  // namespace rampart::control

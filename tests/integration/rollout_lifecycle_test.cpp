@@ -75,6 +75,13 @@ verify_tries = 2
   EXPECT_TRUE(contains(reason, "verify after promotion failed: verify /countdown/1: 503"))
       << reason;
   EXPECT_TRUE(contains(reason, "after 2 tries")) << reason;
+  const std::string metrics = cluster.admin().get("/metrics").body;
+  for (const char* decision : {"created", "started", "verifying", "rolled_back"}) {
+    EXPECT_TRUE(contains(metrics, std::string(R"(rampart_rollout_decisions_total{service="shop",)") +
+                                      "decision=\"" + decision + "\"} 1"))
+        << decision << "\n"
+        << metrics;
+  }
   traffic.stop();
   EXPECT_EQ(traffic.counts()["v1"].second, 0);
   EXPECT_EQ(traffic.counts().count(""), 0u);

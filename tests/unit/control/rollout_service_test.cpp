@@ -176,6 +176,17 @@ TEST_F(RolloutServiceTest, ACriticalWindowPutsEverythingBackOnStableInOneDeploym
   EXPECT_EQ(audit->back().action, "rollout.rolled_back");
 }
 
+TEST_F(RolloutServiceTest, CommittedTransitionsAreCountedByDecision) {
+  ASSERT_TRUE(rollouts_.start(deploy()));
+  ASSERT_TRUE(rollouts_.checks_done("shop", 1, true, ""));
+  clock_.advance(5 * kSecond);
+  ASSERT_TRUE(rollouts_.window("shop", 1, window(500, 100)));
+  EXPECT_FALSE(rollouts_.command("shop", rollout::Command::kPause, "bob"));  // refused: not counted
+  EXPECT_EQ(rollouts_.decisions(), (RolloutService::DecisionCounts{{{"shop", "created"}, 1},
+                                                                    {{"shop", "started"}, 1},
+                                                                    {{"shop", "rolled_back"}, 1}}));
+}
+
 TEST_F(RolloutServiceTest, FailedChecksRollBackBeforeAnyTraffic) {
   ASSERT_TRUE(rollouts_.start(deploy()));
   auto r = rollouts_.checks_done("shop", 1, false, "health /health: 503 after 3 tries");

@@ -46,9 +46,21 @@ bool higher_is_worse(Metric metric) {
 
 std::vector<Check> default_checks() {
   return {
-      Check{.metric = Metric::kErrorRate, .max = 0.001, .critical = 0.01},
-      Check{.metric = Metric::kP95Ms, .max = 500, .critical = 750},
-      Check{.metric = Metric::kP99Ms, .max = 1000, .critical = 1500},
+      Check{.metric = Metric::kErrorRate,
+            .max = 0.001,
+            .min = std::nullopt,
+            .critical = 0.01,
+            .max_ratio_to_stable = std::nullopt},
+      Check{.metric = Metric::kP95Ms,
+            .max = 500,
+            .min = std::nullopt,
+            .critical = 750,
+            .max_ratio_to_stable = std::nullopt},
+      Check{.metric = Metric::kP99Ms,
+            .max = 1000,
+            .min = std::nullopt,
+            .critical = 1500,
+            .max_ratio_to_stable = std::nullopt},
   };
 }
 

@@ -66,10 +66,8 @@ Endpoint route(std::string_view target) {
     EndpointKind kind;
   };
   static constexpr Numbered kNumbered[] = {
-      {"/bytes/", EndpointKind::kBytes},
-      {"/chunked/", EndpointKind::kChunked},
-      {"/sleep/", EndpointKind::kSleep},
-      {"/status/", EndpointKind::kStatus},
+      {"/bytes/", EndpointKind::kBytes},         {"/chunked/", EndpointKind::kChunked},
+      {"/sleep/", EndpointKind::kSleep},         {"/status/", EndpointKind::kStatus},
       {"/countdown/", EndpointKind::kCountdown},
   };
   for (const auto& n : kNumbered) {

@@ -77,8 +77,9 @@ verify_tries = 2
   EXPECT_TRUE(contains(reason, "after 2 tries")) << reason;
   const std::string metrics = cluster.admin().get("/metrics").body;
   for (const char* decision : {"created", "started", "verifying", "rolled_back"}) {
-    EXPECT_TRUE(contains(metrics, std::string(R"(rampart_rollout_decisions_total{service="shop",)") +
-                                      "decision=\"" + decision + "\"} 1"))
+    EXPECT_TRUE(
+        contains(metrics, std::string(R"(rampart_rollout_decisions_total{service="shop",)") +
+                              "decision=\"" + decision + "\"} 1"))
         << decision << "\n"
         << metrics;
   }
@@ -143,8 +144,8 @@ steps = [ { weight = 10, pause = "1h" }, { weight = 50, pause = "1h" }, { weight
   EXPECT_EQ(shop.share("v2"), 50);
   EXPECT_EQ(shop.command("promote-full").at("phase"), "promoted");  // no verify endpoints
   EXPECT_EQ(shop.share("v2"), 100);
-  EXPECT_EQ(shop.event_names(), (std::vector<std::string>{"created", "started", "paused",
-                                                           "resumed", "step", "promoted"}));
+  EXPECT_EQ(shop.event_names(), (std::vector<std::string>{"created", "started", "paused", "resumed",
+                                                          "step", "promoted"}));
 }
 
 TEST_F(RolloutLifecycleTest, ADeployOnADeniedDayIsRefusedUnlessForcedAndTheForceIsAudited) {

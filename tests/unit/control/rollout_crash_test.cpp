@@ -84,7 +84,8 @@ void traffic(FakeClock& clock, FakeCounters& counters, uint64_t errors) {
 }
 
 // Drives the rollout to its end: each tick, 10 s of traffic, then a tick, then the end of
-// the check run it started, if any. After tick `crash_after` the process is killed and a new one started.
+// the check run it started, if any. After tick `crash_after` the process is killed and a new one
+// started.
 Outcome run(bool bad, std::optional<int> crash_after) {
   store::MemoryStore store;
   FakeClock clock;

@@ -182,9 +182,9 @@ TEST_F(RolloutServiceTest, CommittedTransitionsAreCountedByDecision) {
   clock_.advance(5 * kSecond);
   ASSERT_TRUE(rollouts_.window("shop", 1, window(500, 100)));
   EXPECT_FALSE(rollouts_.command("shop", rollout::Command::kPause, "bob"));  // refused: not counted
-  EXPECT_EQ(rollouts_.decisions(), (RolloutService::DecisionCounts{{{"shop", "created"}, 1},
-                                                                    {{"shop", "started"}, 1},
-                                                                    {{"shop", "rolled_back"}, 1}}));
+  EXPECT_EQ(rollouts_.decisions(),
+            (RolloutService::DecisionCounts{
+                {{"shop", "created"}, 1}, {{"shop", "started"}, 1}, {{"shop", "rolled_back"}, 1}}));
 }
 
 TEST_F(RolloutServiceTest, FailedChecksRollBackBeforeAnyTraffic) {

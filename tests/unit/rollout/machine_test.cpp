@@ -250,7 +250,7 @@ Plan verifying_plan() {
 TEST(Machine, PastTheLastStepItVerifiesAt100BeforeItIsPromoted) {
   const Plan plan = verifying_plan();
   Progress p = started(plan);
-  p = on_command(plan, p, Command::kPromote, kT0)->next;  // 50%
+  p = on_command(plan, p, Command::kPromote, kT0)->next;           // 50%
   auto t = on_command(plan, p, Command::kPromote, kT0 + kSecond);  // 100%: the last step
   ASSERT_TRUE(t);
   p = t->next;

@@ -40,6 +40,13 @@ struct CheckResult {
   // of every bound, and a sentence that says it all with the numbers.
   std::string bound;
   std::string reason;
+  // The sequential judge's evidence (sequential_judge.hpp); unset by the threshold judge.
+  std::optional<double> e_value;      // a relative check's e-value, and the value that rolls
+  std::optional<double> e_threshold;  // back (K/alpha)
+  std::optional<double> ci_low;       // an absolute check's anytime-valid interval for the
+  std::optional<double> ci_high;      // canary's rate (of errors, or of requests over a latency)
+  uint64_t canary_events = 0;         // the events the evidence counts, per version
+  uint64_t stable_events = 0;
 };
 
 enum class Decision { kContinue, kNextStep, kPause, kRollback };

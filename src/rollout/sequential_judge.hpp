@@ -1,0 +1,87 @@
+#pragma once
+// The sequential judge: every check of a policy turned into anytime-valid tests over the
+// counts since the rollout (absolute checks) or the step (relative checks) began, looked at on
+// every tick and still holding their error bound. It answers the same Judgement as the
+// threshold judge (judge.hpp), with the evidence of each check (its e-value and threshold, or
+// its confidence interval, and the events and requests of each version).
+//
+// How each check becomes a test (alpha is split evenly over the K tests, Bonferroni):
+//   error_rate / success_rate with max, min or critical: the beta-binomial confidence sequence
+//     for the canary's error rate; past the bound once its lower end is past it (critical:
+//     past critical), passing once its upper end is under it.
+//   p50/p95/p99_ms with max or critical: the same for the rate of requests slower than the
+//     bound, against 50% / 5% / 1% ("p95 under 500 ms" is "at most 5% slower than 500 ms").
+//   max_ratio_to_stable: a RatioEProcess on which version each event came from, against the
+//     canary's share of requests: errors for error_rate and success_rate; for a latency check,
+//     requests slower than the stable version's quantile at the step's start. It rolls back
+//     once the e-value reaches K/alpha.
+//   rps: not a per-request rate; it is not judged sequentially.
+// A sample-ratio-mismatch guard on the step's requests (configured weight against the
+// observed split) pauses the rollout when the split cannot be trusted.
+//
+// Not thread-safe; one per rollout, fed by one controller.
+
+#include "rollout/analysis.hpp"
+#include "rollout/judge.hpp"
+#include "rollout/sequential.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rampart::rollout {
+
+struct SequentialOptions {
+  double alpha = 0.01;       // the bound on a false rollback, over the whole rollout
+  double alpha_srm = 0.001;  // the bound on a false sample-ratio-mismatch pause, per step
+};
+
+class SequentialJudge {
+ public:
+  // `checks` empty: default_checks().
+  SequentialJudge(std::vector<Check> checks, SequentialOptions options = {});
+
+  // A step begins: the canary's configured share (basis points), and the stable version's
+  // recent latency, from which relative latency checks fix their thresholds for the step.
+  void start_step(uint32_t weight_bp, const metrics::LatencyHistogram& stable_recent);
+
+  // One tick's traffic (deltas). `dwell_over`: the step's pause has run its time.
+  Judgement observe(const Window& tick, bool dwell_over);
+
+  // The number of tests alpha is split over.
+  std::size_t tests() const { return tests_.size(); }
+
+ private:
+  enum class Kind { kAbsoluteRate, kAbsoluteLatency, kRelative };
+
+  struct Test {
+    Check check;
+    Kind kind = Kind::kAbsoluteRate;
+    double bound = 0;              // absolute: the rate bound (max, or the latency's tail)
+    double critical = 0;           // absolute: the critical rate bound, or 0
+    uint64_t latency_ns = 0;       // latency tests: the threshold
+    uint64_t canary_events = 0;    // absolute: since the rollout began; relative: the step
+    uint64_t canary_requests = 0;  // absolute: since the rollout began
+    uint64_t stable_events = 0;    // relative, the step
+    seq::RatioEProcess e;          // relative
+  };
+
+  static Test test_of(const Check& c, Kind kind);
+  static std::vector<Test> make_tests(const std::vector<Check>& checks);
+  CheckResult judge_absolute(Test& t, const Window& tick) const;
+  CheckResult judge_relative(Test& t, const Window& tick) const;
+  std::optional<std::string> srm_refusal() const;
+
+  SequentialOptions options_;
+  std::vector<Test> tests_;
+  uint32_t weight_bp_ = 0;
+  uint64_t step_canary_requests_ = 0;
+  uint64_t step_stable_requests_ = 0;
+};
+
+// The latency a relative check of `metric` compares against: the stable version's quantile
+// (p50, p95, p99); 0 for other metrics or an empty histogram.
+uint64_t relative_latency_threshold(Metric metric, const metrics::LatencyHistogram& stable);
+
+}  // namespace rampart::rollout

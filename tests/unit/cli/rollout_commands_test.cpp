@@ -58,6 +58,12 @@ const std::string kWindow =
           R"("canary_requests":500,"stable_requests":4500,"bound":"","reason":"ok"}]})");
 const std::string kPromoted = event(4, "promoted", 2, "100", "analysis passed at the last step");
 
+// GET /services/shop as deploy reads it first: a policy without pre commands.
+const std::string kService =
+    R"({"name":"shop","rollout":{"checks":{"pre":[],"health":{"path":"/health","tries":3,)"
+    R"("backoff_ms":1000},"verify":[],"verify_tries":5},"webhooks":[],)"
+    R"("deploy_windows":{"deny":[],"utc_offset_minutes":0}},"metrics":{}})";
+
 class RolloutCommands : public ::testing::Test {
  protected:
   RolloutCommands() {
@@ -129,9 +135,11 @@ TEST(DeployBody, Cases) {
 }
 
 TEST_F(RolloutCommands, DeployWithoutWatchPrintsTheRolloutStarted) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting for the checks before traffic"));
   EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2"}, hooks_), kExitOk);
-  EXPECT_EQ(sent_, (std::vector<std::string>{"POST /api/v1/services/shop/rollouts"}));
+  EXPECT_EQ(sent_, (std::vector<std::string>{"GET /api/v1/services/shop",
+                                             "POST /api/v1/services/shop/rollouts"}));
   EXPECT_EQ(out_.str(),
             "shop: rollout 3, v2 from v1 (10% for 5m, 100%): pending, v2 at 0%: waiting for the "
             "checks before traffic\n");
@@ -139,6 +147,7 @@ TEST_F(RolloutCommands, DeployWithoutWatchPrintsTheRolloutStarted) {
 }
 
 TEST_F(RolloutCommands, DeployWatchPrintsEachEventOnceAndExitsZeroWhenPromoted) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting"));
   answer(200, rollout("progressing", 1, 10, "checks passed"));
   answer(200, events({kCreated, kStarted}));
@@ -149,8 +158,8 @@ TEST_F(RolloutCommands, DeployWatchPrintsEachEventOnceAndExitsZeroWhenPromoted) 
   EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .watch = true}, hooks_), kExitOk)
       << err_.str();
   EXPECT_EQ(sleeps_, 2);
-  EXPECT_EQ(sent_.at(1), "GET /api/v1/services/shop/rollouts/3");
-  EXPECT_EQ(sent_.at(2), "GET /api/v1/services/shop/rollouts/3/events");
+  EXPECT_EQ(sent_.at(2), "GET /api/v1/services/shop/rollouts/3");
+  EXPECT_EQ(sent_.at(3), "GET /api/v1/services/shop/rollouts/3/events");
   EXPECT_EQ(out_.str(),
             "shop: rollout 3, v2 from v1 (10% for 5m, 100%): pending, v2 at 0%: waiting\n"
             "2026-11-23T15:21:00.000Z  created      step 1     -  v2 from v1: 10% for 5m, 100%\n"
@@ -164,6 +173,7 @@ TEST_F(RolloutCommands, DeployWatchPrintsEachEventOnceAndExitsZeroWhenPromoted) 
 }
 
 TEST_F(RolloutCommands, DeployWatchExitsOneWithTheReasonLastWhenRolledBack) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting"));
   answer(200, rollout("rolled_back", 1, 0, "aborted by alice"));
   answer(200, events({kCreated, event(2, "rolled_back", 1, "0", "aborted by alice")}));
@@ -176,17 +186,19 @@ TEST_F(RolloutCommands, DeployWatchExitsOneWithTheReasonLastWhenRolledBack) {
 }
 
 TEST_F(RolloutCommands, DeployWatchInterruptedLeavesTheRolloutAndSaysHowToFollowIt) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting"));
   interrupt_ = true;
   EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .watch = true}, hooks_),
             kExitInterrupted);
-  EXPECT_EQ(sent_.size(), 1u);  // no abort sent
+  EXPECT_EQ(sent_.size(), 2u);  // no abort sent
   EXPECT_EQ(err_.str(),
             "rampart: interrupted; rollout 3 of shop goes on; follow it with `rampart status "
             "shop --watch`\n");
 }
 
 TEST_F(RolloutCommands, DeployRefusedPrintsTheApisOneLine) {
+  answer(200, kService);
   answer(409, R"({"error":"conflict","detail":"service \"shop\" has an active rollout 2 of v2"})");
   EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .watch = true}, hooks_),
             kExitFailure);
@@ -337,14 +349,15 @@ class RolloutVerbFlags : public RolloutCommands {
 };
 
 TEST_F(RolloutVerbFlags, DeployFlagsReachTheBody) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting"));
   EXPECT_EQ(parse_and_run({"deploy", "shop", "--version", "v2", "--steps", "10,100", "--pause",
                            "30s", "--replace", "--force", "-m", "why", "--no-watch"}),
             kExitOk);
   EXPECT_EQ(
-      bodies_.at(0),
+      bodies_.at(1),
       R"({"version":"v2","pause":"30s","steps":[10,100],"replace":true,"force":true,"message":"why"})");
-  EXPECT_EQ(sent_.size(), 1u);  // --no-watch: no polling
+  EXPECT_EQ(sent_.size(), 2u);  // --no-watch: no polling
 }
 
 TEST_F(RolloutVerbFlags, PromoteFullAndReportId) {

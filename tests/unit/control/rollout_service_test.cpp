@@ -282,7 +282,9 @@ TEST_F(RolloutServiceTest, BadRequestsAreRefusedWithTheReason) {
   auto unknown = rollouts_.start(deploy("v9"));
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, Errc::kNotFound);
-  EXPECT_EQ(unknown.error().message, "service \"shop\" has no version \"v9\"; declare it first");
+  EXPECT_EQ(unknown.error().message,
+            "service \"shop\" has no version \"v9\"; declare it first (apply, or deploy with "
+            "--upstream URL)");
   auto all = rollouts_.start(deploy("v1"));
   ASSERT_FALSE(all);
   EXPECT_EQ(all.error().message,

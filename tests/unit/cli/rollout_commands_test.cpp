@@ -3,6 +3,8 @@
 
 #include "cli/rollout_commands.hpp"
 
+#include "cli/times.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <CLI/CLI.hpp>
@@ -122,6 +124,15 @@ TEST(DeployBody, Cases) {
            {{.version = "v2", .steps = "ten,100"}, nullptr, "--steps \"ten,100\""},
            {{.version = "v2", .steps = "10,100", .pause = "5 min"}, nullptr, "--pause: \"5 min\""},
            {{.version = "v2", .interval = "often"}, nullptr, "--interval: \"often\""},
+           {{.version = "v3",
+           .upstreams = {"http://127.0.0.1:9003", "http://127.0.0.1:9004"},
+           .skip_checks = true},
+            R"({"version":"v3","upstreams":["http://127.0.0.1:9003","http://127.0.0.1:9004"],)"
+            R"("skip_checks":true})",
+            nullptr},
+           {{.version = "v3", .upstreams = {"127.0.0.1:9003"}},
+            nullptr,
+            "--upstream: \"127.0.0.1:9003\" is not a URL"},
        }) {
     auto body = deploy_body(c.args);
     if (c.body == nullptr) {
@@ -195,6 +206,163 @@ TEST_F(RolloutCommands, DeployWatchInterruptedLeavesTheRolloutAndSaysHowToFollow
   EXPECT_EQ(err_.str(),
             "rampart: interrupted; rollout 3 of shop goes on; follow it with `rampart status "
             "shop --watch`\n");
+}
+
+// GET /services/shop with a policy of its own: pre commands, health, verify, a webhook and
+// deploy windows.
+std::string service_with(std::string_view pre) {
+  return fmt::format(
+      R"({{"name":"shop","rollout":{{"checks":{{"pre":[{}],"health":{{"path":"/healthz",)"
+      R"("tries":3,"backoff_ms":1000}},"verify":[{{"path":"/health","status":200,)"
+      R"("max_ms":null}},{{"path":"/api/stats","status":200,"max_ms":2000}}],"verify_tries":5}},)"
+      R"("webhooks":[{{"url":"https://hooks.example.com/deploys","events":["rollback"]}}],)"
+      R"("deploy_windows":{{"deny":["Fri"],"utc_offset_minutes":0}}}},"metrics":{{}}}})",
+      pre);
+}
+
+// A rollout whose checks are seed 004's defaults.
+std::string default_checks_rollout() {
+  std::string r = rollout("pending", 1, 0, "waiting for the checks before traffic");
+  const std::string from = R"("default_checks":false)";
+  r.replace(r.find(from), from.size(), R"("default_checks":true)");
+  return r;
+}
+
+TEST_F(RolloutCommands, AFailingPreCommandBlocksTheDeployBeforeTheServerIsAsked) {
+  answer(200, service_with(R"({"name":"ok","run":"true"},{"name":"branch","run":"echo not on )"
+                           R"(main; exit 1"})"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2"}, hooks_), kExitFailure);
+  EXPECT_EQ(sent_, std::vector<std::string>{"GET /api/v1/services/shop"});  // nothing started
+  const std::string out = out_.str();
+  EXPECT_NE(out.find("=== Pre-deploy checks (each limited to 10m) ==="), std::string::npos);
+  EXPECT_NE(out.find("✓ ok"), std::string::npos) << out;
+  EXPECT_NE(out.find("✗ branch  failed (exit 1)"), std::string::npos) << out;
+  EXPECT_NE(out.find("    | not on main\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("DEPLOYMENT BLOCKED"), std::string::npos) << out;
+  EXPECT_EQ(err_.str(), "rampart: deploy: 1 of 2 pre-deploy checks failed; nothing was started\n");
+}
+
+TEST_F(RolloutCommands, PassingPreCommandsAreSentWithTheRequest) {
+  answer(200, service_with(R"({"name":"tests","run":"true"})"));
+  answer(201, rollout("pending", 1, 0, "waiting"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2"}, hooks_), kExitOk) << err_.str();
+  ASSERT_EQ(sent_.size(), 2u);
+  auto body = json::parse(bodies_.at(1));
+  ASSERT_EQ(body.at("pre").as_array().size(), 1u);
+  EXPECT_EQ(body.at("pre").at(0).at("name"), "tests");
+  EXPECT_EQ(body.at("pre").at(0).at("passed"), true);
+  EXPECT_TRUE(body.at("pre").at(0).at("ms").is_int64());
+  EXPECT_NE(out_.str().find("All checks passed.\n"), std::string::npos) << out_.str();
+}
+
+TEST_F(RolloutCommands, SkipChecksRunsNoPreCommandAndSaysSo) {
+  answer(200, service_with(R"({"name":"branch","run":"exit 1"})"));
+  answer(201, rollout("pending", 1, 0, "waiting"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .skip_checks = true}, hooks_),
+            kExitOk)
+      << err_.str();
+  EXPECT_EQ(bodies_.at(1), R"({"version":"v2","skip_checks":true})");
+  EXPECT_EQ(out_.str().find("Pre-deploy"), std::string::npos) << out_.str();
+}
+
+TEST_F(RolloutCommands, APreCommandPastItsTimeLimitFails) {
+  answer(200, service_with(R"({"name":"slow","run":"sleep 20"})"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .pre_timeout = "200ms"}, hooks_),
+            kExitFailure);
+  EXPECT_NE(out_.str().find("✗ slow  failed (killed after 200ms)"), std::string::npos)
+      << out_.str();
+  EXPECT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .pre_timeout = "soon"}, hooks_),
+            kExitUsage);
+}
+
+TEST_F(RolloutCommands, DryRunPrintsThePlanAndStartsNothing) {
+  ctx_.now_ms = [] { return *parse_rfc3339("2026-11-23T15:20:00Z"); };  // a Monday
+  answer(200, service_with(R"({"name":"tests","run":"true"})"));
+  answer(200, default_checks_rollout());
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .dry_run = true}, hooks_),
+            kExitOk)
+      << err_.str();
+  EXPECT_EQ(sent_.back(), "POST /api/v1/services/shop/rollouts");
+  auto body = json::parse(bodies_.back());
+  EXPECT_EQ(body.at("dry_run"), true);
+  const std::string out = out_.str();
+  const std::string plan = out.substr(out.find("Dry run:"));
+  EXPECT_EQ(plan,
+            "Dry run: shop v2 from v1; nothing was changed\n"
+            "  strategy        canary: 10% for 5m, 100%\n"
+            "  steps           1. 10%, then pause 5m\n"
+            "                  2. 100%\n"
+            "  analysis        every 30s, at least 200 requests per version, 2 failed windows "
+            "roll back, inconclusive: extend\n"
+            "  checks          seed 004's defaults (the service sets no check)\n"
+            "                  error_rate  max 0.01, critical 0.05\n"
+            "  health          GET /healthz, 3 tries, backoff 1s (doubled after each)\n"
+            "  verify          GET /health -> 200; GET /api/stats -> 200 within 2000ms (before "
+            "traffic, and 5 tries after promotion)\n"
+            "  webhooks        https://hooks.example.com/deploys (events: rollback)\n"
+            "  deploy windows  deny Fri; now: allowed\n"
+            "All gates passed: `rampart deploy shop --version v2` would start rollout 3.\n");
+}
+
+TEST_F(RolloutCommands, DryRunRefusedByAServerGateExitsOne) {
+  answer(200, service_with(""));
+  answer(409, R"({"error":"conflict","detail":"service \"shop\": deploys are refused on Fri"})");
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .dry_run = true}, hooks_),
+            kExitFailure);
+  EXPECT_EQ(err_.str(), "rampart: service \"shop\": deploys are refused on Fri\n");
+}
+
+TEST_F(RolloutCommands, DryRunJsonIsThePlanAsJson) {
+  ctx_.json = true;
+  ctx_.now_ms = [] { return *parse_rfc3339("2026-11-27T10:00:00Z"); };  // a Friday
+  answer(200, service_with(R"({"name":"tests","run":"true"})"));
+  answer(200, rollout("pending", 1, 0, "waiting"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .force = true, .dry_run = true},
+                       hooks_),
+            kExitOk);
+  auto plan = json::parse(out_.str());
+  EXPECT_EQ(plan.at("dry_run"), true);
+  EXPECT_EQ(plan.at("rollout").at("id"), 3);
+  EXPECT_EQ(plan.at("pre").at(0).at("name"), "tests");
+  EXPECT_EQ(plan.at("policy").at("checks").at("verify_tries"), 5);
+  EXPECT_TRUE(plan.at("deploy_window")
+                  .as_string()
+                  .starts_with("refused: deploys are refused on "
+                               "Fri"))
+      << plan.at("deploy_window");
+  EXPECT_NE(err_.str().find("All checks passed."), std::string::npos);  // the table: stderr
+}
+
+TEST_F(RolloutCommands, WatchOnATerminalRedrawsTheViewInPlaceAndRestoresTheCursor) {
+  hooks_.live = true;
+  hooks_.width = [] { return 80; };
+  ctx_.now_ms = [] { return *parse_rfc3339("2026-11-23T15:22:00Z"); };
+  const std::string metrics =
+      R"({"name":"shop","metrics":{"v2":{"requests":10,"5xx":0,"p95_ms":5,"p99_ms":9}}})";
+  answer(200, rollout("progressing", 1, 10, "checks passed"));
+  answer(200, events({kCreated, kStarted}));
+  answer(200, metrics);
+  answer(200, rollout("promoted", 2, 100, "analysis passed at the last step"));
+  answer(200, events({kCreated, kStarted, kWindow, kPromoted}));
+  answer(200, metrics);
+  EXPECT_EQ(watch_rollout(ctx_, "shop", "3", hooks_), kExitOk) << err_.str();
+  EXPECT_EQ(sent_.at(2), "GET /api/v1/services/shop");
+  const std::string out = out_.str();
+  EXPECT_TRUE(out.starts_with("\x1b[?25l\x1b[2Kshop  rollout 3  v2 from v1")) << out;
+  // The second drawing goes back up over the first (its 10 lines) and clears below it.
+  EXPECT_NE(out.find("\x1b[J\x1b[10A\r\x1b[2Kshop  rollout 3"), std::string::npos) << out;
+  EXPECT_NE(out.find("promoted  step 2 of 2  [██████████████████████████████] 100%"),
+            std::string::npos);
+  EXPECT_TRUE(out.ends_with("shop: rollout 3 promoted: v2 serves 100%\n\x1b[?25h")) << out;
+}
+
+TEST_F(RolloutCommands, WatchOnATerminalInterruptedRestoresTheCursor) {
+  hooks_.live = true;
+  interrupt_ = true;
+  EXPECT_EQ(watch_rollout(ctx_, "shop", "3", hooks_), kExitInterrupted);
+  EXPECT_EQ(out_.str(), "\x1b[?25l\x1b[?25h");
+  EXPECT_NE(err_.str().find("`rampart status shop --watch`"), std::string::npos);
 }
 
 TEST_F(RolloutCommands, DeployRefusedPrintsTheApisOneLine) {

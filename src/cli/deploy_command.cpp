@@ -12,6 +12,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
 
 namespace rampart::cli {
@@ -263,7 +266,14 @@ int run_deploy(Context& ctx, const DeployArgs& args, const WatchHooks& hooks) {
   const json::value policy = member(*service, "rollout");
   std::vector<PreOutcome> pre;
   if (!args.skip_checks) {
-    pre = run_pre_commands(pre_commands(policy), *limit);
+    // On a terminal, say what runs while it runs: `make test` may take minutes.
+    const bool tell = isatty(STDERR_FILENO) != 0;
+    pre = run_pre_commands(pre_commands(policy), *limit, [&](const PreCommand& c) {
+      if (tell) {
+        ctx.err << fmt::format("rampart: running pre-deploy check {}: {}\n", c.name, c.run)
+                << std::flush;
+      }
+    });
     if (!pre.empty()) {
       (ctx.json ? ctx.err : ctx.out) << pre_table(pre, *limit);
     }

@@ -65,6 +65,24 @@ bool read_some(int fd, milliseconds wait, std::string& out) {
   return n < 0 && errno == EINTR;
 }
 
+// What is left in the pipe once the shell has ended, without waiting: a background process it
+// started may keep the pipe open (and write on), so at most 4 * kMaxPreOutput bytes more.
+void drain(int fd, std::string& out) {
+  std::array<char, 4096> buf{};
+  for (std::size_t read_bytes = 0; read_bytes < 4 * kMaxPreOutput;) {
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    if (poll(&p, 1, 0) <= 0) {
+      return;
+    }
+    const ssize_t n = read(fd, buf.data(), buf.size());
+    if (n <= 0) {
+      return;
+    }
+    append_bounded(out, std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    read_bytes += static_cast<std::size_t>(n);
+  }
+}
+
 int exit_code_of(int status) {
   if (WIFEXITED(status)) {
     return WEXITSTATUS(status);
@@ -154,13 +172,8 @@ PreOutcome run_pre_command(const PreCommand& command, milliseconds time_limit) {
     }
     code = reaped(pid);
   }
-  // What is still in the pipe; a background process that keeps it open is not waited for.
-  while (open_pipe && read_some(fds[0], milliseconds(0), outcome.output) &&
-         outcome.output.size() < kMaxPreOutput) {
-    pollfd p{.fd = fds[0], .events = POLLIN, .revents = 0};
-    if (poll(&p, 1, 0) <= 0) {
-      break;
-    }
+  if (open_pipe) {
+    drain(fds[0], outcome.output);
   }
   close(fds[0]);
   outcome.exit_code = *code;

@@ -128,6 +128,12 @@ std::vector<std::string> metric_lines(const json::value& r, const json::value& m
   return out;
 }
 
+// A measured value in 4 significant digits (1.482751 -> 1.483), "-" when there is none.
+std::string value_text(const json::value& v) {
+  auto d = number_of(v);
+  return d ? fmt::format("{:.4g}", *d) : std::string("-");
+}
+
 std::string verdict_mark(std::string_view verdict) {
   if (verdict == "pass") {
     return "✓";
@@ -160,8 +166,9 @@ std::vector<std::string> check_lines(const json::value& r, const json::array& ev
   for (const auto& c : array_of(member(*last, "judgement"), "checks")) {
     const std::string metric = text(c, "metric");
     out.push_back(fmt::format("  {} {:<12} {} (stable {})  {}  {}",
-                              verdict_mark(text(c, "verdict")), metric, text(c, "canary"),
-                              text(c, "stable"), thresholds_of(r, metric), text(c, "verdict")));
+                              verdict_mark(text(c, "verdict")), metric,
+                              value_text(member(c, "canary")), value_text(member(c, "stable")),
+                              thresholds_of(r, metric), text(c, "verdict")));
   }
   return out;
 }

@@ -200,6 +200,19 @@ TEST(ProgressView, NoLineIsWiderThanTheTerminalAtAnyWidth) {
   }
 }
 
+TEST(ProgressView, ValuesShowFourSignificantDigitsAndAMissingStableAsADash) {
+  const auto window =
+      event(3, "window", 3, "null", "every check passed",
+            R"({"decision":"continue","checks":[{"metric":"p95_ms","verdict":"pass",)"
+            R"("canary":1.482751,"stable":null}]})");
+  const std::string view = progress_view(rollout("progressing", 3, 100, "at 100%"),
+                                         timeline({window}), kMetrics, 0, 100);
+  EXPECT_NE(view.find("  ✓ p95_ms       1.483 (stable -)  max 500, critical 1000, ratio to "
+                      "stable 1.2  pass\n"),
+            std::string::npos)
+      << view;
+}
+
 TEST(LiveMetrics, RatesBetweenTwoPolls) {
   const auto before = json::parse(R"({"v1":{"requests":1000,"5xx":10,"p95_ms":9,"p99_ms":20},)"
                                   R"("v2":{"requests":100,"5xx":0,"p95_ms":null,"p99_ms":null}})");

@@ -326,11 +326,8 @@ TEST_F(RolloutCommands, DryRunJsonIsThePlanAsJson) {
   EXPECT_EQ(plan.at("rollout").at("id"), 3);
   EXPECT_EQ(plan.at("pre").at(0).at("name"), "tests");
   EXPECT_EQ(plan.at("policy").at("checks").at("verify_tries"), 5);
-  EXPECT_TRUE(plan.at("deploy_window")
-                  .as_string()
-                  .starts_with("refused: deploys are refused on "
-                               "Fri"))
-      << plan.at("deploy_window");
+  const std::string window(plan.at("deploy_window").as_string());
+  EXPECT_TRUE(window.starts_with("refused: deploys are refused on Fri")) << window;
   EXPECT_NE(err_.str().find("All checks passed."), std::string::npos);  // the table: stderr
 }
 
@@ -526,6 +523,34 @@ TEST_F(RolloutVerbFlags, DeployFlagsReachTheBody) {
       bodies_.at(1),
       R"({"version":"v2","pause":"30s","steps":[10,100],"replace":true,"force":true,"message":"why"})");
   EXPECT_EQ(sent_.size(), 2u);  // --no-watch: no polling
+}
+
+TEST_F(RolloutVerbFlags, EveryRolloutVerbTakesJson) {
+  for (const auto& verb : {"promote", "pause", "resume", "abort", "retry", "undo"}) {
+    SCOPED_TRACE(verb);
+    out_.str("");
+    answer(200, rollout("paused", 1, 10, "by alice"));
+    EXPECT_EQ(parse_and_run({verb, "shop", "--json"}), kExitOk) << err_.str();
+    EXPECT_EQ(json::parse(out_.str()).at("id"), 3) << out_.str();
+  }
+  out_.str("");
+  answer(200, kService);
+  answer(201, rollout("pending", 1, 0, "waiting"));
+  EXPECT_EQ(parse_and_run({"deploy", "shop", "--version", "v2", "--no-watch", "--json"}), kExitOk);
+  EXPECT_EQ(json::parse(out_.str()).at("phase"), "pending") << out_.str();
+  // --watch --json: one JSON object per line, never the redrawn view.
+  out_.str("");
+  answer(200, kService);
+  answer(201, rollout("pending", 1, 0, "waiting"));
+  answer(200, rollout("promoted", 2, 100, "done"));
+  answer(200, events({kCreated, kPromoted}));
+  EXPECT_EQ(parse_and_run({"deploy", "shop", "--version", "v2", "--watch", "--json"}), kExitOk);
+  std::istringstream lines(out_.str());
+  int objects = 0;
+  for (std::string line; std::getline(lines, line); ++objects) {
+    EXPECT_TRUE(json::parse(line).is_object()) << line;
+  }
+  EXPECT_EQ(objects, 4);  // started, two events, the final rollout
 }
 
 TEST_F(RolloutVerbFlags, PromoteFullAndReportId) {

@@ -277,6 +277,11 @@ int run_deploy(Context& ctx, const DeployArgs& args, const WatchHooks& hooks) {
     if (!pre.empty()) {
       (ctx.json ? ctx.err : ctx.out) << pre_table(pre, *limit);
     }
+    if (any_interrupted(pre)) {
+      ctx.err << "rampart: deploy: interrupted during the pre-deploy checks; nothing was "
+                 "started\n";
+      return kExitInterrupted;
+    }
     if (!all_passed(pre)) {
       const auto failed = std::count_if(pre.begin(), pre.end(), [](auto& o) { return !o.passed; });
       return fail(ctx, kExitFailure,

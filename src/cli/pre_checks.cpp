@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <optional>
 
 namespace rampart::cli {
@@ -23,6 +24,9 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kKillGrace{1000};
+
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_pre_sigint(int) { g_interrupted = 1; }
 constexpr std::size_t kMaxPreResultsSent = 32;  // control::kMaxPreResults
 constexpr std::size_t kMaxNameSent = 200;
 
@@ -160,8 +164,8 @@ PreOutcome run_pre_command(const PreCommand& command, milliseconds time_limit) {
   std::optional<int> code;
   while (!code) {
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) {
-      outcome.timed_out = true;
+    if (left.count() <= 0 || g_interrupted != 0) {
+      (g_interrupted != 0 ? outcome.interrupted : outcome.timed_out) = true;
       code = kill_group(pid);
       break;
     }
@@ -177,7 +181,7 @@ PreOutcome run_pre_command(const PreCommand& command, milliseconds time_limit) {
   }
   close(fds[0]);
   outcome.exit_code = *code;
-  outcome.passed = !outcome.timed_out && *code == 0;
+  outcome.passed = !outcome.timed_out && !outcome.interrupted && *code == 0;
   outcome.ms = elapsed();
   return outcome;
 }
@@ -186,12 +190,18 @@ std::vector<PreOutcome> run_pre_commands(const std::vector<PreCommand>& commands
                                          milliseconds time_limit,
                                          const std::function<void(const PreCommand&)>& on_start) {
   std::vector<PreOutcome> out;
+  g_interrupted = 0;
+  auto* previous = std::signal(SIGINT, on_pre_sigint);
   for (const auto& c : commands) {
     if (on_start) {
       on_start(c);
     }
     out.push_back(run_pre_command(c, time_limit));
+    if (out.back().interrupted) {
+      break;
+    }
   }
+  std::signal(SIGINT, previous);
   return out;
 }
 
@@ -217,7 +227,9 @@ std::string pre_table(const std::vector<PreOutcome>& outcomes, milliseconds limi
   std::vector<std::string> results;
   for (const auto& o : outcomes) {
     std::string result = "passed";
-    if (o.timed_out) {
+    if (o.interrupted) {
+      result = "interrupted";
+    } else if (o.timed_out) {
       result = fmt::format("failed (killed after {})", format_duration(limit));
     } else if (!o.passed) {
       result = fmt::format("failed (exit {})", o.exit_code);
@@ -247,6 +259,10 @@ std::string pre_table(const std::vector<PreOutcome>& outcomes, milliseconds limi
 
 bool all_passed(const std::vector<PreOutcome>& outcomes) {
   return std::all_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.passed; });
+}
+
+bool any_interrupted(const std::vector<PreOutcome>& outcomes) {
+  return std::any_of(outcomes.begin(), outcomes.end(), [](const auto& o) { return o.interrupted; });
 }
 
 boost::json::array pre_json(const std::vector<PreOutcome>& outcomes) {

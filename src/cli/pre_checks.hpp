@@ -6,6 +6,10 @@
 // last kMaxPreOutput bytes kept). One that outlives its time limit is killed with its whole
 // process group (SIGTERM, then SIGKILL a second later) and fails.
 //
+// The command is in a group of its own, so a Ctrl-C at the terminal reaches only rampart:
+// while run_pre_commands() runs, SIGINT is caught, the running command's group is killed as on
+// a time limit, the commands after it are not run, and the outcome says `interrupted`.
+//
 // Thread safety: run_pre_command() forks and waits for its child; call it from one thread.
 
 #include <boost/json/array.hpp>
@@ -33,15 +37,17 @@ struct PreOutcome {
   std::string name{};
   bool passed = false;
   bool timed_out = false;
-  int exit_code = 0;     // or 128 + the signal that ended it
-  std::int64_t ms = 0;   // how long it ran
-  std::string output{};  // its last kMaxPreOutput bytes of stdout and stderr
+  bool interrupted = false;  // by SIGINT (Ctrl-C) while it ran
+  int exit_code = 0;         // or 128 + the signal that ended it
+  std::int64_t ms = 0;       // how long it ran
+  std::string output{};      // its last kMaxPreOutput bytes of stdout and stderr
 };
 
 PreOutcome run_pre_command(const PreCommand& command, std::chrono::milliseconds time_limit);
 
 // Runs `commands` in order, every one even after a failure (the table shows them all, as seed
-// 002's does); `on_start` is told each one's name before it starts, for a progress line.
+// 002's does), and none after an interrupted one; `on_start` is told each one before it
+// starts, for a progress line.
 std::vector<PreOutcome> run_pre_commands(
     const std::vector<PreCommand>& commands, std::chrono::milliseconds time_limit,
     const std::function<void(const PreCommand&)>& on_start = {});
@@ -55,6 +61,7 @@ std::vector<std::string> output_tail(std::string_view output, std::size_t lines)
 std::string pre_table(const std::vector<PreOutcome>& outcomes, std::chrono::milliseconds limit);
 
 bool all_passed(const std::vector<PreOutcome>& outcomes);
+bool any_interrupted(const std::vector<PreOutcome>& outcomes);
 
 // [{"name", "passed", "ms"}, ...]: what the deploy request carries (at most 32, as the API
 // takes).

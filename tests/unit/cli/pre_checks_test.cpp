@@ -74,6 +74,23 @@ TEST(PreCommand, TheTimeLimitKillsTheWholeProcessGroup) {
   EXPECT_TRUE(gone) << "pid " << background << " outlived the time limit";
 }
 
+TEST(PreCommand, CtrlCKillsTheRunningCommandAndRunsNoMore) {
+  std::thread ctrl_c([] {
+    std::this_thread::sleep_for(milliseconds(300));
+    kill(getpid(), SIGINT);  // caught while the commands run: the test process lives on
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto outcomes = run_pre_commands({{"slow", "sleep 20"}, {"never", "true"}}, milliseconds(60000));
+  ctrl_c.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_TRUE(outcomes[0].interrupted);
+  EXPECT_FALSE(outcomes[0].passed);
+  EXPECT_TRUE(any_interrupted(outcomes));
+  EXPECT_NE(pre_table(outcomes, milliseconds(60000)).find("✗ slow  interrupted"),
+            std::string::npos);
+}
+
 TEST(PreCommand, OutputTailIsTheLastLines) {
   EXPECT_EQ(output_tail("a\nb\nc\nd\n\n", 2), (std::vector<std::string>{"c", "d"}));
   EXPECT_EQ(output_tail("only", 5), (std::vector<std::string>{"only"}));

@@ -5,6 +5,7 @@
 #include "common/time_text.hpp"
 #include "config/config.hpp"
 #include "model/codec.hpp"
+#include "model/policy_codec.hpp"
 #include "model/seed.hpp"
 
 #include <boost/json/parse.hpp>
@@ -922,6 +923,7 @@ Response Api::route(const Request& req, std::string_view path) {
     }
 
     json::object o = api_summary(*service, latest ? &*latest : nullptr);
+    o["rollout"] = model::to_json(service->rollout);  // what `deploy` runs and prints first
     o["versions"] = api_array(*versions);
     o["checkpoints"] = checkpoints->size();
     json::object an;

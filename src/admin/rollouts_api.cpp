@@ -27,6 +27,8 @@ using Verb = bhttp::verb;
 // As the other lists: at most this many items per call (`limit`).
 constexpr std::size_t kDefaultListLimit = 1000;
 constexpr std::size_t kMaxListLimit = 10000;
+constexpr std::size_t kMaxUpstreamLength = 2048;
+constexpr std::int64_t kMaxPreMs = 7LL * 24 * 3600 * 1000;  // a week: far past any time limit
 
 // Basis points as the API's percent: 10, 2.5.
 json::value percent(std::uint32_t basis_points) { return model::percent_json(basis_points); }
@@ -128,6 +130,61 @@ Result<std::optional<std::string>> percents_field(const json::object& body) {
   return std::optional(std::move(text));
 }
 
+// "upstreams": ["http://127.0.0.1:9002", ...]: at most kMaxUpstreams, each checked by start().
+Result<std::vector<std::string>> upstreams_field(const json::object& body) {
+  const auto* v = body.if_contains("upstreams");
+  if (v == nullptr || v->is_null()) {
+    return std::vector<std::string>{};
+  }
+  const auto* a = v->if_array();
+  if (a == nullptr || a->empty() || a->size() > control::kMaxUpstreams) {
+    return invalid(
+        fmt::format("upstreams: must be an array of 1 to {} URLs, e.g. [\"http://127.0.0.1:9002\"]",
+                    control::kMaxUpstreams));
+  }
+  std::vector<std::string> out;
+  for (const auto& u : *a) {
+    const auto* text = u.if_string();
+    if (text == nullptr || text->size() > kMaxUpstreamLength) {
+      return invalid(fmt::format("upstreams: each must be a URL string of at most {} bytes",
+                                 kMaxUpstreamLength));
+    }
+    out.emplace_back(*text);
+  }
+  return out;
+}
+
+// "pre": [{"name": "tests", "passed": true, "ms": 1200}, ...]: what `rampart deploy` ran.
+Result<std::vector<control::PreResult>> pre_field(const json::object& body) {
+  const auto* v = body.if_contains("pre");
+  if (v == nullptr || v->is_null()) {
+    return std::vector<control::PreResult>{};
+  }
+  constexpr std::string_view kForm =
+      "pre: must be an array of {\"name\": text, \"passed\": true|false, \"ms\": whole "
+      "number}";
+  const auto* a = v->if_array();
+  if (a == nullptr || a->size() > control::kMaxPreResults) {
+    return invalid(fmt::format("{}, at most {} of them", kForm, control::kMaxPreResults));
+  }
+  std::vector<control::PreResult> out;
+  for (const auto& item : *a) {
+    const auto* o = item.if_object();
+    if (o == nullptr || !no_unknown_fields(*o, {"name", "passed", "ms"})) {
+      return invalid(std::string(kForm));
+    }
+    auto name = string_field(*o, "name");
+    auto passed = bool_field(*o, "passed");
+    const auto* ms = o->if_contains("ms");
+    if (!name || !*name || !passed || !*passed || ms == nullptr || !ms->is_int64() ||
+        ms->as_int64() < 0 || ms->as_int64() > kMaxPreMs) {
+      return invalid(std::string(kForm));
+    }
+    out.push_back({std::move(**name), **passed, ms->as_int64()});
+  }
+  return out;
+}
+
 Result<std::int64_t> rollout_id(std::string_view text) {
   std::int64_t id = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
@@ -182,7 +239,17 @@ Result<Reply> start_rollout(const Call& call) {
   if (!request) {
     return request.error();
   }
-  return one(call.rollouts.start(*request), bhttp::status::created);
+  if (!request->dry_run) {
+    return one(call.rollouts.start(*request), bhttp::status::created);
+  }
+  // A dry run creates nothing: 200 with the rollout it would create, marked as such.
+  auto would_be = call.rollouts.start(*request);
+  if (!would_be) {
+    return would_be.error();
+  }
+  json::object o = api_json(*would_be);
+  o["dry_run"] = true;
+  return Reply{bhttp::status::ok, std::move(o)};
 }
 
 Result<Reply> list_rollouts(const Call& call) {
@@ -357,8 +424,9 @@ json::object api_json(const model::RolloutEvent& e) {
 
 Result<control::DeployRequest> deploy_request(std::string_view service, const json::object& body,
                                               std::string actor) {
-  if (auto s = no_unknown_fields(body, {"version", "strategy", "steps", "pause", "interval",
-                                        "replace", "force", "message"});
+  if (auto s = no_unknown_fields(
+          body, {"version", "strategy", "steps", "pause", "interval", "replace", "force", "message",
+                 "skip_checks", "dry_run", "pre", "upstreams"});
       !s) {
     return s.error();
   }
@@ -423,6 +491,23 @@ Result<control::DeployRequest> deploy_request(std::string_view service, const js
     return message.error();
   }
   req.message = message->value_or("");
+  for (auto [key, flag] : {std::pair{"skip_checks", &req.skip_checks}, {"dry_run", &req.dry_run}}) {
+    auto v = bool_field(body, key);
+    if (!v) {
+      return v.error();
+    }
+    *flag = v->value_or(false);
+  }
+  auto upstreams = upstreams_field(body);
+  if (!upstreams) {
+    return upstreams.error();
+  }
+  req.upstreams = std::move(*upstreams);
+  auto pre = pre_field(body);
+  if (!pre) {
+    return pre.error();
+  }
+  req.pre = std::move(*pre);
   return req;
 }
 

@@ -1,5 +1,9 @@
 #include "cli/rollout_commands.hpp"
 
+#include "cli/progress_view.hpp"
+#include "cli/rollout_text.hpp"
+#include "cli/times.hpp"
+
 #include "common/duration.hpp"
 #include "common/json_text.hpp"
 #include "rollout/strategy.hpp"
@@ -8,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,39 +24,7 @@ namespace rampart::cli {
 namespace json = boost::json;
 namespace {
 
-// --- reading the API's JSON: a missing or mistyped member shows as "-" --------------------
-
-const json::value& member(const json::value& v, std::string_view key) {
-  static const json::value kNull;
-  const auto* o = v.if_object();
-  const auto* m = o == nullptr ? nullptr : o->if_contains(key);
-  return m == nullptr ? kNull : *m;
-}
-
-// A string as it is, a number or a bool as JSON writes it, null or absent as "-".
-std::string text(const json::value& v) {
-  if (const auto* s = v.if_string()) {
-    return std::string(*s);
-  }
-  if (v.is_null() || v.is_object() || v.is_array()) {
-    return "-";
-  }
-  return to_json_text(v);
-}
-
-std::string text(const json::value& v, std::string_view key) { return text(member(v, key)); }
-
-std::string percent_text(const json::value& v) {
-  return v.is_number() ? to_json_text(v) + "%" : std::string("-");
-}
-
-const json::array& array_of(const json::value& v, std::string_view key) {
-  static const json::array kEmpty;
-  const auto* a = member(v, key).if_array();
-  return a == nullptr ? kEmpty : *a;
-}
-
-bool is_final(std::string_view phase) { return phase == "promoted" || phase == "rolled_back"; }
+using namespace rollout_text;  // NOLINT(google-build-using-namespace): the readers
 
 // A markdown table cell: no line breaks, '|' escaped.
 std::string cell(std::string_view s) {
@@ -66,36 +39,6 @@ std::string cell(std::string_view s) {
     }
   }
   return out;
-}
-
-// A plan's check: "max 0.01, critical 0.05, ratio to stable 1.2".
-std::string thresholds(const json::value& check) {
-  std::string out;
-  for (auto [key, name] : {std::pair{"max", "max"},
-                           {"min", "min"},
-                           {"critical", "critical"},
-                           {"max_ratio_to_stable", "ratio to stable"}}) {
-    const auto& v = member(check, key);
-    if (v.is_number()) {
-      out += (out.empty() ? "" : ", ") + fmt::format("{} {}", name, to_json_text(v));
-    }
-  }
-  return out.empty() ? "-" : out;
-}
-
-// The thresholds of the plan's check on `metric`.
-std::string thresholds_of(const json::value& rollout, std::string_view metric) {
-  for (const auto& check : array_of(member(rollout, "analysis"), "checks")) {
-    if (text(check, "metric") == metric) {
-      return thresholds(check);
-    }
-  }
-  return "-";
-}
-
-std::string step_of_total(const json::value& r) {
-  const std::size_t total = std::max<std::size_t>(1, array_of(r, "steps").size());
-  return fmt::format("step {} of {}", text(r, "step"), total);
 }
 
 // --- calls ---------------------------------------------------------------------------------
@@ -137,18 +80,52 @@ std::optional<json::value> latest_rollout(Context& ctx, std::string_view service
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_sigint(int) { g_interrupted = 1; }
 
+bool interrupted(const WatchHooks& hooks) {
+  return hooks.interrupted ? hooks.interrupted() : g_interrupted != 0;
+}
+
+int on_interrupt(Context& ctx, const std::string& service, const std::string& id) {
+  ctx.err << fmt::format(
+      "rampart: interrupted; rollout {} of {} goes on; follow it with `rampart status {} "
+      "--watch`\n",
+      id, service, service);
+  return kExitInterrupted;
+}
+
+void pause_between_polls(const WatchHooks& hooks) {
+  if (hooks.sleep) {
+    hooks.sleep(kWatchInterval);
+  } else {
+    std::this_thread::sleep_for(kWatchInterval);
+  }
+}
+
+// The exit code of a final rollout, its outcome printed.
+int outcome(Context& ctx, const std::string& service, const std::string& id,
+            const json::value& rollout) {
+  if (ctx.json) {
+    print_json(ctx, rollout);
+  }
+  if (text(rollout, "phase") == "promoted") {
+    if (!ctx.json) {
+      ctx.out << fmt::format("{}: rollout {} promoted: {} serves 100%\n", service, id,
+                             text(rollout, "version"));
+    }
+    return kExitOk;
+  }
+  ctx.err << fmt::format("rampart: {}: rollout {} rolled back: {}\n", service, id,
+                         text(rollout, "reason"));
+  return kExitFailure;
+}
+
 // Follows rollout `id` of `service` until it is final or the user interrupts: one line per
 // event (with --json, the event objects), then the outcome.
-int follow(Context& ctx, const std::string& service, const std::string& id,
-           const WatchHooks& hooks) {
+int follow_lines(Context& ctx, const std::string& service, const std::string& id,
+                 const WatchHooks& hooks) {
   std::int64_t printed = 0;  // the seq of the last event printed
   for (;;) {
-    if (hooks.interrupted ? hooks.interrupted() : g_interrupted != 0) {
-      ctx.err << fmt::format(
-          "rampart: interrupted; rollout {} of {} goes on; follow it with `rampart status {} "
-          "--watch`\n",
-          id, service, service);
-      return kExitInterrupted;
+    if (interrupted(hooks)) {
+      return on_interrupt(ctx, service, id);
     }
     auto rollout = call(ctx, "GET", rollout_path(service, id), {"id", "phase"});
     if (!rollout) {
@@ -171,76 +148,92 @@ int follow(Context& ctx, const std::string& service, const std::string& id,
       }
       ctx.out.flush();
     }
-    const std::string phase = text(*rollout, "phase");
-    if (is_final(phase)) {
-      if (ctx.json) {
-        print_json(ctx, *rollout);
-      }
-      if (phase == "promoted") {
-        if (!ctx.json) {
-          ctx.out << fmt::format("{}: rollout {} promoted: {} serves 100%\n", service, id,
-                                 text(*rollout, "version"));
-        }
-        return kExitOk;
-      }
-      ctx.err << fmt::format("rampart: {}: rollout {} rolled back: {}\n", service, id,
-                             text(*rollout, "reason"));
+    if (is_final(text(*rollout, "phase"))) {
+      return outcome(ctx, service, id, *rollout);
+    }
+    pause_between_polls(hooks);
+  }
+}
+
+int terminal_width() {
+  winsize ws{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+    return ws.ws_col;
+  }
+  return 80;
+}
+
+// The view's lines drawn over the previous drawing: up to its first line, each line cleared
+// and written, then everything below cleared (the new view may be shorter).
+class Redrawer {
+ public:
+  explicit Redrawer(std::ostream& out) : out_(out) { out_ << "\x1b[?25l"; }  // no cursor
+  Redrawer(const Redrawer&) = delete;
+  Redrawer& operator=(const Redrawer&) = delete;
+  ~Redrawer() { out_ << "\x1b[?25h" << std::flush; }  // the cursor back, however it ends
+
+  void draw(std::string_view view) {
+    if (lines_ > 0) {
+      out_ << "\x1b[" << lines_ << "A\r";
+    }
+    lines_ = 0;
+    while (!view.empty()) {
+      const auto nl = view.find('\n');
+      out_ << "\x1b[2K" << view.substr(0, nl) << "\n";
+      ++lines_;
+      view = nl == std::string_view::npos ? std::string_view{} : view.substr(nl + 1);
+    }
+    out_ << "\x1b[J" << std::flush;
+  }
+
+ private:
+  std::ostream& out_;
+  std::size_t lines_ = 0;
+};
+
+// As follow_lines, redrawing the live progress view on each poll instead.
+int follow_live(Context& ctx, const std::string& service, const std::string& id,
+                const WatchHooks& hooks) {
+  Redrawer screen(ctx.out);
+  json::value before = nullptr;  // the service's metrics at the last poll
+  std::int64_t before_ms = 0;
+  for (;;) {
+    if (interrupted(hooks)) {
+      return on_interrupt(ctx, service, id);
+    }
+    auto rollout = call(ctx, "GET", rollout_path(service, id), {"id", "phase"});
+    if (!rollout) {
       return kExitFailure;
     }
-    if (hooks.sleep) {
-      hooks.sleep(kWatchInterval);
-    } else {
-      std::this_thread::sleep_for(kWatchInterval);
+    auto events = call(ctx, "GET", rollout_path(service, id) + "/events", {"events"});
+    if (!events) {
+      return kExitFailure;
     }
+    auto detail = call(ctx, "GET", service_path(service), {"name"});
+    if (!detail) {
+      return kExitFailure;
+    }
+    const std::int64_t now = ctx.now_ms ? ctx.now_ms() : now_unix_ms();
+    const json::value& metrics = member(*detail, "metrics");
+    const json::value live = live_metrics(before, metrics, now - before_ms);
+    before = metrics;
+    before_ms = now;
+    screen.draw(progress_view(*rollout, member(*events, "events"), live, now,
+                              hooks.width ? hooks.width() : terminal_width()));
+    if (is_final(text(*rollout, "phase"))) {
+      return outcome(ctx, service, id, *rollout);
+    }
+    pause_between_polls(hooks);
   }
+}
+
+int follow(Context& ctx, const std::string& service, const std::string& id,
+           const WatchHooks& hooks) {
+  const bool live = hooks.live.value_or(!ctx.json && isatty(STDOUT_FILENO) != 0);
+  return live ? follow_live(ctx, service, id, hooks) : follow_lines(ctx, service, id, hooks);
 }
 
 }  // namespace
-
-Result<json::object> deploy_body(const DeployArgs& args) {
-  json::object body;
-  if (args.version.empty()) {
-    return make_error(Errc::kInvalidArgument, "--version: name the version to roll out");
-  }
-  body["version"] = args.version;
-  if (!args.strategy.empty()) {
-    body["strategy"] = args.strategy;
-  }
-  if (!args.pause.empty() && args.steps.empty()) {
-    return make_error(Errc::kInvalidArgument,
-                      "--pause goes with --steps, e.g. --steps 10,50,100 --pause 5m");
-  }
-  for (auto [flag, value] : {std::pair{"--pause", &args.pause}, {"--interval", &args.interval}}) {
-    if (value->empty()) {
-      continue;
-    }
-    if (auto d = parse_duration(*value); !d) {
-      return make_error(Errc::kInvalidArgument, fmt::format("{}: {}", flag, d.error().message));
-    }
-    body[std::string_view(flag).substr(2)] = *value;
-  }
-  if (!args.steps.empty()) {
-    auto steps = rollout::steps_from_percents(args.steps, std::chrono::minutes(5));
-    if (!steps) {
-      return steps.error();
-    }
-    json::array percents;
-    for (const auto& s : *steps) {
-      percents.emplace_back(s.weight_bp / 100);
-    }
-    body["steps"] = std::move(percents);
-  }
-  if (args.replace) {
-    body["replace"] = true;
-  }
-  if (args.force) {
-    body["force"] = true;
-  }
-  if (!args.message.empty()) {
-    body["message"] = args.message;
-  }
-  return body;
-}
 
 std::string rollout_line(const json::value& r) {
   const std::string phase = text(r, "phase");
@@ -343,30 +336,6 @@ std::string active_rollout_text(Context& ctx, std::string_view service) {
   return out;
 }
 
-int run_deploy(Context& ctx, const DeployArgs& args, const WatchHooks& hooks) {
-  if (!named(ctx, "deploy", args.service)) {
-    return kExitUsage;
-  }
-  auto body = deploy_body(args);
-  if (!body) {
-    return fail(ctx, kExitUsage, "deploy: " + body.error().message);
-  }
-  auto started = call(ctx, "POST", rollouts_path(args.service), {"id", "phase"}, &*body);
-  if (!started) {
-    return kExitFailure;
-  }
-  if (ctx.json) {
-    print_json(ctx, *started);
-  } else {
-    ctx.out << rollout_line(*started) << "\n";
-  }
-  ctx.out.flush();
-  if (!args.watch) {
-    return kExitOk;
-  }
-  return watch_rollout(ctx, args.service, text(*started, "id"), hooks);
-}
-
 int watch_rollout(Context& ctx, const std::string& service, const std::string& id,
                   const WatchHooks& hooks) {
   if (hooks.interrupted) {
@@ -445,10 +414,20 @@ RolloutVerbs::RolloutVerbs(CLI::App& app, const std::function<void(CLI::App*)>& 
   deploy_->add_flag("--force", deploy_args_.force,
                     "Deploy even on a day the service's deploy windows deny (audited)");
   deploy_->add_option("-m,--message", deploy_args_.message, "Why: kept with the rollout");
+  deploy_->add_option("--upstream", deploy_args_.upstreams,
+                      "The new version's upstream, http://host:port (repeat for more): the "
+                      "deploy declares the version");
+  deploy_->add_flag("--skip-checks", deploy_args_.skip_checks,
+                    "Do not run the service's pre commands (audited as rollout.start.unchecked)");
+  deploy_->add_option("--pre-timeout", deploy_args_.pre_timeout,
+                      "Each pre command's time limit; past it its process group is killed "
+                      "(default 10m)");
+  deploy_->add_flag("--dry-run", deploy_args_.dry_run,
+                    "Run every gate and print the plan; change nothing (exit 1 if a gate fails)");
   watch_option_ = deploy_->add_flag(
       "--watch,!--no-watch", watch_flag_,
-      "Follow the rollout, one line per event, until it is promoted (exit 0) or rolled back "
-      "(exit 1) (default: when stdout is a terminal)");
+      "Follow the rollout until it is promoted (exit 0) or rolled back (exit 1): a live view "
+      "on a terminal, one line per event otherwise (default: when stdout is a terminal)");
   add_client_flags(deploy_);
 
   for (auto [name, help] : {
@@ -479,7 +458,8 @@ RolloutVerbs::RolloutVerbs(CLI::App& app, const std::function<void(CLI::App*)>& 
 std::optional<int> RolloutVerbs::run(Context& ctx) {
   if (deploy_->parsed()) {
     DeployArgs args = deploy_args_;
-    args.watch = watch_option_->count() > 0 ? watch_flag_ : isatty(STDOUT_FILENO) != 0;
+    args.watch =
+        !args.dry_run && (watch_option_->count() > 0 ? watch_flag_ : isatty(STDOUT_FILENO) != 0);
     return run_deploy(ctx, args);
   }
   for (const auto& c : commands_) {

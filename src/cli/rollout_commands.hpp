@@ -4,11 +4,18 @@
 // the one-line errors of cli/commands.hpp. Each verb's flags are declared next to its run
 // function (register_rollout_verbs), so main.cpp only adds them and runs the one named.
 //
-// `deploy --watch` follows the rollout: it polls the rollout and its events every
-// kWatchInterval and prints one line per event as it happens (what a CI log needs; there is no
-// redrawn view yet). It exits 0 once the rollout is promoted, 1 once it is rolled back (the
-// reason on the last line), and on SIGINT leaves the rollout running, prints how to follow it
-// again and exits 130.
+// `deploy` first runs the service's `pre` commands (cli/pre_checks.hpp) and prints their
+// table; a failure ends it with exit 1 before the server is asked for anything. `--dry-run`
+// runs every gate (the pre commands, then the server's, with "dry_run": true) and prints the
+// plan without changing anything (cli/deploy_command.cpp). `--upstream URL` declares the
+// version with the rollout.
+//
+// `deploy --watch` (and `status SERVICE --watch`) follows the rollout: it polls the rollout,
+// its events and the service's live metrics every kWatchInterval. On a terminal it redraws the
+// live progress view (cli/progress_view.hpp) in place; otherwise (a CI log) it prints one line
+// per event as it happens. It exits 0 once the rollout is promoted, 1 once it is rolled back
+// (the reason on the last line), and on SIGINT leaves the rollout running, prints how to
+// follow it again and exits 130.
 
 #include "cli/commands.hpp"
 
@@ -45,6 +52,10 @@ struct DeployArgs {
   bool force = false;
   std::string message{};
   bool watch = false;
+  std::vector<std::string> upstreams{};  // --upstream: the deploy declares the version
+  bool skip_checks = false;              // the pre commands are not run (audited)
+  bool dry_run = false;
+  std::string pre_timeout{};  // each pre command's time limit; empty: kDefaultPreTimeLimit
 };
 
 // The rollout command on the service's latest rollout: "promote", "promote-full", "pause",
@@ -61,18 +72,32 @@ struct ReportArgs {
 
 // What `deploy --watch` waits with, and how it learns of a Ctrl-C: the seams unit tests
 // replace. Empty: std::this_thread::sleep_for, and a SIGINT handler installed while watching.
+// `live`: the redrawn view instead of one line per event (empty: when stdout is a terminal
+// and there is no --json); `width`: the terminal's columns (empty: asked with TIOCGWINSZ).
 struct WatchHooks {
   std::function<void(std::chrono::milliseconds)> sleep{};
   std::function<bool()> interrupted{};
+  std::optional<bool> live{};
+  std::function<int()> width{};
 };
 
 int run_deploy(Context& ctx, const DeployArgs& args, const WatchHooks& hooks = {});
 int run_rollout_command(Context& ctx, const RolloutCommandArgs& args);
 int run_report(Context& ctx, const ReportArgs& args);
 
-// The body of POST /services/{s}/rollouts for `args`; kInvalidArgument in the flags' words
-// ("--pause: ...") for a value the API would refuse anyway, so it is refused before sending.
+// The body of POST /services/{s}/rollouts for `args` (without the pre results, which
+// run_deploy adds); kInvalidArgument in the flags' words ("--pause: ...") for a value the API
+// would refuse anyway, so it is refused before sending.
 Result<boost::json::object> deploy_body(const DeployArgs& args);
+
+// What `deploy --dry-run` prints: the would-be rollout (the API's dry-run answer) with the
+// service's policy (GET /services/{s}'s "rollout"): from -> to, the expanded steps, the
+// analysis and every check (marked when they are seed 004's defaults), health, verify,
+// webhooks, deploy windows and whether `now_ms` is allowed. Ends in a newline.
+std::string dry_run_plan(const boost::json::value& rollout, const boost::json::value& policy,
+                         std::int64_t now_ms);
+// Whether the deploy windows of `policy` allow a deploy at `now_ms`: "allowed", or why not.
+std::string window_text(const boost::json::value& policy, std::int64_t now_ms);
 
 // A Rollout (the API's JSON) in one line: "shop: rollout 3, v2 from v1 (10% for 5m, 100%):
 // progressing at step 1 of 2, v2 at 10%: REASON". No trailing newline.

@@ -1,6 +1,7 @@
 #include "control/rollout_service.hpp"
 
 #include "control/mutation.hpp"
+#include "control/rollout_start.hpp"
 #include "control/stored_state.hpp"
 #include "model/codec.hpp"
 #include "model/keys.hpp"
@@ -22,6 +23,10 @@ using detail::key_op;
 using detail::service_ranges;
 using detail::StoredService;
 using TxnPlan = detail::Plan;
+using detail::created_reason;
+using detail::declared_version;
+using detail::start_action;
+using detail::start_details;
 
 // The service's ranges and its rollout counter, read at one revision.
 std::vector<store::RangeOp> rollout_ranges(std::string_view service) {
@@ -141,6 +146,16 @@ Status check_request(const DeployRequest& req) {
       return st;
     }
   }
+  if (req.pre.size() > kMaxPreResults || req.upstreams.size() > kMaxUpstreams) {
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("pre, upstreams: at most {} pre results and {} upstreams",
+                                  kMaxPreResults, kMaxUpstreams));
+  }
+  for (const auto& p : req.pre) {
+    if (auto st = model::validate_text("pre: name", p.name); !st) {
+      return st;
+    }
+  }
   return {};
 }
 
@@ -153,7 +168,7 @@ Result<model::Rollout> RolloutService::start(const DeployRequest& req) {
   if (auto st = check_request(req); !st) {
     return st.error();
   }
-  if (req.replace) {
+  if (req.replace && !req.dry_run) {
     auto current = active(req.service);
     if (!current) {
       return current.error();
@@ -180,9 +195,18 @@ Result<model::Rollout> RolloutService::start(const DeployRequest& req) {
                                     "traffic from a deployed version",
                                     req.service));
     }
-    if (stored->find_version(req.version) == nullptr) {
+    const std::int64_t now = clock_();
+    std::optional<model::Version> declared;
+    if (!req.upstreams.empty()) {
+      auto d = declared_version(req, *stored, now);
+      if (!d) {
+        return d.error();
+      }
+      declared = std::move(*d);
+    } else if (stored->find_version(req.version) == nullptr) {
       return make_error(Errc::kNotFound,
-                        fmt::format("service \"{}\" has no version \"{}\"; declare it first",
+                        fmt::format("service \"{}\" has no version \"{}\"; declare it first "
+                                    "(apply, or deploy with --upstream URL)",
                                     req.service, req.version));
     }
     const auto* counter_kv = detail::only(view->ranges[3]);
@@ -196,7 +220,8 @@ Result<model::Rollout> RolloutService::start(const DeployRequest& req) {
       if (!previous) {
         return previous.error();
       }
-      if (*previous && !rollout::is_final((*previous)->rollout.progress.phase)) {
+      const bool replaced = req.dry_run && req.replace;  // start() aborts it when not dry
+      if (*previous && !replaced && !rollout::is_final((*previous)->rollout.progress.phase)) {
         return make_error(
             Errc::kConflict,
             fmt::format("service \"{}\" has an active {}; abort it with `rampart abort {}`, or "
@@ -218,7 +243,6 @@ Result<model::Rollout> RolloutService::start(const DeployRequest& req) {
     if (!rollout_plan) {
       return rollout_plan.error();
     }
-    const std::int64_t now = clock_();
     const auto refused = rollout::deploy_refused(stored->service->rollout.deploy_windows, now);
     if (refused && !req.force) {
       return make_error(Errc::kConflict,
@@ -242,16 +266,20 @@ Result<model::Rollout> RolloutService::start(const DeployRequest& req) {
                           .at = now,
                           .event = "created",
                           .actor = req.actor,
-                          .reason = fmt::format("{} from {}: {}{}", r.plan.version, r.plan.stable,
-                                                rollout::describe(r.plan.strategy.steps),
-                                                refused ? "; forced: " + *refused : "")};
+                          .reason = created_reason(req, r, declared.has_value(), refused)};
+    created = r;
+    if (req.dry_run) {
+      return std::optional<TxnPlan>{};
+    }
+    if (declared) {
+      plan.put(keys::version(req.service, declared->name), model::encode(*declared), 0);
+    }
     plan.put(keys::rollout_counter(req.service), std::to_string(r.id),
              counter_kv ? counter_kv->mod_revision : 0);
     plan.put(keys::rollout(r.service, r.id), model::encode(r), 0);
     plan.put(keys::rollout_event(r.service, r.id, 1), model::encode(e), 0);
-    plan.describe(now, req.actor, refused ? "rollout.start.forced" : "rollout.start",
-                  "service:" + req.service, nullptr, model::to_json(r));
-    created = r;
+    plan.describe(now, req.actor, start_action(req, refused.has_value()), "service:" + req.service,
+                  nullptr, start_details(req, r, declared, refused));
     return std::optional(std::move(plan));
   };
   auto committed = detail::mutate(store_, attempt);

@@ -34,17 +34,34 @@
 
 namespace rampart::control {
 
+// The result of one `pre` command, run by `rampart deploy` on the deploying machine before
+// it asked for the rollout; kept in the created event's reason and the start's audit details.
+struct PreResult {
+  std::string name;
+  bool passed = false;
+  std::int64_t ms = 0;
+};
+
+inline constexpr std::size_t kMaxPreResults = 32;
+inline constexpr std::size_t kMaxUpstreams = 64;
+
 struct DeployRequest {
-  std::string service;
-  std::string version;  // the new version; declared already (apply, or the API)
+  std::string service{};
+  std::string version{};  // the new version: declared already (apply), or by `upstreams`
+  // Non-empty: the deploy declares the version itself, in the rollout's transaction (a version
+  // that exists must have these upstreams, else kConflict).
+  std::vector<std::string> upstreams{};
   // Overrides of the service's policy for this rollout only.
-  std::optional<std::string> strategy;  // a name strategy_from_name() knows
-  std::optional<std::vector<rollout::Step>> steps;
-  std::optional<std::chrono::milliseconds> interval;
-  bool replace = false;  // abort an active rollout first
-  bool force = false;    // deploy inside a denied deploy window (audited as forced)
-  std::string actor;
-  std::string message;
+  std::optional<std::string> strategy{};  // a name strategy_from_name() knows
+  std::optional<std::vector<rollout::Step>> steps{};
+  std::optional<std::chrono::milliseconds> interval{};
+  bool replace = false;      // abort an active rollout first
+  bool force = false;        // deploy inside a denied deploy window (audited as forced)
+  bool skip_checks = false;  // the `pre` commands were skipped (audited as unchecked)
+  bool dry_run = false;      // every gate, nothing written
+  std::vector<PreResult> pre{};
+  std::string actor{};
+  std::string message{};
 };
 
 class RolloutService {
@@ -54,7 +71,18 @@ class RolloutService {
   // A new rollout of `request.version`, pending its checks. The stable version is the one with
   // the largest share of the latest deployment. On a day the service's deploy windows deny,
   // kConflict saying so and when the next allowed time is, unless `force` (the audit event's
-  // action is then "rollout.start.forced").
+  // action is then "rollout.start.forced"). With `skip_checks` the action is
+  // "rollout.start.unchecked" (forced wins when both apply; the details say both). The `pre`
+  // results go into the created event's reason and the audit details.
+  //
+  // With `upstreams`, the version is created in the same transaction (validated as apply
+  // validates upstreams); an existing version with the same upstreams is used as it is, one
+  // with other upstreams is kConflict naming the difference.
+  //
+  // With `dry_run`, every gate runs (service and version, the active rollout unless replace,
+  // the deploy window unless force, the plan) and the answer is the rollout start() would
+  // create; nothing is written, no id is consumed, nothing is audited, and `replace` aborts
+  // nothing.
   Result<model::Rollout> start(const DeployRequest& request);
 
   // The checks the rollout waits for ended: before traffic (pending: the first step's

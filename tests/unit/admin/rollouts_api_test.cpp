@@ -121,6 +121,19 @@ TEST(DeployRequestFromBody, Cases) {
            {R"({"version": "v2", "steps": [10, 100], "pause": "5 min"})", "pause: \"5 min\"", ""},
            {R"({"version": "v2", "interval": "soon"})", "interval: \"soon\"", ""},
            {R"({"version": "v2", "replace": "yes"})", "replace: must be true or false", ""},
+           {R"({"version": "v2", "dry_run": 1})", "dry_run: must be true or false", ""},
+           {R"({"version": "v2", "skip_checks": "no"})", "skip_checks: must be true or false", ""},
+           {R"({"version": "v2", "upstreams": "http://h:1"})", "upstreams: must be an array", ""},
+           {R"({"version": "v2", "upstreams": []})", "upstreams: must be an array of 1 to 64", ""},
+           {R"({"version": "v2", "upstreams": [9002]})", "upstreams: each must be a URL", ""},
+           {R"({"version": "v2", "pre": {}})", "pre: must be an array", ""},
+           {R"({"version": "v2", "pre": [{"name": "t", "passed": true}]})", "pre: must be", ""},
+           {R"({"version": "v2", "pre": [{"name": "t", "passed": true, "ms": -1}]})",
+            "pre: must be", ""},
+           {R"({"version": "v2", "pre": [{"name": "t", "passed": true, "ms": 1, "x": 1}]})",
+            "pre: must be", ""},
+           {R"({"version": "v2", "pre": [{"name": 1, "passed": true, "ms": 1}]})", "pre: must be",
+            ""},
        }) {
     SCOPED_TRACE(c.body);
     auto r = deploy_request("shop", json::parse(c.body).as_object(), "alice");
@@ -151,6 +164,49 @@ TEST(DeployRequestFromBody, KeepsEveryOverride) {
   EXPECT_TRUE(r->replace);
   EXPECT_TRUE(r->force);
   EXPECT_EQ(r->message, "faster");
+}
+
+TEST(DeployRequestFromBody, ReadsTheGatesAndTheDeclaredVersion) {
+  auto r = deploy_request("shop",
+                          json::parse(R"({"version": "v3", "dry_run": true, "skip_checks": true,
+                      "upstreams": ["http://127.0.0.1:9003", "http://127.0.0.1:9004"],
+                      "pre": [{"name": "tests", "passed": true, "ms": 1200},
+                              {"name": "lint", "passed": false, "ms": 30}]})")
+                              .as_object(),
+                          "alice");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->dry_run);
+  EXPECT_TRUE(r->skip_checks);
+  EXPECT_EQ(r->upstreams,
+            (std::vector<std::string>{"http://127.0.0.1:9003", "http://127.0.0.1:9004"}));
+  ASSERT_EQ(r->pre.size(), 2u);
+  EXPECT_EQ(r->pre[0].name, "tests");
+  EXPECT_TRUE(r->pre[0].passed);
+  EXPECT_EQ(r->pre[0].ms, 1200);
+  EXPECT_FALSE(r->pre[1].passed);
+
+  auto plain = deploy_request("shop", json::parse(R"({"version": "v2"})").as_object(), "alice");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->dry_run);
+  EXPECT_FALSE(plain->skip_checks);
+  EXPECT_TRUE(plain->upstreams.empty());
+  EXPECT_TRUE(plain->pre.empty());
+}
+
+TEST(DeployRequestFromBody, BoundsThePreResultsAndTheUpstreams) {
+  json::array pre(33, json::object{{"name", "t"}, {"passed", true}, {"ms", 1}});
+  auto many = deploy_request("shop", json::object{{"version", "v2"}, {"pre", pre}}, "alice");
+  ASSERT_FALSE(many);
+  EXPECT_TRUE(many.error().message.ends_with("at most 32 of them")) << many.error().message;
+  json::array urls(65, json::value("http://127.0.0.1:1"));
+  auto wide = deploy_request("shop", json::object{{"version", "v2"}, {"upstreams", urls}}, "a");
+  ASSERT_FALSE(wide);
+  EXPECT_TRUE(wide.error().message.starts_with("upstreams: must be an array of 1 to 64"));
+  auto long_url = deploy_request(
+      "shop", json::object{{"version", "v2"}, {"upstreams", json::array{std::string(3000, 'h')}}},
+      "a");
+  ASSERT_FALSE(long_url);
+  EXPECT_TRUE(long_url.error().message.starts_with("upstreams: each must be a URL string"));
 }
 
 TEST(ParseCommand, EveryNameAndNoOther) {

@@ -3,6 +3,8 @@
 
 #include "cli/rollout_commands.hpp"
 
+#include "cli/times.hpp"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <CLI/CLI.hpp>
@@ -57,6 +59,12 @@ const std::string kWindow =
           R"({"metric":"error_rate","verdict":"pass","canary":0.002,"stable":0.001,)"
           R"("canary_requests":500,"stable_requests":4500,"bound":"","reason":"ok"}]})");
 const std::string kPromoted = event(4, "promoted", 2, "100", "analysis passed at the last step");
+
+// GET /services/shop as deploy reads it first: a policy without pre commands.
+const std::string kService =
+    R"({"name":"shop","rollout":{"checks":{"pre":[],"health":{"path":"/health","tries":3,)"
+    R"("backoff_ms":1000},"verify":[],"verify_tries":5},"webhooks":[],)"
+    R"("deploy_windows":{"deny":[],"utc_offset_minutes":0}},"metrics":{}})";
 
 class RolloutCommands : public ::testing::Test {
  protected:
@@ -116,6 +124,15 @@ TEST(DeployBody, Cases) {
            {{.version = "v2", .steps = "ten,100"}, nullptr, "--steps \"ten,100\""},
            {{.version = "v2", .steps = "10,100", .pause = "5 min"}, nullptr, "--pause: \"5 min\""},
            {{.version = "v2", .interval = "often"}, nullptr, "--interval: \"often\""},
+           {{.version = "v3",
+           .upstreams = {"http://127.0.0.1:9003", "http://127.0.0.1:9004"},
+           .skip_checks = true},
+            R"({"version":"v3","upstreams":["http://127.0.0.1:9003","http://127.0.0.1:9004"],)"
+            R"("skip_checks":true})",
+            nullptr},
+           {{.version = "v3", .upstreams = {"127.0.0.1:9003"}},
+            nullptr,
+            "--upstream: \"127.0.0.1:9003\" is not a URL"},
        }) {
     auto body = deploy_body(c.args);
     if (c.body == nullptr) {
@@ -129,9 +146,11 @@ TEST(DeployBody, Cases) {
 }
 
 TEST_F(RolloutCommands, DeployWithoutWatchPrintsTheRolloutStarted) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting for the checks before traffic"));
   EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2"}, hooks_), kExitOk);
-  EXPECT_EQ(sent_, (std::vector<std::string>{"POST /api/v1/services/shop/rollouts"}));
+  EXPECT_EQ(sent_, (std::vector<std::string>{"GET /api/v1/services/shop",
+                                             "POST /api/v1/services/shop/rollouts"}));
   EXPECT_EQ(out_.str(),
             "shop: rollout 3, v2 from v1 (10% for 5m, 100%): pending, v2 at 0%: waiting for the "
             "checks before traffic\n");
@@ -139,6 +158,7 @@ TEST_F(RolloutCommands, DeployWithoutWatchPrintsTheRolloutStarted) {
 }
 
 TEST_F(RolloutCommands, DeployWatchPrintsEachEventOnceAndExitsZeroWhenPromoted) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting"));
   answer(200, rollout("progressing", 1, 10, "checks passed"));
   answer(200, events({kCreated, kStarted}));
@@ -149,8 +169,8 @@ TEST_F(RolloutCommands, DeployWatchPrintsEachEventOnceAndExitsZeroWhenPromoted) 
   EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .watch = true}, hooks_), kExitOk)
       << err_.str();
   EXPECT_EQ(sleeps_, 2);
-  EXPECT_EQ(sent_.at(1), "GET /api/v1/services/shop/rollouts/3");
-  EXPECT_EQ(sent_.at(2), "GET /api/v1/services/shop/rollouts/3/events");
+  EXPECT_EQ(sent_.at(2), "GET /api/v1/services/shop/rollouts/3");
+  EXPECT_EQ(sent_.at(3), "GET /api/v1/services/shop/rollouts/3/events");
   EXPECT_EQ(out_.str(),
             "shop: rollout 3, v2 from v1 (10% for 5m, 100%): pending, v2 at 0%: waiting\n"
             "2026-11-23T15:21:00.000Z  created      step 1     -  v2 from v1: 10% for 5m, 100%\n"
@@ -164,6 +184,7 @@ TEST_F(RolloutCommands, DeployWatchPrintsEachEventOnceAndExitsZeroWhenPromoted) 
 }
 
 TEST_F(RolloutCommands, DeployWatchExitsOneWithTheReasonLastWhenRolledBack) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting"));
   answer(200, rollout("rolled_back", 1, 0, "aborted by alice"));
   answer(200, events({kCreated, event(2, "rolled_back", 1, "0", "aborted by alice")}));
@@ -176,17 +197,173 @@ TEST_F(RolloutCommands, DeployWatchExitsOneWithTheReasonLastWhenRolledBack) {
 }
 
 TEST_F(RolloutCommands, DeployWatchInterruptedLeavesTheRolloutAndSaysHowToFollowIt) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting"));
   interrupt_ = true;
   EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .watch = true}, hooks_),
             kExitInterrupted);
-  EXPECT_EQ(sent_.size(), 1u);  // no abort sent
+  EXPECT_EQ(sent_.size(), 2u);  // no abort sent
   EXPECT_EQ(err_.str(),
             "rampart: interrupted; rollout 3 of shop goes on; follow it with `rampart status "
             "shop --watch`\n");
 }
 
+// GET /services/shop with a policy of its own: pre commands, health, verify, a webhook and
+// deploy windows.
+std::string service_with(std::string_view pre) {
+  return fmt::format(
+      R"({{"name":"shop","rollout":{{"checks":{{"pre":[{}],"health":{{"path":"/healthz",)"
+      R"("tries":3,"backoff_ms":1000}},"verify":[{{"path":"/health","status":200,)"
+      R"("max_ms":null}},{{"path":"/api/stats","status":200,"max_ms":2000}}],"verify_tries":5}},)"
+      R"("webhooks":[{{"url":"https://hooks.example.com/deploys","events":["rollback"]}}],)"
+      R"("deploy_windows":{{"deny":["Fri"],"utc_offset_minutes":0}}}},"metrics":{{}}}})",
+      pre);
+}
+
+// A rollout whose checks are seed 004's defaults.
+std::string default_checks_rollout() {
+  std::string r = rollout("pending", 1, 0, "waiting for the checks before traffic");
+  const std::string from = R"("default_checks":false)";
+  r.replace(r.find(from), from.size(), R"("default_checks":true)");
+  return r;
+}
+
+TEST_F(RolloutCommands, AFailingPreCommandBlocksTheDeployBeforeTheServerIsAsked) {
+  answer(200, service_with(R"({"name":"ok","run":"true"},{"name":"branch","run":"echo not on )"
+                           R"(main; exit 1"})"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2"}, hooks_), kExitFailure);
+  EXPECT_EQ(sent_, std::vector<std::string>{"GET /api/v1/services/shop"});  // nothing started
+  const std::string out = out_.str();
+  EXPECT_NE(out.find("=== Pre-deploy checks (each limited to 10m) ==="), std::string::npos);
+  EXPECT_NE(out.find("✓ ok"), std::string::npos) << out;
+  EXPECT_NE(out.find("✗ branch  failed (exit 1)"), std::string::npos) << out;
+  EXPECT_NE(out.find("    | not on main\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("DEPLOYMENT BLOCKED"), std::string::npos) << out;
+  EXPECT_EQ(err_.str(), "rampart: deploy: 1 of 2 pre-deploy checks failed; nothing was started\n");
+}
+
+TEST_F(RolloutCommands, PassingPreCommandsAreSentWithTheRequest) {
+  answer(200, service_with(R"({"name":"tests","run":"true"})"));
+  answer(201, rollout("pending", 1, 0, "waiting"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2"}, hooks_), kExitOk) << err_.str();
+  ASSERT_EQ(sent_.size(), 2u);
+  auto body = json::parse(bodies_.at(1));
+  ASSERT_EQ(body.at("pre").as_array().size(), 1u);
+  EXPECT_EQ(body.at("pre").at(0).at("name"), "tests");
+  EXPECT_EQ(body.at("pre").at(0).at("passed"), true);
+  EXPECT_TRUE(body.at("pre").at(0).at("ms").is_int64());
+  EXPECT_NE(out_.str().find("All checks passed.\n"), std::string::npos) << out_.str();
+}
+
+TEST_F(RolloutCommands, SkipChecksRunsNoPreCommandAndSaysSo) {
+  answer(200, service_with(R"({"name":"branch","run":"exit 1"})"));
+  answer(201, rollout("pending", 1, 0, "waiting"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .skip_checks = true}, hooks_),
+            kExitOk)
+      << err_.str();
+  EXPECT_EQ(bodies_.at(1), R"({"version":"v2","skip_checks":true})");
+  EXPECT_EQ(out_.str().find("Pre-deploy"), std::string::npos) << out_.str();
+}
+
+TEST_F(RolloutCommands, APreCommandPastItsTimeLimitFails) {
+  answer(200, service_with(R"({"name":"slow","run":"sleep 20"})"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .pre_timeout = "200ms"}, hooks_),
+            kExitFailure);
+  EXPECT_NE(out_.str().find("✗ slow  failed (killed after 200ms)"), std::string::npos)
+      << out_.str();
+  EXPECT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .pre_timeout = "soon"}, hooks_),
+            kExitUsage);
+}
+
+TEST_F(RolloutCommands, DryRunPrintsThePlanAndStartsNothing) {
+  ctx_.now_ms = [] { return *parse_rfc3339("2026-11-23T15:20:00Z"); };  // a Monday
+  answer(200, service_with(R"({"name":"tests","run":"true"})"));
+  answer(200, default_checks_rollout());
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .dry_run = true}, hooks_),
+            kExitOk)
+      << err_.str();
+  EXPECT_EQ(sent_.back(), "POST /api/v1/services/shop/rollouts");
+  auto body = json::parse(bodies_.back());
+  EXPECT_EQ(body.at("dry_run"), true);
+  const std::string out = out_.str();
+  const std::string plan = out.substr(out.find("Dry run:"));
+  EXPECT_EQ(plan,
+            "Dry run: shop v2 from v1; nothing was changed\n"
+            "  strategy        canary: 10% for 5m, 100%\n"
+            "  steps           1. 10%, then pause 5m\n"
+            "                  2. 100%\n"
+            "  analysis        every 30s, at least 200 requests per version, 2 failed windows "
+            "roll back, inconclusive: extend\n"
+            "  checks          seed 004's defaults (the service sets no check)\n"
+            "                  error_rate  max 0.01, critical 0.05\n"
+            "  health          GET /healthz, 3 tries, backoff 1s (doubled after each)\n"
+            "  verify          GET /health -> 200; GET /api/stats -> 200 within 2000ms (before "
+            "traffic, and 5 tries after promotion)\n"
+            "  webhooks        https://hooks.example.com/deploys (events: rollback)\n"
+            "  deploy windows  deny Fri; now: allowed\n"
+            "All gates passed: `rampart deploy shop --version v2` would start rollout 3.\n");
+}
+
+TEST_F(RolloutCommands, DryRunRefusedByAServerGateExitsOne) {
+  answer(200, service_with(""));
+  answer(409, R"({"error":"conflict","detail":"service \"shop\": deploys are refused on Fri"})");
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .dry_run = true}, hooks_),
+            kExitFailure);
+  EXPECT_EQ(err_.str(), "rampart: service \"shop\": deploys are refused on Fri\n");
+}
+
+TEST_F(RolloutCommands, DryRunJsonIsThePlanAsJson) {
+  ctx_.json = true;
+  ctx_.now_ms = [] { return *parse_rfc3339("2026-11-27T10:00:00Z"); };  // a Friday
+  answer(200, service_with(R"({"name":"tests","run":"true"})"));
+  answer(200, rollout("pending", 1, 0, "waiting"));
+  EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .force = true, .dry_run = true},
+                       hooks_),
+            kExitOk);
+  auto plan = json::parse(out_.str());
+  EXPECT_EQ(plan.at("dry_run"), true);
+  EXPECT_EQ(plan.at("rollout").at("id"), 3);
+  EXPECT_EQ(plan.at("pre").at(0).at("name"), "tests");
+  EXPECT_EQ(plan.at("policy").at("checks").at("verify_tries"), 5);
+  const std::string window(plan.at("deploy_window").as_string());
+  EXPECT_TRUE(window.starts_with("refused: deploys are refused on Fri")) << window;
+  EXPECT_NE(err_.str().find("All checks passed."), std::string::npos);  // the table: stderr
+}
+
+TEST_F(RolloutCommands, WatchOnATerminalRedrawsTheViewInPlaceAndRestoresTheCursor) {
+  hooks_.live = true;
+  hooks_.width = [] { return 80; };
+  ctx_.now_ms = [] { return *parse_rfc3339("2026-11-23T15:22:00Z"); };
+  const std::string metrics =
+      R"({"name":"shop","metrics":{"v2":{"requests":10,"5xx":0,"p95_ms":5,"p99_ms":9}}})";
+  answer(200, rollout("progressing", 1, 10, "checks passed"));
+  answer(200, events({kCreated, kStarted}));
+  answer(200, metrics);
+  answer(200, rollout("promoted", 2, 100, "analysis passed at the last step"));
+  answer(200, events({kCreated, kStarted, kWindow, kPromoted}));
+  answer(200, metrics);
+  EXPECT_EQ(watch_rollout(ctx_, "shop", "3", hooks_), kExitOk) << err_.str();
+  EXPECT_EQ(sent_.at(2), "GET /api/v1/services/shop");
+  const std::string out = out_.str();
+  EXPECT_TRUE(out.starts_with("\x1b[?25l\x1b[2Kshop  rollout 3  v2 from v1")) << out;
+  // The second drawing goes back up over the first (its 10 lines) and clears below it.
+  EXPECT_NE(out.find("\x1b[J\x1b[10A\r\x1b[2Kshop  rollout 3"), std::string::npos) << out;
+  EXPECT_NE(out.find("promoted  step 2 of 2  [██████████████████████████████] 100%"),
+            std::string::npos);
+  EXPECT_TRUE(out.ends_with("shop: rollout 3 promoted: v2 serves 100%\n\x1b[?25h")) << out;
+}
+
+TEST_F(RolloutCommands, WatchOnATerminalInterruptedRestoresTheCursor) {
+  hooks_.live = true;
+  interrupt_ = true;
+  EXPECT_EQ(watch_rollout(ctx_, "shop", "3", hooks_), kExitInterrupted);
+  EXPECT_EQ(out_.str(), "\x1b[?25l\x1b[?25h");
+  EXPECT_NE(err_.str().find("`rampart status shop --watch`"), std::string::npos);
+}
+
 TEST_F(RolloutCommands, DeployRefusedPrintsTheApisOneLine) {
+  answer(200, kService);
   answer(409, R"({"error":"conflict","detail":"service \"shop\" has an active rollout 2 of v2"})");
   EXPECT_EQ(run_deploy(ctx_, {.service = "shop", .version = "v2", .watch = true}, hooks_),
             kExitFailure);
@@ -337,14 +514,43 @@ class RolloutVerbFlags : public RolloutCommands {
 };
 
 TEST_F(RolloutVerbFlags, DeployFlagsReachTheBody) {
+  answer(200, kService);
   answer(201, rollout("pending", 1, 0, "waiting"));
   EXPECT_EQ(parse_and_run({"deploy", "shop", "--version", "v2", "--steps", "10,100", "--pause",
                            "30s", "--replace", "--force", "-m", "why", "--no-watch"}),
             kExitOk);
   EXPECT_EQ(
-      bodies_.at(0),
+      bodies_.at(1),
       R"({"version":"v2","pause":"30s","steps":[10,100],"replace":true,"force":true,"message":"why"})");
-  EXPECT_EQ(sent_.size(), 1u);  // --no-watch: no polling
+  EXPECT_EQ(sent_.size(), 2u);  // --no-watch: no polling
+}
+
+TEST_F(RolloutVerbFlags, EveryRolloutVerbTakesJson) {
+  for (const auto& verb : {"promote", "pause", "resume", "abort", "retry", "undo"}) {
+    SCOPED_TRACE(verb);
+    out_.str("");
+    answer(200, rollout("paused", 1, 10, "by alice"));
+    EXPECT_EQ(parse_and_run({verb, "shop", "--json"}), kExitOk) << err_.str();
+    EXPECT_EQ(json::parse(out_.str()).at("id"), 3) << out_.str();
+  }
+  out_.str("");
+  answer(200, kService);
+  answer(201, rollout("pending", 1, 0, "waiting"));
+  EXPECT_EQ(parse_and_run({"deploy", "shop", "--version", "v2", "--no-watch", "--json"}), kExitOk);
+  EXPECT_EQ(json::parse(out_.str()).at("phase"), "pending") << out_.str();
+  // --watch --json: one JSON object per line, never the redrawn view.
+  out_.str("");
+  answer(200, kService);
+  answer(201, rollout("pending", 1, 0, "waiting"));
+  answer(200, rollout("promoted", 2, 100, "done"));
+  answer(200, events({kCreated, kPromoted}));
+  EXPECT_EQ(parse_and_run({"deploy", "shop", "--version", "v2", "--watch", "--json"}), kExitOk);
+  std::istringstream lines(out_.str());
+  int objects = 0;
+  for (std::string line; std::getline(lines, line); ++objects) {
+    EXPECT_TRUE(json::parse(line).is_object()) << line;
+  }
+  EXPECT_EQ(objects, 4);  // started, two events, the final rollout
 }
 
 TEST_F(RolloutVerbFlags, PromoteFullAndReportId) {

@@ -289,11 +289,127 @@ TEST_F(RolloutServiceTest, ADeniedDeployWindowRefusesUnlessForcedAndAudited) {
             std::string::npos);
 }
 
+TEST_F(RolloutServiceTest, ADryRunRunsTheGatesAndWritesNothing) {
+  const auto revision = store_.revision();
+  auto req = deploy();
+  req.dry_run = true;
+  auto would_be = rollouts_.start(req);
+  ASSERT_TRUE(would_be) << would_be.error().message;
+  EXPECT_EQ(would_be->id, 1);
+  EXPECT_EQ(rollout::describe(would_be->plan.strategy.steps), "10% for 30s, 50% for 30s, 100%");
+  EXPECT_EQ(store_.revision(), revision);  // no rollout, no counter, no audit
+  EXPECT_FALSE(rollouts_.latest("shop"));
+
+  // The gates still refuse: an unknown version, and an active rollout unless replace.
+  auto unknown = req;
+  unknown.version = "v9";
+  EXPECT_EQ(rollouts_.start(unknown).error().code, Errc::kNotFound);
+  ASSERT_TRUE(rollouts_.start(deploy()));
+  const auto started = store_.revision();
+  auto busy = rollouts_.start(req);
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, Errc::kConflict);
+  req.replace = true;  // would abort rollout 1: answered, not done
+  auto replaced = rollouts_.start(req);
+  ASSERT_TRUE(replaced) << replaced.error().message;
+  EXPECT_EQ(replaced->id, 2);
+  EXPECT_EQ(store_.revision(), started);
+  EXPECT_EQ(rollouts_.get("shop", 1)->progress.phase, rollout::Phase::kPending);
+}
+
+TEST_F(RolloutServiceTest, ADryRunInADeniedWindowIsRefusedUnlessForced) {
+  std::string text = config_text("v1 = 100\nv2 = 0");
+  text.insert(text.find("[[service]]\nname = \"api\""),
+              "[service.rollout]\ndeploy_windows = { deny = [\"Tue\"] }\n\n");
+  ASSERT_TRUE(deployments_.apply(parse(text), "alice", "no deploys on Tuesdays"));
+  const auto revision = store_.revision();
+  auto req = deploy();
+  req.dry_run = true;
+  EXPECT_EQ(rollouts_.start(req).error().code, Errc::kConflict);
+  req.force = true;
+  EXPECT_TRUE(rollouts_.start(req));
+  EXPECT_EQ(store_.revision(), revision);
+}
+
+TEST_F(RolloutServiceTest, SkippedChecksAndPreResultsAreAuditedAndInTheFirstEvent) {
+  auto req = deploy();
+  req.pre = {{"tests", true, 1200}, {"branch", true, 15}};
+  ASSERT_TRUE(rollouts_.start(req));
+  EXPECT_EQ(rollouts_.events("shop", 1)->front().reason,
+            "v2 from v1: 10% for 30s, 50% for 30s, 100%; pre-deploy commands: tests passed "
+            "1s200ms, branch passed 15ms");
+  auto audit = deployments_.audit({});
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->back().action, "rollout.start");
+  EXPECT_EQ(audit->back().after.at("pre").as_array().size(), 2u);
+  EXPECT_EQ(audit->back().after.at("skip_checks"), false);
+
+  auto skipped = deploy();
+  skipped.skip_checks = true;
+  skipped.replace = true;
+  ASSERT_TRUE(rollouts_.start(skipped));
+  audit = deployments_.audit({});
+  EXPECT_EQ(audit->back().action, "rollout.start.unchecked");
+  EXPECT_EQ(audit->back().after.at("skip_checks"), true);
+  EXPECT_NE(rollouts_.events("shop", 2)->front().reason.find(
+                "pre-deploy commands skipped (--skip-checks)"),
+            std::string::npos);
+}
+
+TEST_F(RolloutServiceTest, UpstreamsDeclareTheVersionWithTheRollout) {
+  auto req = deploy("v3");
+  req.upstreams = {"http://127.0.0.1:9003/"};
+  auto r = rollouts_.start(req);
+  ASSERT_TRUE(r) << r.error().message;
+  auto versions = deployments_.versions("shop");
+  ASSERT_TRUE(versions);
+  ASSERT_EQ(versions->size(), 3u);
+  EXPECT_EQ(versions->back().name, "v3");
+  EXPECT_EQ(versions->back().upstreams, std::vector<std::string>{"http://127.0.0.1:9003"});
+  EXPECT_EQ(versions->back().ordinal, 3);
+  // Same transaction: the version, the rollout and its audit event.
+  auto written = keys_written_at(store_, store_.revision());
+  EXPECT_NE(std::find(written.begin(), written.end(), keys::version("shop", "v3")), written.end());
+  EXPECT_NE(std::find(written.begin(), written.end(), keys::rollout("shop", 1)), written.end());
+  auto audit = deployments_.audit({});
+  EXPECT_EQ(audit->back().after.at("declared_version").at("name"), "v3");
+}
+
+TEST_F(RolloutServiceTest, AnExistingVersionIsUsedWithTheSameUpstreamsRefusedWithOthers) {
+  auto same = deploy("v2");
+  same.upstreams = {"http://127.0.0.1:9002"};
+  ASSERT_TRUE(rollouts_.start(same));
+  EXPECT_EQ(deployments_.versions("shop")->size(), 2u);
+
+  const auto revision = store_.revision();
+  auto other = deploy("v2");
+  other.replace = true;
+  other.upstreams = {"http://127.0.0.1:9999"};
+  auto refused = rollouts_.start(other);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kConflict);
+  EXPECT_EQ(refused.error().message,
+            "upstreams: version \"v2\" of service \"shop\" exists with upstreams "
+            "http://127.0.0.1:9002, not http://127.0.0.1:9999; versions are immutable: pick a "
+            "new version name for these upstreams");
+  EXPECT_EQ(store_.revision(), revision + 1);  // only --replace's abort
+
+  auto bad = deploy("v4");
+  bad.upstreams = {"https://127.0.0.1:9004"};
+  auto invalid = rollouts_.start(bad);
+  ASSERT_FALSE(invalid);
+  EXPECT_EQ(invalid.error().code, Errc::kInvalidArgument);
+  EXPECT_TRUE(invalid.error().message.starts_with("upstreams: upstream \"https://"))
+      << invalid.error().message;
+}
+
 TEST_F(RolloutServiceTest, BadRequestsAreRefusedWithTheReason) {
   auto unknown = rollouts_.start(deploy("v9"));
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, Errc::kNotFound);
-  EXPECT_EQ(unknown.error().message, "service \"shop\" has no version \"v9\"; declare it first");
+  EXPECT_EQ(unknown.error().message,
+            "service \"shop\" has no version \"v9\"; declare it first (apply, or deploy with "
+            "--upstream URL)");
   auto all = rollouts_.start(deploy("v1"));
   ASSERT_FALSE(all);
   EXPECT_EQ(all.error().message,

@@ -128,12 +128,6 @@ std::vector<std::string> metric_lines(const json::value& r, const json::value& m
   return out;
 }
 
-// A measured value in 4 significant digits (1.482751 -> 1.483), "-" when there is none.
-std::string value_text(const json::value& v) {
-  auto d = number_of(v);
-  return d ? fmt::format("{:.4g}", *d) : std::string("-");
-}
-
 std::string verdict_mark(std::string_view verdict) {
   if (verdict == "pass") {
     return "✓";

@@ -313,7 +313,8 @@ std::string report_markdown(const json::value& r, const json::value& events) {
         limits += " (past " + bound + ")";
       }
       out += fmt::format("| {} | {} | {} | {} | {} / {} | {} |\n", cell(text(c, "metric")),
-                         cell(text(c, "verdict")), text(c, "canary"), text(c, "stable"),
+                         cell(text(c, "verdict")), value_text(member(c, "canary")),
+                         value_text(member(c, "stable")),
                          text(c, "canary_requests"), text(c, "stable_requests"), cell(limits));
     }
   }

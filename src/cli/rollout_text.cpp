@@ -17,6 +17,11 @@ const json::value& member(const json::value& v, std::string_view key) {
   return m == nullptr ? kNull : *m;
 }
 
+std::string value_text(const json::value& v) {
+  double d = 0;
+  return number(v, d) ? fmt::format("{:.4g}", d) : std::string("-");
+}
+
 std::string text(const json::value& v) {
   if (const auto* s = v.if_string()) {
     return std::string(*s);

@@ -16,6 +16,8 @@ const boost::json::value& member(const boost::json::value& v, std::string_view k
 // A string as it is, a number or a bool as JSON writes it, null, an object or an array as "-".
 std::string text(const boost::json::value& v);
 std::string text(const boost::json::value& v, std::string_view key);
+// A measured value in 4 significant digits (0.20198675 -> 0.202), "-" when there is none.
+std::string value_text(const boost::json::value& v);
 // 10 -> "10%"; "-" for a non-number.
 std::string percent_text(const boost::json::value& v);
 // `v[key]` as an array; an empty one otherwise.

@@ -1,0 +1,387 @@
+// judge_sim: the rollout judges driven with simulated traffic (no network), many replications
+// each, side by side: the sequential judge (rollout/sequential_judge.hpp), the threshold judge
+// (rollout/judge.hpp, one window every 30 s), a Kayenta-style fixed-horizon test (a one-sided
+// two-proportion z-test at alpha in every 30 s window, without correction for looking again),
+// and, for detection costs, the oracle SPRT that knows the true rate ratio.
+//
+// Traffic: 500 requests/s in ticks of 250 ms, each request routed at random with the step's
+// weight (or, in the sticky scenario, by user). Results: markdown tables on stdout, as
+// docs/benchmarks.md records them.
+//
+//   judge_sim [--reps N] [--seed S] [--only false|subtle|gross|latency|sticky]
+
+#include "rollout/judge.hpp"
+#include "rollout/sequential.hpp"
+#include "rollout/sequential_judge.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace ro = rampart::rollout;
+
+constexpr double kTickSeconds = 0.25;
+constexpr uint64_t kRequestsPerTick = 125;  // 500 requests/s
+constexpr int kTicksPerWindow = 120;        // 30 s
+constexpr double kAlpha = 0.01;
+constexpr uint64_t kNs = 1'000'000;  // a millisecond
+
+using Rng = std::mt19937_64;
+
+uint64_t binomial(Rng& rng, uint64_t n, double p) {
+  if (n == 0 || p <= 0) {
+    return 0;
+  }
+  return std::binomial_distribution<uint64_t>(n, p)(rng);
+}
+
+// One tick of one version: requests, errors, and latencies as "fast" (1 ms) or "slow"
+// (100 ms) requests, so that latency checks see exceedances.
+ro::VersionWindow version_tick(uint64_t requests, uint64_t errors, uint64_t slow) {
+  ro::VersionWindow v;
+  v.requests = requests;
+  v.errors = errors;
+  v.latency.record(1 * kNs, requests - slow);
+  v.latency.record(100 * kNs, slow);
+  return v;
+}
+
+// What one tick of traffic was: per version requests and bad events.
+struct TickCounts {
+  uint64_t nc = 0, nb = 0;  // requests
+  uint64_t ec = 0, eb = 0;  // errors
+  uint64_t sc = 0, sb = 0;  // slow requests
+};
+
+// A scenario: the canary's weight in each tick, and each version's error and slow rates.
+struct Scenario {
+  std::function<double(int tick)> weight;
+  double canary_errors = 0, stable_errors = 0;
+  double canary_slow = 0, stable_slow = 0;
+};
+
+TickCounts draw(Rng& rng, const Scenario& s, int tick) {
+  TickCounts t;
+  t.nc = binomial(rng, kRequestsPerTick, s.weight(tick));
+  t.nb = kRequestsPerTick - t.nc;
+  t.ec = binomial(rng, t.nc, s.canary_errors);
+  t.eb = binomial(rng, t.nb, s.stable_errors);
+  t.sc = binomial(rng, t.nc, s.canary_slow);
+  t.sb = binomial(rng, t.nb, s.stable_slow);
+  return t;
+}
+
+ro::Window window_of(const TickCounts& t, double seconds) {
+  ro::Window w;
+  w.seconds = seconds;
+  w.canary = version_tick(t.nc, t.ec, t.sc);
+  w.stable = version_tick(t.nb, t.eb, t.sb);
+  return w;
+}
+
+void add(TickCounts& into, const TickCounts& t) {
+  into.nc += t.nc, into.nb += t.nb, into.ec += t.ec, into.eb += t.eb, into.sc += t.sc,
+      into.sb += t.sb;
+}
+
+ro::Check error_check() {
+  ro::Check c;
+  c.metric = ro::Metric::kErrorRate;
+  c.max_ratio_to_stable = 1.2;
+  return c;
+}
+
+ro::Check latency_check() {
+  ro::Check c;
+  c.metric = ro::Metric::kP95Ms;
+  c.max_ratio_to_stable = 1.2;
+  return c;
+}
+
+// The stable version's recent latency: 95% fast, 5% slow, so its p95 is the fast bucket and
+// "slower than stable's p95" is a slow request.
+rampart::metrics::LatencyHistogram stable_recent() {
+  rampart::metrics::LatencyHistogram h;
+  h.record(1 * kNs, 950);
+  h.record(100 * kNs, 50);
+  return h;
+}
+
+// A judge under simulation: fed every tick; answers whether it rolls back now.
+class Judge {
+ public:
+  virtual ~Judge() = default;
+  virtual void start_step(uint32_t weight_bp) = 0;
+  virtual bool rolls_back(const TickCounts& t) = 0;
+};
+
+class Sequential final : public Judge {
+ public:
+  explicit Sequential(ro::Check check) : judge_({check}, {.alpha = kAlpha}) {}
+  void start_step(uint32_t weight_bp) override { judge_.start_step(weight_bp, stable_recent()); }
+  bool rolls_back(const TickCounts& t) override {
+    const auto j = judge_.observe(window_of(t, kTickSeconds), false);
+    pauses += j.decision == ro::Decision::kPause ? 1 : 0;
+    return j.decision == ro::Decision::kRollback;
+  }
+  int pauses = 0;
+
+ private:
+  ro::SequentialJudge judge_;
+};
+
+// Sums ticks into 30 s windows and asks `decide` at the end of each.
+class Windowed : public Judge {
+ public:
+  void start_step(uint32_t) override { step_started(); }
+  bool rolls_back(const TickCounts& t) override {
+    add(window_, t);
+    if (++ticks_ % kTicksPerWindow != 0) {
+      return false;
+    }
+    const bool out = decide(window_);
+    window_ = {};
+    return out;
+  }
+
+ protected:
+  virtual bool decide(const TickCounts& w) = 0;
+  virtual void step_started() {}
+
+ private:
+  TickCounts window_;
+  int ticks_ = 0;
+};
+
+class Threshold final : public Windowed {
+ public:
+  explicit Threshold(ro::Check check) {
+    policy_.min_requests = 100;
+    policy_.failure_limit = 2;
+    policy_.checks = {check};
+  }
+
+ private:
+  void step_started() override { state_ = {}; }  // as the state machine: a fresh count a step
+  bool decide(const TickCounts& w) override {
+    auto j = ro::judge_window(window_of(w, kTickSeconds * kTicksPerWindow), policy_, state_, false);
+    state_ = j.state;
+    return j.decision == ro::Decision::kRollback;
+  }
+  ro::AnalysisPolicy policy_;
+  ro::JudgeState state_;
+};
+
+// Kayenta's habit: a test meant for one look, at alpha, in every interval.
+class FixedHorizon final : public Windowed {
+ public:
+  explicit FixedHorizon(bool latency) : latency_(latency) {}
+
+ private:
+  bool decide(const TickCounts& w) override {
+    const double ec = static_cast<double>(latency_ ? w.sc : w.ec);
+    const double eb = static_cast<double>(latency_ ? w.sb : w.eb);
+    const double nc = static_cast<double>(w.nc), nb = static_cast<double>(w.nb);
+    if (nc == 0 || nb == 0) {
+      return false;
+    }
+    const double pooled = (ec + eb) / (nc + nb);
+    const double se = std::sqrt(pooled * (1 - pooled) * (1 / nc + 1 / nb));
+    return se > 0 && (ec / nc - eb / nb) / se > 2.326;  // one-sided z at 1%
+  }
+  bool latency_;
+};
+
+// The SPRT that knows the canary's true share of events: the best any test of these labels
+// can do on average (Wald), the yardstick for detection costs.
+class OracleSprt final : public Judge {
+ public:
+  OracleSprt(double ratio, bool latency) : ratio_(ratio), latency_(latency) {}
+  void start_step(uint32_t) override {}
+  bool rolls_back(const TickCounts& t) override {
+    if (t.nc == 0 || t.nb == 0) {
+      return false;
+    }
+    const double theta0 = static_cast<double>(t.nc) / static_cast<double>(t.nc + t.nb);
+    const double theta1 = ro::seq::share_for_ratio(theta0, ratio_);
+    const auto ec = static_cast<double>(latency_ ? t.sc : t.ec);
+    const auto eb = static_cast<double>(latency_ ? t.sb : t.eb);
+    llr_ += ec * std::log(theta1 / theta0) + eb * std::log((1 - theta1) / (1 - theta0));
+    return llr_ >= std::log(1 / kAlpha);
+  }
+
+ private:
+  double ratio_;
+  bool latency_;
+  double llr_ = 0;
+};
+
+// Runs one replication until the judge rolls back or `ticks` pass: the tick it rolled back at
+// and the canary requests up to it.
+struct Run {
+  std::optional<int> rollback_tick;
+  uint64_t canary_requests = 0;
+};
+
+Run run(Rng& rng, const Scenario& s, Judge& judge, int ticks, int step_ticks) {
+  Run r;
+  for (int tick = 0; tick < ticks; ++tick) {
+    if (tick % step_ticks == 0) {
+      judge.start_step(static_cast<uint32_t>(s.weight(tick) * 10000 + 0.5));
+    }
+    const TickCounts t = draw(rng, s, tick);
+    r.canary_requests += t.nc;
+    if (judge.rolls_back(t)) {
+      r.rollback_tick = tick;
+      return r;
+    }
+  }
+  return r;
+}
+
+using MakeJudge = std::function<std::unique_ptr<Judge>()>;
+
+struct Contender {
+  std::string name;
+  MakeJudge make;
+};
+
+std::vector<Contender> contenders(bool latency, std::optional<double> oracle_ratio) {
+  const ro::Check check = latency ? latency_check() : error_check();
+  std::vector<Contender> out = {
+      {"sequential", [check] { return std::make_unique<Sequential>(check); }},
+      {"threshold (30 s windows)", [check] { return std::make_unique<Threshold>(check); }},
+      {"fixed-horizon z-test per window", [latency] {
+         return std::make_unique<FixedHorizon>(latency);
+       }}};
+  if (oracle_ratio) {
+    out.push_back({"oracle SPRT", [r = *oracle_ratio, latency] {
+                     return std::make_unique<OracleSprt>(r, latency);
+                   }});
+  }
+  return out;
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) {
+    return NAN;
+  }
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+}
+
+// --- the scenarios ------------------------------------------------------------------------
+
+// Good canaries through a 1% -> 10% -> 50% schedule, 5 minutes each: how many are rolled back.
+void false_rollbacks(int reps, uint64_t seed) {
+  fmt::print("### False rollbacks: {} good canaries per row (1% -> 10% -> 50%, 5 min each)\n\n",
+             reps);
+  fmt::print("| base error rate | sequential | threshold (30 s windows) | fixed-horizon z-test "
+             "per window |\n|---|---|---|---|\n");
+  constexpr int kStepTicks = 5 * 60 * 4;
+  for (double p : {0.001, 0.01, 0.05}) {
+    const Scenario s{.weight = [](int tick) {
+                       const double w[] = {0.01, 0.1, 0.5};
+                       return w[std::min(2, tick / kStepTicks)];
+                     },
+                     .canary_errors = p,
+                     .stable_errors = p};
+    std::string row = fmt::format("| {}% |", 100 * p);
+    for (const auto& c : contenders(false, std::nullopt)) {
+      Rng rng(seed);
+      int rolled_back = 0;
+      for (int i = 0; i < reps; ++i) {
+        auto judge = c.make();
+        rolled_back += run(rng, s, *judge, 3 * kStepTicks, kStepTicks).rollback_tick ? 1 : 0;
+      }
+      row += fmt::format(" {} ({:.1f}%) |", rolled_back, 100.0 * rolled_back / reps);
+    }
+    fmt::print("{}\n", row);
+  }
+  fmt::print("\n");
+}
+
+// A regression at 10% weight until rollback: canary requests (median, p90), and for a gross
+// one the time.
+void detection(const std::string& title, const Scenario& s, bool latency,
+               std::optional<double> ratio, int reps, uint64_t seed, bool in_seconds) {
+  fmt::print("### {}: {} replications\n\n", title, reps);
+  fmt::print("| judge | rolled back | median {} | p90 |\n|---|---|---|---|\n",
+             in_seconds ? "seconds of traffic" : "canary requests");
+  constexpr int kMaxTicks = 4 * 60 * 60;  // an hour
+  double oracle_median = NAN, sequential_median = NAN;
+  for (const auto& c : contenders(latency, ratio)) {
+    Rng rng(seed);
+    std::vector<double> costs;
+    for (int i = 0; i < reps; ++i) {
+      auto judge = c.make();
+      const Run r = run(rng, s, *judge, kMaxTicks, kMaxTicks);
+      if (r.rollback_tick) {
+        costs.push_back(in_seconds ? (*r.rollback_tick + 1) * kTickSeconds
+                                   : static_cast<double>(r.canary_requests));
+      }
+    }
+    const double median = percentile(costs, 0.5);
+    if (c.name == "oracle SPRT") {
+      oracle_median = median;
+    } else if (c.name == "sequential") {
+      sequential_median = median;
+    }
+    const int digits = in_seconds ? 2 : 0;
+    fmt::print("| {} | {} of {} | {:.{}f} | {:.{}f} |\n", c.name, costs.size(), reps, median,
+               digits, percentile(costs, 0.9), digits);
+  }
+  if (!std::isnan(oracle_median) && oracle_median > 0) {
+    fmt::print("\nsequential / oracle SPRT, median: {:.2f}x\n", sequential_median / oracle_median);
+  }
+  fmt::print("\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"judge_sim: the rollout judges on simulated traffic"};
+  int reps = 1000;
+  uint64_t seed = 1;
+  std::string only;
+  app.add_option("--reps", reps, "Replications per row")->check(CLI::Range(10, 1000000));
+  app.add_option("--seed", seed, "The first random seed");
+  app.add_option("--only", only, "One scenario: false, subtle, gross, latency");
+  CLI11_PARSE(app, argc, argv);
+  const auto want = [&](std::string_view name) { return only.empty() || only == name; };
+  const auto ten_percent = [](int) { return 0.1; };
+
+  fmt::print("## Rollout judges on simulated traffic (500 requests/s, ticks of 250 ms, alpha "
+             "1%)\n\n");
+  if (want("false")) {
+    false_rollbacks(reps, seed);
+  }
+  if (want("subtle")) {
+    detection("Subtle regression: errors 1% -> 2% at 10% weight",
+              Scenario{.weight = ten_percent, .canary_errors = 0.02, .stable_errors = 0.01}, false,
+              2.0, reps, seed, false);
+  }
+  if (want("gross")) {
+    detection("Gross failure: errors 0% -> 20% at 10% weight",
+              Scenario{.weight = ten_percent, .canary_errors = 0.2, .stable_errors = 0}, false,
+              std::nullopt, reps, seed, true);
+  }
+  if (want("latency")) {
+    // Lognormal latencies (sigma 1) 1.2x slower: the share over stable's p95 goes from 5% to
+    // 1 - Phi(1.645 - ln 1.2) = 7.18%.
+    detection("Latency: p95 1.2x slower at 10% weight",
+              Scenario{.weight = ten_percent, .canary_slow = 0.0718, .stable_slow = 0.05}, true,
+              0.0718 / 0.05, reps, seed, false);
+  }
+  return 0;
+}

@@ -14,8 +14,8 @@
 #include "rollout/sequential.hpp"
 #include "rollout/sequential_judge.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -261,9 +261,8 @@ std::vector<Contender> contenders(bool latency, std::optional<double> oracle_rat
   std::vector<Contender> out = {
       {"sequential", [check] { return std::make_unique<Sequential>(check); }},
       {"threshold (30 s windows)", [check] { return std::make_unique<Threshold>(check); }},
-      {"fixed-horizon z-test per window", [latency] {
-         return std::make_unique<FixedHorizon>(latency);
-       }}};
+      {"fixed-horizon z-test per window",
+       [latency] { return std::make_unique<FixedHorizon>(latency); }}};
   if (oracle_ratio) {
     out.push_back({"oracle SPRT", [r = *oracle_ratio, latency] {
                      return std::make_unique<OracleSprt>(r, latency);
@@ -280,20 +279,32 @@ double percentile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
 }
 
+// The Wilson score interval at 95% for k of n: the simulation's own uncertainty.
+std::pair<double, double> wilson(int k, int n) {
+  const double z = 1.96, p = static_cast<double>(k) / n, nn = n;
+  const double centre = (p + z * z / (2 * nn)) / (1 + z * z / nn);
+  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / (1 + z * z / nn);
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
 // --- the scenarios ------------------------------------------------------------------------
 
 // Good canaries through a 1% -> 10% -> 50% schedule, 5 minutes each: how many are rolled back.
 void false_rollbacks(int reps, uint64_t seed) {
-  fmt::print("### False rollbacks: {} good canaries per row (1% -> 10% -> 50%, 5 min each)\n\n",
-             reps);
-  fmt::print("| base error rate | sequential | threshold (30 s windows) | fixed-horizon z-test "
-             "per window |\n|---|---|---|---|\n");
+  fmt::print(
+      "### False rollbacks: {} good canaries per row (1% -> 10% -> 50%, 5 min each; "
+      "count, share and its 95% interval)\n\n",
+      reps);
+  fmt::print(
+      "| base error rate | sequential | threshold (30 s windows) | fixed-horizon z-test "
+      "per window |\n|---|---|---|---|\n");
   constexpr int kStepTicks = 5 * 60 * 4;
   for (double p : {0.001, 0.01, 0.05}) {
-    const Scenario s{.weight = [](int tick) {
-                       const double w[] = {0.01, 0.1, 0.5};
-                       return w[std::min(2, tick / kStepTicks)];
-                     },
+    const Scenario s{.weight =
+                         [](int tick) {
+                           const double w[] = {0.01, 0.1, 0.5};
+                           return w[std::min(2, tick / kStepTicks)];
+                         },
                      .canary_errors = p,
                      .stable_errors = p};
     std::string row = fmt::format("| {}% |", 100 * p);
@@ -304,7 +315,9 @@ void false_rollbacks(int reps, uint64_t seed) {
         auto judge = c.make();
         rolled_back += run(rng, s, *judge, 3 * kStepTicks, kStepTicks).rollback_tick ? 1 : 0;
       }
-      row += fmt::format(" {} ({:.1f}%) |", rolled_back, 100.0 * rolled_back / reps);
+      const auto [low, high] = wilson(rolled_back, reps);
+      row += fmt::format(" {} ({:.1f}%; {:.1f}–{:.1f}%) |", rolled_back, 100.0 * rolled_back / reps,
+                         100 * low, 100 * high);
     }
     fmt::print("{}\n", row);
   }
@@ -361,8 +374,9 @@ int main(int argc, char** argv) {
   const auto want = [&](std::string_view name) { return only.empty() || only == name; };
   const auto ten_percent = [](int) { return 0.1; };
 
-  fmt::print("## Rollout judges on simulated traffic (500 requests/s, ticks of 250 ms, alpha "
-             "1%)\n\n");
+  fmt::print(
+      "## Rollout judges on simulated traffic (500 requests/s, ticks of 250 ms, alpha "
+      "1%)\n\n");
   if (want("false")) {
     false_rollbacks(reps, seed);
   }

@@ -16,8 +16,10 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 }  // namespace
 
 Result<std::int64_t> parse_duration_ms(std::string_view text) {
-  // No bound but 64 bits: --since may reach back to 1970 and --expires years ahead.
-  auto d = parse_duration(text, std::chrono::milliseconds::max());
+  // Further than a pause may be: --since reaches back to 1970 and --expires years ahead. Nine
+  // digits of weeks, as the CLI always took; now + this cannot overflow.
+  constexpr std::chrono::milliseconds kMax = std::chrono::weeks(999'999'999);
+  auto d = parse_duration(text, kMax);
   if (!d) {
     return make_error(Errc::kInvalidArgument,
                       fmt::format("\"{}\" is not a duration; write a number and a unit (ms, s, m, "

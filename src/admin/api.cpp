@@ -128,6 +128,17 @@ Status no_unknown_fields(const json::object& o, std::initializer_list<std::strin
   return {};
 }
 
+Result<json::object> body_with(const Request& req, std::initializer_list<std::string_view> known) {
+  auto body = body_object(req);
+  if (!body) {
+    return body.error();
+  }
+  if (auto s = no_unknown_fields(*body, known); !s) {
+    return s.error();
+  }
+  return body;
+}
+
 Api::Api(control::DeploymentService& service, const metrics::Registry& registry,
          control::RolloutService& rollouts)
     : service_(service), registry_(registry), rollouts_(rollouts) {}

@@ -92,6 +92,9 @@ Result<std::optional<bool>> bool_field(const boost::json::object& o, std::string
 // kInvalidArgument "KEY: unknown field; this endpoint takes ..." for a member not in `known`.
 Status no_unknown_fields(const boost::json::object& o,
                          std::initializer_list<std::string_view> known);
+// body_object() whose members are all in `known` (no_unknown_fields).
+Result<boost::json::object> body_with(const Request& request,
+                                      std::initializer_list<std::string_view> known);
 // The request's query parameters, decoded (the last of a repeated name wins).
 std::map<std::string, std::string, std::less<>> query_of(const Request& request);
 // kInvalidArgument "NAME: unknown query parameter; ..." for a parameter not in `known`

@@ -94,12 +94,9 @@ Result<Reply> get_deployment(const Call& call) {
 }
 
 Result<Reply> set_split(const Call& call) {
-  auto body = body_object(call.request);
+  auto body = body_with(call.request, {"split", "message", "expected_revision", "force"});
   if (!body) {
     return body.error();
-  }
-  if (auto s = no_unknown_fields(*body, {"split", "message", "expected_revision", "force"}); !s) {
-    return s.error();
   }
   auto split = parse_split(*body);
   if (!split) {
@@ -129,12 +126,9 @@ Result<Reply> set_split(const Call& call) {
 }
 
 Result<Reply> rollback(const Call& call) {
-  auto body = body_object(call.request);
+  auto body = body_with(call.request, {"deployment_id", "checkpoint_id", "message"});
   if (!body) {
     return body.error();
-  }
-  if (auto s = no_unknown_fields(*body, {"deployment_id", "checkpoint_id", "message"}); !s) {
-    return s.error();
   }
   auto deployment_id = int_field(*body, "deployment_id");
   if (!deployment_id) {
@@ -165,12 +159,9 @@ Result<Reply> list_checkpoints(const Call& call) {
 }
 
 Result<Reply> create_checkpoint(const Call& call) {
-  auto body = body_object(call.request);
+  auto body = body_with(call.request, {"note"});
   if (!body) {
     return body.error();
-  }
-  if (auto s = no_unknown_fields(*body, {"note"}); !s) {
-    return s.error();
   }
   auto note = string_field(*body, "note");
   if (!note) {

@@ -135,12 +135,9 @@ Result<Reply> get_version(const Call& call) {
 }
 
 Result<Reply> apply(const Call& call) {
-  auto body = body_object(call.request);
+  auto body = body_with(call.request, {"config", "source", "message"});
   if (!body) {
     return body.error();
-  }
-  if (auto s = no_unknown_fields(*body, {"config", "source", "message"}); !s) {
-    return s.error();
   }
   auto text = string_field(*body, "config");
   if (!text) {

@@ -56,7 +56,7 @@ int usage_error(std::ostream& err, const CLI::App& verb, std::string_view what) 
   std::string path = verb.get_name();
   for (const CLI::App* up = verb.get_parent(); up != nullptr && up->get_parent() != nullptr;
        up = up->get_parent()) {
-    path = up->get_name() + " " + path;
+    path.insert(0, " ").insert(0, up->get_name());
   }
   err << "rampart: " << path << ": " << what << " (see rampart " << path << " --help)\n";
   return kExitUsage;

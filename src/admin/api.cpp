@@ -345,15 +345,16 @@ constexpr std::array<OtherEndpoint, 3> kOtherEndpoints = {{
     {"/reload", "POST", false, ""},
 }};
 
-// Every /api/v1 endpoint, by resource. The older tables' 405 names GET without HEAD, as it
-// always has (router.hpp, EndpointTable).
+// Every /api/v1 endpoint, by resource. The tables of the first release keep its answers to
+// what they do not serve (router.hpp, Conventions).
 std::span<const EndpointTable> endpoint_tables() {
+  constexpr auto kFirstRelease = Conventions::kFirstRelease;
   static const std::array<EndpointTable, 5> kTables = {{
-      {token_endpoints(), false},
-      {audit_endpoints(), false},
-      {service_endpoints(), false},
-      {deployment_endpoints(), false},
-      {rollout_endpoints(), true},
+      {token_endpoints(), kFirstRelease},
+      {audit_endpoints(), kFirstRelease},
+      {service_endpoints(), kFirstRelease},
+      {deployment_endpoints(), kFirstRelease},
+      {rollout_endpoints(), Conventions::kCurrent},
   }};
   return kTables;
 }
@@ -405,6 +406,11 @@ Response Api::route(const Request& req, std::string_view path) {
     return no_endpoint(req, ": a path segment is empty (an empty name?)");
   }
   auto match = match_endpoint(endpoint_tables(), req.method(), parts);
+  if (match.endpoint == nullptr && match.query_first) {
+    if (auto s = query_is(req, ""); !s) {
+      return failure(req, s.error());
+    }
+  }
   if (match.allow.empty()) {
     return no_endpoint(req, "; docs/api.md lists them");
   }

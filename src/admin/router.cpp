@@ -88,7 +88,9 @@ EndpointMatch match_endpoint(std::span<const EndpointTable> tables, Verb method,
       if (!matches(entry.pattern, parts, params)) {
         continue;
       }
-      allow(match.allow, entry.method, table.allow_names_head);
+      const bool current = table.conventions == Conventions::kCurrent;
+      allow(match.allow, entry.method, current);
+      match.query_first = match.query_first && !current;
       if (match.endpoint == nullptr && serves(entry.method, method)) {
         match.endpoint = &entry;
         match.params = std::move(params);
@@ -100,7 +102,7 @@ EndpointMatch match_endpoint(std::span<const EndpointTable> tables, Verb method,
 
 EndpointMatch match_endpoint(std::span<const Endpoint> table, Verb method,
                              const std::vector<std::string>& parts) {
-  const EndpointTable one{table, true};
+  const EndpointTable one{table, Conventions::kCurrent};
   return match_endpoint(std::span(&one, 1), method, parts);
 }
 

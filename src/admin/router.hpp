@@ -67,23 +67,32 @@ struct Endpoint {
   EndpointHandler handler;
 };
 
-// A resource's entries, and how a 405 names their GET: "GET, HEAD" (RFC 9110), or "GET" alone
-// for the endpoints older than the table, whose Allow clients have seen since the first release.
+// How a table's endpoints answer a request they do not serve. kCurrent: a 405 whose Allow names
+// HEAD after GET (RFC 9110). kFirstRelease, the endpoints older than the tables, as clients have
+// seen them since the first release: Allow names GET alone, and a query parameter is refused
+// (400, as by an endpoint that takes none) before the 405 — and before the 404 of a path that no
+// table has.
+enum class Conventions { kCurrent, kFirstRelease };
+
+// A resource's entries.
 struct EndpointTable {
   std::span<const Endpoint> endpoints;
-  bool allow_names_head = true;
+  Conventions conventions = Conventions::kCurrent;
 };
 
 struct EndpointMatch {
   const Endpoint* endpoint = nullptr;  // nullptr: no entry matches with this method
   std::vector<std::string> params;
   std::string allow;  // the methods of the entries the path matches ("GET, HEAD"); empty: none
+  // Without an endpoint: whether the query parameters are checked before the 404 or 405
+  // (Conventions::kFirstRelease, or no table matches the path).
+  bool query_first = true;
 };
 
 // The entry that serves `method` on the path `parts` (segments, decoded), in the tables' order.
 EndpointMatch match_endpoint(std::span<const EndpointTable> tables, boost::beast::http::verb method,
                              const std::vector<std::string>& parts);
-// The same for one table whose Allow names HEAD.
+// The same for one table of Conventions::kCurrent.
 EndpointMatch match_endpoint(std::span<const Endpoint> table, boost::beast::http::verb method,
                              const std::vector<std::string>& parts);
 

@@ -133,6 +133,19 @@ TEST_F(ApiRules, EveryApiPathIsAnEndpointA405OrA404) {
   }
 }
 
+TEST_F(ApiRules, AQueryParameterOnAWrongMethodIsA400ForTheFirstReleasesEndpointsOnly) {
+  auto audit = api_.handle(request(bhttp::verb::post, "/api/v1/audit?after=1"));
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->result(), bhttp::status::bad_request);
+  EXPECT_NE(audit->body().find("after: unknown query parameter; this endpoint takes none"),
+            std::string::npos)
+      << audit->body();
+  auto rollouts = api_.handle(request(bhttp::verb::delete_, "/api/v1/services/shop/rollouts?x=1"));
+  ASSERT_TRUE(rollouts);
+  EXPECT_EQ(rollouts->result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ((*rollouts)[bhttp::field::allow], "GET, HEAD, POST");
+}
+
 TEST_F(ApiRules, QueryParametersAreCheckedBeforeTheRole) {
   auto created = service_.create_token("reader", model::Role::kReadOnly, "rampart");
   ASSERT_TRUE(created);
@@ -174,6 +187,9 @@ TEST_F(ApiRules, UnknownQueryParametersAreRefusedByName) {
            {"/api/v1/services?limit=1", "limit"},
            {"/api/v1/tokens?x", "x"},
            {"/metrics?format=json", "format"},
+           // The first release's endpoints refuse the parameter before their 404 or 405.
+           {"/api/v1/nowhere?x=1", "x"},
+           {"/api/v1/services/shop/versions/v1/x?y=1", "y"},
        }) {
     auto res = api_.handle(request(bhttp::verb::get, c.target));
     ASSERT_TRUE(res) << c.target;

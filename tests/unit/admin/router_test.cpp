@@ -68,11 +68,15 @@ TEST(Router, MatchesMethodAndPathAndCapturesSegments) {
   }
 }
 
-TEST(Router, AllowNamesHeadOnlyWhereTheTableSaysSo) {
-  const std::array<EndpointTable, 2> tables = {{{kShop, true}, {kOld, false}}};
+TEST(Router, FirstReleaseTablesKeepTheirAllowAndCheckTheQueryFirst) {
+  const std::array<EndpointTable, 2> tables = {
+      {{kShop, Conventions::kCurrent}, {kOld, Conventions::kFirstRelease}}};
   auto old = match_endpoint(tables, Verb::delete_, path_segments("counter"));
   EXPECT_EQ(old.endpoint, nullptr);
   EXPECT_EQ(old.allow, "GET, POST");
+  EXPECT_TRUE(old.query_first);
+  EXPECT_TRUE(match_endpoint(tables, Verb::get, path_segments("nowhere")).query_first);
+  EXPECT_FALSE(match_endpoint(tables, Verb::put, path_segments("shelves")).query_first);
   auto head = match_endpoint(tables, Verb::head, path_segments("counter"));
   ASSERT_NE(head.endpoint, nullptr);
   EXPECT_EQ(head.endpoint->method, Verb::get);

@@ -30,7 +30,16 @@ curated=(
   src/common/json_text.cpp
   src/control/route_publisher.cpp
   src/admin/api.cpp
+  src/admin/api_json.cpp
+  src/admin/router.cpp
+  src/admin/audit_api.cpp
+  src/admin/deployments_api.cpp
+  src/admin/services_api.cpp
+  src/admin/tokens_api.cpp
   src/admin/rollouts_api.cpp
+  src/cli/api_call.cpp
+  src/cli/verbs.cpp
+  src/app/server_verb.cpp
   src/cli/split_arg.cpp
   src/cli/times.cpp
   src/cli/settings.cpp

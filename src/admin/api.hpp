@@ -1,16 +1,22 @@
 #pragma once
-// The admin API under /api/v1/ (docs/api.md): an adapter from HTTP to the DeploymentService.
-// Each handler parses the request, checks the bearer token's role, calls one service method and
-// maps its result to a response; the rules live in the service.
+// The admin API under /api/v1/ (docs/api.md): an adapter from HTTP to the DeploymentService and
+// the RolloutService. The endpoints are entries in tables by resource (admin/endpoints.hpp,
+// admin/router.hpp); the Api matches the request to its entry, checks its query parameters and
+// the bearer token's role, calls the entry's handler and maps its error to a response; the
+// rules live in the services.
 //
 // Thread safety: handle() may be called from several threads at once (the service and the
 // registry are thread-safe; the API's own state is behind a mutex).
 
 #include "admin/admin_server.hpp"
+#include "admin/router.hpp"
 #include "control/deployment_service.hpp"
 #include "control/rollout_service.hpp"
 #include "metrics/registry.hpp"
 #include "model/records.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -19,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rampart::admin {
 
@@ -45,10 +52,8 @@ class Api {
 
  private:
   Response route(const Request& request, std::string_view path);
-  // The response of the endpoint table's entry (admin/rollouts_api.hpp) that `parts` names, or
-  // std::nullopt when no entry's pattern matches; defined with the table.
-  std::optional<Response> serve_table(const Request& request,
-                                      const std::vector<std::string>& parts);
+  // The query parameters and the role `entry` needs, then its handler's answer.
+  Response serve(const Request& request, const Endpoint& entry, std::vector<std::string> params);
   Response failure(const Request& request, const Error& error);
   void observe(const Error& error);
   void observe_success();
@@ -87,10 +92,29 @@ Result<std::optional<bool>> bool_field(const boost::json::object& o, std::string
 // kInvalidArgument "KEY: unknown field; this endpoint takes ..." for a member not in `known`.
 Status no_unknown_fields(const boost::json::object& o,
                          std::initializer_list<std::string_view> known);
+// body_object() whose members are all in `known` (no_unknown_fields).
+Result<boost::json::object> body_with(const Request& request,
+                                      std::initializer_list<std::string_view> known);
 // The request's query parameters, decoded (the last of a repeated name wins).
 std::map<std::string, std::string, std::less<>> query_of(const Request& request);
-// kInvalidArgument "NAME: unknown query parameter; ..." for a parameter not in `known`.
-Status query_is(const Request& request, std::initializer_list<std::string_view> known);
+// kInvalidArgument "NAME: unknown query parameter; ..." for a parameter not in `known`
+// ("after, since, limit"; empty: none).
+Status query_is(const Request& request, std::string_view known);
+// A query parameter that is a non-negative integer: std::nullopt when absent, kInvalidArgument
+// "KEY: \"x\" is not a non-negative integer" otherwise.
+Result<std::optional<std::int64_t>> query_int(const Call& call, std::string_view key);
+// A list's length: `limit` (1 to 10000), 1000 without it.
+Result<std::size_t> query_limit(const Call& call);
+// [api_json(item), ...]
+template <class T>
+boost::json::array api_list(const std::vector<T>& items) {
+  boost::json::array a;
+  a.reserve(items.size());
+  for (const auto& item : items) {
+    a.emplace_back(api_json(item));
+  }
+  return a;
+}
 // "split: sums to ..." -> "split"; empty when the message does not start with a field name.
 std::string_view field_of(std::string_view message);
 

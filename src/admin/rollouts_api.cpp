@@ -315,61 +315,9 @@ constexpr std::array<Endpoint, 6> kRolloutEndpoints = {{
     {Verb::post, "services/{service}/rollout/{command}", Role::kDeployer, "", &rollout_command},
 }};
 
-// Whether `pattern` matches `parts`; the {…} segments appended to `params` if so.
-bool matches(std::string_view pattern, const std::vector<std::string>& parts,
-             std::vector<std::string>& params) {
-  std::vector<std::string> found;
-  std::size_t i = 0;
-  while (!pattern.empty()) {
-    const auto slash = pattern.find('/');
-    const std::string_view segment = pattern.substr(0, slash);
-    pattern = slash == std::string_view::npos ? std::string_view{} : pattern.substr(slash + 1);
-    if (i == parts.size()) {
-      return false;
-    }
-    if (segment.starts_with('{')) {
-      found.push_back(parts[i]);
-    } else if (segment != parts[i]) {
-      return false;
-    }
-    ++i;
-  }
-  if (i != parts.size()) {
-    return false;
-  }
-  params = std::move(found);
-  return true;
-}
-
-std::string_view allow_of(Verb method) { return method == Verb::get ? "GET, HEAD" : "POST"; }
-
-bool serves(Verb entry, Verb method) {
-  return entry == method || (entry == Verb::get && method == Verb::head);
-}
-
 }  // namespace
 
 std::span<const Endpoint> rollout_endpoints() { return kRolloutEndpoints; }
-
-EndpointMatch match_endpoint(std::span<const Endpoint> table, Verb method,
-                             const std::vector<std::string>& parts) {
-  EndpointMatch match;
-  for (const auto& entry : table) {
-    std::vector<std::string> params;
-    if (!matches(entry.pattern, parts, params)) {
-      continue;
-    }
-    const std::string_view allow = allow_of(entry.method);
-    if (match.allow.find(allow) == std::string::npos) {
-      match.allow += (match.allow.empty() ? "" : ", ") + std::string(allow);
-    }
-    if (match.endpoint == nullptr && serves(entry.method, method)) {
-      match.endpoint = &entry;
-      match.params = std::move(params);
-    }
-  }
-  return match;
-}
 
 json::object api_json(const model::Rollout& r) {
   const auto& plan = r.plan;
@@ -527,44 +475,6 @@ std::optional<rollout::Command> parse_command(std::string_view name) {
     }
   }
   return std::nullopt;
-}
-
-// Api's side of the table: the 405, the query parameters and the role, then the handler; its
-// error mapped as every endpoint's.
-std::optional<Response> Api::serve_table(const Request& req,
-                                         const std::vector<std::string>& parts) {
-  auto match = match_endpoint(rollout_endpoints(), req.method(), parts);
-  if (match.allow.empty()) {
-    return std::nullopt;
-  }
-  if (match.endpoint == nullptr) {
-    auto res =
-        error_response(bhttp::status::method_not_allowed, "method_not_allowed",
-                       fmt::format("{} does not take {}; use {}", std::string_view(req.target()),
-                                   std::string_view(req.method_string()), match.allow),
-                       req.version(), req.keep_alive());
-    res.set(bhttp::field::allow, match.allow);
-    return res;
-  }
-  const Endpoint& entry = *match.endpoint;
-  auto s = entry.query.empty() ? query_is(req, {}) : query_is(req, {entry.query});
-  if (!s) {
-    return failure(req, s.error());
-  }
-  std::optional<Response> refusal;
-  auto who = authorize(req, entry.role, refusal);
-  if (!who) {
-    return std::move(*refusal);
-  }
-  auto reply = entry.handler(
-      Call{req, std::move(match.params), query_of(req), std::move(who->name), rollouts_});
-  if (!reply) {
-    return failure(req, reply.error());
-  }
-  if (entry.method == Verb::post) {
-    observe_success();
-  }
-  return json_response(reply->status, to_json_text(reply->body), req.version(), req.keep_alive());
 }
 
 }  // namespace rampart::admin

@@ -4,12 +4,14 @@
 #include "cli/rollout_commands.hpp"
 #include "cli/split_arg.hpp"
 #include "cli/times.hpp"
+#include "cli/verbs.hpp"
 #include "common/json_text.hpp"
 #include "config/config.hpp"
 #include "model/codec.hpp"
 #include "model/records.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -17,74 +19,15 @@
 #include <charconv>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <sstream>
 
 namespace rampart::cli {
 namespace json = boost::json;
 
-int fail(Context& ctx, int code, std::string_view message) {
-  std::string_view rest = message;
-  do {
-    const auto end = rest.find('\n');
-    ctx.err << "rampart: " << rest.substr(0, end) << "\n";
-    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
-  } while (!rest.empty());
-  ctx.err.flush();
-  if (ctx.json) {
-    json::object o;
-    o["error"] = code == kExitUsage ? "invalid_argument" : "failed";
-    o["detail"] = message;
-    ctx.out << to_json_text(o) << "\n";
-  }
-  return code;
-}
-
 namespace {
 
 std::int64_t now(const Context& ctx) { return ctx.now_ms ? ctx.now_ms() : now_unix_ms(); }
-
-}  // namespace
-
-std::optional<json::value> call(Context& ctx, std::string method, std::string target, Shape shape,
-                                const json::object* body) {
-  ApiRequest req{std::move(method), std::move(target),
-                 body == nullptr ? std::string() : json::serialize(*body)};
-  Result<HttpResult> answer = ctx.transport
-                                  ? ctx.transport(req)
-                                  : admin_request(ctx.settings.address, req.method, req.target,
-                                                  req.body, ctx.settings.token);
-  if (!answer) {
-    fail(ctx, kExitFailure, answer.error().message);
-    return std::nullopt;
-  }
-  if (answer->status < 200 || answer->status > 299) {
-    fail(ctx, kExitFailure, api_error_message(answer->status, answer->body, ctx.settings));
-    return std::nullopt;
-  }
-  auto not_rampart = [&](std::string_view why) {
-    fail(ctx, kExitFailure,
-         fmt::format("{} does not answer as a rampart admin API ({} {}: {}); check --addr, "
-                     "$RAMPART_ADDR or the data directory's admin.addr",
-                     ctx.settings.address, req.method, req.target, why));
-    return std::nullopt;
-  };
-  auto v = parse_json(answer->body);
-  if (!v) {
-    return not_rampart("the answer is not JSON");
-  }
-  const auto* o = v->if_object();
-  if (o == nullptr) {
-    return not_rampart("the answer is not a JSON object");
-  }
-  for (std::string_view member : shape) {
-    if (!o->contains(member)) {
-      return not_rampart(fmt::format("the answer has no \"{}\"", member));
-    }
-  }
-  return std::move(*v);
-}
-
-namespace {
 
 // The service a verb names: an empty name is a usage error.
 bool named(Context& ctx, std::string_view verb, std::string_view service) {
@@ -120,10 +63,6 @@ json::value list_of(const json::value& answer, std::string_view key) {
 
 }  // namespace
 
-std::string service_path(std::string_view service) {
-  return "/api/v1/services/" + encode_path_segment(service);
-}
-
 namespace {
 
 // Adds "?name=value" or "&name=value".
@@ -133,39 +72,6 @@ void add_query(std::string& target, std::string_view name, std::int64_t value) {
 }
 
 }  // namespace
-
-Result<std::int64_t> parse_integer_option(std::string_view option, std::string_view text,
-                                          std::int64_t min, std::int64_t max) {
-  const std::string range = max == std::numeric_limits<std::int64_t>::max()
-                                ? fmt::format("give a whole number from {} up", min)
-                                : fmt::format("give a whole number from {} to {}", min, max);
-  std::int64_t v = 0;
-  const char* end = text.data() + text.size();
-  auto [p, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || p != end || (ec != std::errc{} && ec != std::errc::result_out_of_range)) {
-    return make_error(Errc::kInvalidArgument,
-                      fmt::format("{}: \"{}\" is not a whole number; {}", option, text, range));
-  }
-  if (ec == std::errc::result_out_of_range || v < min || v > max) {
-    return make_error(Errc::kInvalidArgument,
-                      fmt::format("{}: {} is out of range; {}", option, text, range));
-  }
-  return v;
-}
-
-std::string encode_path_segment(std::string_view segment) {
-  std::string out;
-  for (char c : segment) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-    }
-  }
-  return out;
-}
 
 int run_apply(Context& ctx, const ApplyArgs& args) {
   // The whole file is checked here first, so that a typo is reported with its line before
@@ -193,6 +99,22 @@ int run_apply(Context& ctx, const ApplyArgs& args) {
   return show(ctx, *answer, [&](const json::value& v) { return apply_summary(v, args.file); });
 }
 
+namespace {
+
+// The verbs' arguments live in the run function (shared_ptr: a std::function is copied), bound
+// to the command line's options until it runs.
+Verb apply_verb(CLI::App& app, ClientOptions& client) {
+  auto args = std::make_shared<ApplyArgs>();
+  auto* verb = app.add_subcommand(
+      "apply", "Declare services and versions from a config file; deploys each changed split");
+  verb->add_option("-f,--file", args->file, "Config file (TOML)")->required();
+  verb->add_option("-m,--message", args->message, "Why: kept with each deployment");
+  add_client_flags(verb, client);
+  return {verb, [args](Context& ctx) { return run_apply(ctx, *args); }};
+}
+
+}  // namespace
+
 int run_status(Context& ctx, const StatusArgs& args) {
   if (!args.service && args.watch) {
     return fail(ctx, kExitUsage, "status: --watch follows one service's rollout; name it");
@@ -218,6 +140,33 @@ int run_status(Context& ctx, const StatusArgs& args) {
   });
   return args.watch ? watch_active_rollout(ctx, *args.service) : code;
 }
+
+namespace {
+
+Verb status_verb(CLI::App& app, ClientOptions& client) {
+  struct State {
+    StatusArgs args;
+    std::string service;
+    CLI::Option* service_option = nullptr;
+  };
+  auto state = std::make_shared<State>();
+  auto* verb = app.add_subcommand(
+      "status", "Every service's split, or one service's versions, live metrics and analytics");
+  state->service_option =
+      verb->add_option("SERVICE", state->service, "A service (default: list every service)");
+  verb->add_flag("--watch", state->args.watch,
+                 "Follow the service's active rollout, one line per event, until it ends");
+  add_client_flags(verb, client);
+  return {verb, [state](Context& ctx) {
+            StatusArgs args = state->args;
+            if (state->service_option->count() > 0) {
+              args.service = state->service;
+            }
+            return run_status(ctx, args);
+          }};
+}
+
+}  // namespace
 
 int run_split(Context& ctx, const SplitArgs& args) {
   if (!named(ctx, "split", args.service)) {
@@ -250,6 +199,41 @@ int run_split(Context& ctx, const SplitArgs& args) {
   return show(ctx, *answer, [&](const json::value& v) { return split_summary(v); });
 }
 
+namespace {
+
+Verb split_verb(CLI::App& app, ClientOptions& client) {
+  struct State {
+    SplitArgs args;
+    IntegerOption expect_revision;
+  };
+  auto state = std::make_shared<State>();
+  auto* verb = app.add_subcommand("split", "Change a service's split (a new deployment)");
+  verb->add_option("SERVICE", state->args.service, "The service")->required();
+  verb->add_option("SHARES", state->args.shares,
+                   "VERSION=PERCENT (or VERSION@PERCENT) for each version; percents have at "
+                   "most two decimals and sum to 100; a version not named gets 0")
+      ->required();
+  verb->add_option("-m,--message", state->args.message, "Why: kept with the deployment");
+  add_integer(verb, state->expect_revision, "--expect-revision",
+              "Refuse (409) unless the latest deployment is the one created at this store "
+              "revision (0: none yet)",
+              0, std::numeric_limits<std::int64_t>::max());
+  verb->add_flag("--force", state->args.force,
+                 "Create a deployment even when the split is the one served");
+  add_client_flags(verb, client);
+  return {verb, [state, verb](Context& ctx) {
+            auto revision = given(state->expect_revision);
+            if (!revision) {
+              return usage_error(ctx.err, *verb, revision.error().message);
+            }
+            SplitArgs args = state->args;
+            args.expect_revision = *revision;
+            return run_split(ctx, args);
+          }};
+}
+
+}  // namespace
+
 int run_deployments_list(Context& ctx, const DeploymentsListArgs& args) {
   if (!named(ctx, "deployments list", args.service)) {
     return kExitUsage;
@@ -265,6 +249,33 @@ int run_deployments_list(Context& ctx, const DeploymentsListArgs& args) {
   return show(ctx, *answer,
               [&](const json::value& v) { return deployments_table(list_of(v, "deployments")); });
 }
+
+namespace {
+
+Verb deployments_list_verb(CLI::App& app, ClientOptions& client) {
+  struct State {
+    DeploymentsListArgs args;
+    IntegerOption limit;
+  };
+  auto state = std::make_shared<State>();
+  auto* deployments = app.add_subcommand("deployments", "A service's deployment history");
+  deployments->require_subcommand(1);
+  auto* verb = deployments->add_subcommand("list", "Deployments, newest first");
+  verb->add_option("SERVICE", state->args.service, "The service")->required();
+  add_integer(verb, state->limit, "--limit", "At most N deployments (1 to 10000)", 1, 10000);
+  add_client_flags(verb, client);
+  return {verb, [state, verb](Context& ctx) {
+            auto limit = given(state->limit);
+            if (!limit) {
+              return usage_error(ctx.err, *verb, limit.error().message);
+            }
+            DeploymentsListArgs args = state->args;
+            args.limit = *limit;
+            return run_deployments_list(ctx, args);
+          }};
+}
+
+}  // namespace
 
 int run_rollback(Context& ctx, const RollbackArgs& args) {
   if (!named(ctx, "rollback", args.service)) {
@@ -293,6 +304,40 @@ int run_rollback(Context& ctx, const RollbackArgs& args) {
   return show(ctx, *answer, [&](const json::value& v) { return deployment_line(v) + "\n"; });
 }
 
+namespace {
+
+Verb rollback_verb(CLI::App& app, ClientOptions& client) {
+  struct State {
+    RollbackArgs args;
+    IntegerOption id, checkpoint;
+  };
+  auto state = std::make_shared<State>();
+  auto* verb = app.add_subcommand(
+      "rollback", "Restore an earlier deployment's split (default: the one before the latest)");
+  verb->add_option("SERVICE", state->args.service, "The service")->required();
+  add_integer(verb, state->id, "ID", "The deployment to restore", 1, model::kMaxId);
+  add_integer(verb, state->checkpoint, "--checkpoint", "Restore this checkpoint's deployment", 1,
+              model::kMaxId);
+  state->checkpoint.option->excludes(state->id.option);
+  verb->add_option("-m,--message", state->args.message, "Why: kept with the deployment");
+  add_client_flags(verb, client);
+  return {verb, [state, verb](Context& ctx) {
+            auto id = given(state->id);
+            auto checkpoint_id = given(state->checkpoint);
+            for (const auto* r : {&id, &checkpoint_id}) {
+              if (!*r) {
+                return usage_error(ctx.err, *verb, r->error().message);
+              }
+            }
+            RollbackArgs args = state->args;
+            args.deployment_id = *id;
+            args.checkpoint_id = *checkpoint_id;
+            return run_rollback(ctx, args);
+          }};
+}
+
+}  // namespace
+
 int run_checkpoint(Context& ctx, const CheckpointArgs& args) {
   if (!named(ctx, "checkpoint", args.service)) {
     return kExitUsage;
@@ -311,6 +356,20 @@ int run_checkpoint(Context& ctx, const CheckpointArgs& args) {
   }
   return show(ctx, *answer, [&](const json::value& v) { return checkpoint_line(v) + "\n"; });
 }
+
+namespace {
+
+Verb checkpoint_verb(CLI::App& app, ClientOptions& client) {
+  auto args = std::make_shared<CheckpointArgs>();
+  auto* verb = app.add_subcommand("checkpoint",
+                                  "Mark a service's latest deployment, to roll back to it later");
+  verb->add_option("SERVICE", args->service, "The service")->required();
+  verb->add_option("--note", args->note, "What this point is")->required();
+  add_client_flags(verb, client);
+  return {verb, [args](Context& ctx) { return run_checkpoint(ctx, *args); }};
+}
+
+}  // namespace
 
 int run_audit(Context& ctx, const AuditArgs& args) {
   std::string target = "/api/v1/audit";
@@ -334,6 +393,38 @@ int run_audit(Context& ctx, const AuditArgs& args) {
   return show(ctx, *answer,
               [&](const json::value& v) { return audit_table(list_of(v, "events")); });
 }
+
+namespace {
+
+Verb audit_verb(CLI::App& app, ClientOptions& client) {
+  struct State {
+    AuditArgs args;
+    IntegerOption limit, after;
+  };
+  auto state = std::make_shared<State>();
+  auto* verb = app.add_subcommand("audit", "Who changed what and when, oldest first");
+  verb->add_option("--since", state->args.since,
+                   "Events at or after T: a duration ago (30s, 10m, 2h, 7d), an RFC 3339 time "
+                   "or unix milliseconds");
+  add_integer(verb, state->limit, "--limit", "At most N events (1 to 10000)", 1, 10000);
+  add_integer(verb, state->after, "--after", "Events after sequence SEQ", 0, model::kMaxId);
+  add_client_flags(verb, client);
+  return {verb, [state, verb](Context& ctx) {
+            auto limit = given(state->limit);
+            auto after = given(state->after);
+            for (const auto* r : {&limit, &after}) {
+              if (!*r) {
+                return usage_error(ctx.err, *verb, r->error().message);
+              }
+            }
+            AuditArgs args = state->args;
+            args.limit = *limit;
+            args.after = *after;
+            return run_audit(ctx, args);
+          }};
+}
+
+}  // namespace
 
 int run_token_create(Context& ctx, const TokenCreateArgs& args) {
   if (!model::parse_role(args.role)) {
@@ -379,12 +470,65 @@ int run_token_revoke(Context& ctx, const TokenRevokeArgs& args) {
   return show(ctx, *answer, [&](const json::value& v) { return token_revoked(v); });
 }
 
+namespace {
+
+// `token create`, `token list` and `token revoke`.
+std::vector<Verb> token_verbs(CLI::App& app, ClientOptions& client) {
+  auto* token = app.add_subcommand("token", "API tokens (admin only)");
+  token->require_subcommand(1);
+  auto create_args = std::make_shared<TokenCreateArgs>();
+  auto* create = token->add_subcommand("create", "Create a token; prints its secret once");
+  create->add_option("NAME", create_args->name, "The token's name")->required();
+  create->add_option("--role", create_args->role, "admin, deployer or read-only")->required();
+  create->add_option("--expires", create_args->expires,
+                     "Refuse the token after this long: 12h, 30d, 1w (default: never)");
+  add_client_flags(create, client);
+  auto* list = token->add_subcommand("list", "Tokens by name (never their secrets)");
+  add_client_flags(list, client);
+  auto revoke_args = std::make_shared<TokenRevokeArgs>();
+  auto* revoke =
+      token->add_subcommand("revoke", "Revoke a token: it is refused from now on (audited)");
+  revoke->add_option("NAME", revoke_args->name, "The token's name")->required();
+  add_client_flags(revoke, client);
+  return {{create, [create_args](Context& ctx) { return run_token_create(ctx, *create_args); }},
+          {list, [](Context& ctx) { return run_token_list(ctx); }},
+          {revoke, [revoke_args](Context& ctx) { return run_token_revoke(ctx, *revoke_args); }}};
+}
+
+}  // namespace
+
 int run_reload(Context& ctx) {
   auto answer = call(ctx, "POST", "/reload", {"status"});
   if (!answer) {
     return kExitFailure;
   }
   return show(ctx, *answer, [&](const json::value& v) { return reload_summary(v); });
+}
+
+namespace {
+
+Verb reload_verb(CLI::App& app, ClientOptions& client) {
+  auto* verb = app.add_subcommand(
+      "reload", "Re-read the server's config file and apply it (as `apply` does)");
+  add_client_flags(verb, client, "--addr,--admin");
+  verb->add_option("-c,--config", client.flags.config_path,
+                   "Config file whose [server].admin to use as the address when neither "
+                   "--addr nor $RAMPART_ADDR is set");
+  return {verb, [](Context& ctx) { return run_reload(ctx); }};
+}
+
+}  // namespace
+
+std::vector<Verb> register_client_verbs(CLI::App& app, ClientOptions& client) {
+  std::vector<Verb> verbs{apply_verb(app, client),    status_verb(app, client),
+                          split_verb(app, client),    deployments_list_verb(app, client),
+                          rollback_verb(app, client), checkpoint_verb(app, client),
+                          audit_verb(app, client)};
+  for (auto& verb : token_verbs(app, client)) {
+    verbs.push_back(std::move(verb));
+  }
+  verbs.push_back(reload_verb(app, client));
+  return verbs;
 }
 
 }  // namespace rampart::cli

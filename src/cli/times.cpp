@@ -1,5 +1,7 @@
 #include "cli/times.hpp"
 
+#include "common/duration.hpp"
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -14,58 +16,17 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 }  // namespace
 
 Result<std::int64_t> parse_duration_ms(std::string_view text) {
-  auto bad = [&] {
+  // Further than a pause may be: --since reaches back to 1970 and --expires years ahead. Nine
+  // digits of weeks, as the CLI always took; now + this cannot overflow.
+  constexpr std::chrono::milliseconds kMax = std::chrono::weeks(999'999'999);
+  auto d = parse_duration(text, kMax);
+  if (!d) {
     return make_error(Errc::kInvalidArgument,
                       fmt::format("\"{}\" is not a duration; write a number and a unit (ms, s, m, "
                                   "h, d, w), e.g. 30s, 10m, 2h, 30d or 1h30m",
                                   text));
-  };
-  if (text.empty()) {
-    return bad();
   }
-  std::int64_t total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::int64_t n = 0;
-    std::size_t start = i;
-    while (i < text.size() && is_digit(text[i]) && i - start < 9) {
-      n = n * 10 + (text[i] - '0');
-      ++i;
-    }
-    if (i == start || (i < text.size() && is_digit(text[i]))) {
-      return bad();
-    }
-    std::int64_t unit = 0;
-    if (text.substr(i, 2) == "ms") {
-      unit = 1;
-      i += 2;
-    } else if (i < text.size()) {
-      switch (text[i]) {
-        case 's':
-          unit = 1000;
-          break;
-        case 'm':
-          unit = 60 * 1000;
-          break;
-        case 'h':
-          unit = 3600 * 1000;
-          break;
-        case 'd':
-          unit = 86400 * 1000;
-          break;
-        case 'w':
-          unit = 7 * 86400 * 1000;
-          break;
-        default:
-          return bad();
-      }
-      ++i;
-    } else {
-      return bad();
-    }
-    total += n * unit;
-  }
-  return total;
+  return d->count();
 }
 
 Result<std::int64_t> parse_since(std::string_view text, std::int64_t now_ms) {

@@ -14,12 +14,16 @@ namespace rampart {
 // The longest duration accepted: 365 days (a pause longer than that is a mistake).
 inline constexpr std::chrono::milliseconds kMaxDuration{365LL * 24 * 3600 * 1000};
 
-// Parses `text`; kInvalidArgument with a message that shows the form ("\"5 min\" is not a
-// duration: write a number and a unit (ms, s, m, h, d), e.g. 500ms, 30s, 5m, 24h") when it is
-// not one, or when it is over kMaxDuration. "0s" is a duration (zero).
-Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+// Parses `text` (units ms, s, m, h, d, w); kInvalidArgument with a message that shows the form
+// ("\"5 min\" is not a duration: write a number and a unit (ms, s, m, h, d, w), e.g. 500ms,
+// 30s, 5m, 24h") when it is not one, or when it is over `max` ("longer than 365d"). "0s" is a
+// duration (zero). The CLI, whose --since and --expires may reach further back or ahead than a
+// pause, passes a larger `max`.
+Result<std::chrono::milliseconds> parse_duration(std::string_view text,
+                                                 std::chrono::milliseconds max = kMaxDuration);
 
-// The shortest text parse_duration() reads back as `d`: "500ms", "30s", "5m", "1h30m", "0s".
+// The shortest text parse_duration() reads back as `d`: "500ms", "30s", "5m", "1h30m", "7d",
+// "0s" (days, never weeks).
 std::string format_duration(std::chrono::milliseconds d);
 
 }  // namespace rampart

@@ -6,6 +6,7 @@
 #include "config/quote.hpp"
 #include "config/reader.hpp"
 #include "config/rollout_reader.hpp"
+#include "rollout/strategy.hpp"
 
 #include <toml++/toml.h>
 
@@ -47,16 +48,6 @@ constexpr Range kConnections{1, 1'000'000, ""};
 constexpr Range kHeaderBytes{1024, 1 << 20, "1 KiB to 1 MiB"};
 constexpr Range kBodyBytes{0, int64_t{1} << 40, "0 = unlimited, up to 1 TiB"};
 constexpr Range kEjectAfter{1, 1000, ""};
-
-// "95%", "99.5%", "99.99%".
-std::string percent(uint32_t basis_points) {
-  std::string s = std::to_string(basis_points / 100);
-  if (const uint32_t frac = basis_points % 100; frac != 0) {
-    s += (frac % 10 == 0) ? "." + std::to_string(frac / 10)
-                          : (frac < 10 ? ".0" : ".") + std::to_string(frac);
-  }
-  return s + "%";
-}
 
 class Parser : public Reader {
  public:
@@ -343,7 +334,7 @@ class Parser : public Reader {
       sum += w;
     }
     if (sum != 10000) {
-      fail(*t, s.prefix + "split sums to " + percent(sum) + ", it must sum to 100%");
+      fail(*t, s.prefix + "split sums to " + rollout::percent_text(sum) + ", it must sum to 100%");
       return std::nullopt;
     }
     return weights;

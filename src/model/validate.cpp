@@ -1,6 +1,7 @@
 #include "model/validate.hpp"
 
 #include "config/config.hpp"
+#include "rollout/strategy.hpp"
 
 #include <fmt/format.h>
 
@@ -132,13 +133,13 @@ Status validate_split(std::string_view service, const std::vector<SplitEntry>& s
       return invalid("split", fmt::format("gives version \"{}\" {} bp ({}), more than 10000 bp "
                                           "(100%)",
                                           entry.version, entry.basis_points,
-                                          format_percent(entry.basis_points)));
+                                          rollout::percent_text(entry.basis_points)));
     }
     sum += entry.basis_points;
   }
   if (sum != kTotalBasisPoints) {
     return invalid("split", fmt::format("sums to {} bp ({}); it must sum to 10000 bp (100%)", sum,
-                                        format_percent(static_cast<std::uint32_t>(sum))));
+                                        rollout::percent_text(static_cast<std::uint32_t>(sum))));
   }
   return {};
 }
@@ -157,17 +158,6 @@ std::vector<SplitEntry> canonical_split(std::vector<SplitEntry> split,
     return ordinal(a) < ordinal(b);
   });
   return split;
-}
-
-std::string format_percent(std::uint32_t basis_points) {
-  std::string out = fmt::format("{}.{:02}", basis_points / 100, basis_points % 100);
-  while (out.back() == '0') {
-    out.pop_back();
-  }
-  if (out.back() == '.') {
-    out.pop_back();
-  }
-  return out + "%";
 }
 
 }  // namespace rampart::model

@@ -39,7 +39,4 @@ Status validate_split(std::string_view service, const std::vector<SplitEntry>& s
 std::vector<SplitEntry> canonical_split(std::vector<SplitEntry> split,
                                         const std::vector<Version>& versions);
 
-// "90%", "12.5%", "0.01%": basis points as a percentage, for messages.
-std::string format_percent(std::uint32_t basis_points);
-
 }  // namespace rampart::model

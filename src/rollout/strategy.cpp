@@ -82,7 +82,15 @@ std::vector<Step> exponential_steps(milliseconds pause) {
 }  // namespace
 
 std::string percent_text(uint32_t bp) {
-  return bp % 100 == 0 ? fmt::format("{}%", bp / 100) : fmt::format("{:g}%", bp / 100.0);
+  // Exact at any size ("42949672.95%", which validation messages may show), not "{:g}".
+  if (bp % 100 == 0) {
+    return fmt::format("{}%", bp / 100);
+  }
+  std::string out = fmt::format("{}.{:02}", bp / 100, bp % 100);
+  if (out.back() == '0') {
+    out.pop_back();
+  }
+  return out + "%";
 }
 
 Result<Strategy> strategy_from_name(std::string_view name) {

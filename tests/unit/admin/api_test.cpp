@@ -96,6 +96,70 @@ TEST_F(ApiRules, EveryEndpointOutsideTheApiRefusesOtherMethodsWithAllow) {
   }
 }
 
+TEST_F(ApiRules, EveryApiPathIsAnEndpointA405OrA404) {
+  struct Case {
+    bhttp::verb method;
+    const char* target;
+    bhttp::status status;
+    const char* allow;   // the 405's Allow
+    const char* detail;  // a part of the answer's detail
+  };
+  for (const auto& c : std::initializer_list<Case>{
+           {bhttp::verb::get, "/api/v1/tokens", bhttp::status::ok, "", ""},
+           {bhttp::verb::head, "/api/v1/audit", bhttp::status::ok, "", ""},
+           {bhttp::verb::get, "/api/v1/services/", bhttp::status::ok, "", ""},
+           {bhttp::verb::put, "/api/v1/tokens", bhttp::status::method_not_allowed, "GET, POST",
+            "/api/v1/tokens does not take PUT; use GET, POST"},
+           {bhttp::verb::head, "/api/v1/tokens/root", bhttp::status::method_not_allowed, "DELETE",
+            ""},
+           {bhttp::verb::post, "/api/v1/services/shop/versions/v1",
+            bhttp::status::method_not_allowed, "GET", ""},
+           {bhttp::verb::get, "/api/v1/services/shop/rollout/pause",
+            bhttp::status::method_not_allowed, "POST", ""},
+           {bhttp::verb::get, "/api/v1/services/shop/nothing", bhttp::status::not_found, "",
+            "no API endpoint GET /api/v1/services/shop/nothing; docs/api.md lists them"},
+           {bhttp::verb::get, "/api/v1", bhttp::status::not_found, "", "docs/api.md lists them"},
+           {bhttp::verb::get, "/api/v1/services//versions", bhttp::status::not_found, "",
+            "a path segment is empty"},
+           // Segments are decoded before the handler sees them.
+           {bhttp::verb::get, "/api/v1/services/n%C3%B6pe", bhttp::status::bad_request, "", "nöpe"},
+       }) {
+    SCOPED_TRACE(c.target);
+    auto res = api_.handle(request(c.method, c.target));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result(), c.status) << res->body();
+    EXPECT_EQ((*res)[bhttp::field::allow], c.allow);
+    EXPECT_NE(res->body().find(c.detail), std::string::npos) << res->body();
+  }
+}
+
+TEST_F(ApiRules, AQueryParameterOnAWrongMethodIsA400ForTheFirstReleasesEndpointsOnly) {
+  auto audit = api_.handle(request(bhttp::verb::post, "/api/v1/audit?after=1"));
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->result(), bhttp::status::bad_request);
+  EXPECT_NE(audit->body().find("after: unknown query parameter; this endpoint takes none"),
+            std::string::npos)
+      << audit->body();
+  auto rollouts = api_.handle(request(bhttp::verb::delete_, "/api/v1/services/shop/rollouts?x=1"));
+  ASSERT_TRUE(rollouts);
+  EXPECT_EQ(rollouts->result(), bhttp::status::method_not_allowed);
+  EXPECT_EQ((*rollouts)[bhttp::field::allow], "GET, HEAD, POST");
+}
+
+TEST_F(ApiRules, QueryParametersAreCheckedBeforeTheRole) {
+  auto created = service_.create_token("reader", model::Role::kReadOnly, "rampart");
+  ASSERT_TRUE(created);
+  Request req = request(bhttp::verb::get, "/api/v1/tokens?x=1");
+  req.set(bhttp::field::authorization, "Bearer " + created->secret);
+  auto bad_query = api_.handle(req);
+  ASSERT_TRUE(bad_query);
+  EXPECT_EQ(bad_query->result(), bhttp::status::bad_request);
+  req.target("/api/v1/tokens");
+  auto forbidden = api_.handle(req);
+  ASSERT_TRUE(forbidden);
+  EXPECT_EQ(forbidden->result(), bhttp::status::forbidden);
+}
+
 TEST_F(ApiRules, DetailedIsTrueOrOne) {
   for (const auto& [target, detailed] :
        std::initializer_list<std::pair<const char*, bool>>{{"/health", false},
@@ -123,6 +187,9 @@ TEST_F(ApiRules, UnknownQueryParametersAreRefusedByName) {
            {"/api/v1/services?limit=1", "limit"},
            {"/api/v1/tokens?x", "x"},
            {"/metrics?format=json", "format"},
+           // The first release's endpoints refuse the parameter before their 404 or 405.
+           {"/api/v1/nowhere?x=1", "x"},
+           {"/api/v1/services/shop/versions/v1/x?y=1", "y"},
        }) {
     auto res = api_.handle(request(bhttp::verb::get, c.target));
     ASSERT_TRUE(res) << c.target;

@@ -91,6 +91,20 @@ TEST(Times, Since) {
   }
 }
 
+TEST(Times, DurationsAreCommonDurationsWithTheCliBound) {
+  EXPECT_EQ(parse_duration_ms("1w").value(), 7 * 86400000LL);
+  EXPECT_EQ(parse_duration_ms("400d").value(), 400 * 86400000LL);  // more than a pause may be
+  EXPECT_EQ(parse_duration_ms("1h30m").value(), 5400000);
+  for (const char* text : {"", "10", "1.5h", "5 min", "9999999999w"}) {
+    auto d = parse_duration_ms(text);
+    ASSERT_FALSE(d) << text;
+    EXPECT_EQ(d.error().message,
+              "\"" + std::string(text) +
+                  "\" is not a duration; write a number and a unit (ms, s, m, h, d, w), e.g. 30s, "
+                  "10m, 2h, 30d or 1h30m");
+  }
+}
+
 TEST(Times, Age) {
   EXPECT_EQ(format_age(-5000), "0s");
   EXPECT_EQ(format_age(0), "0s");

@@ -21,6 +21,9 @@ TEST(Duration, ParsesEveryUnitAndCombinations) {
       {"1h30m", 5'400'000},
       {"1m500ms", 60'500},
       {"365d", 31'536'000'000},
+      {"1w", 604'800'000},
+      {"2w3d", 1'468'800'000},
+      {"52w", 31'449'600'000},
   };
   for (const auto& [text, ms] : cases) {
     auto d = parse_duration(text);
@@ -40,6 +43,8 @@ TEST(Duration, RefusesWhatIsNotADurationAndShowsTheForm) {
       {"s", ""},
       {"366d", "(longer than 365d)"},
       {"99999999999999999999d", "(longer than 365d)"},
+      {"53w", "(longer than 365d)"},
+      {"1ww", ""},
   };
   for (const auto& [text, why] : cases) {
     auto d = parse_duration(text);
@@ -52,6 +57,22 @@ TEST(Duration, RefusesWhatIsNotADurationAndShowsTheForm) {
   }
 }
 
+TEST(Duration, ALargerBoundIsHonouredWithoutOverflow) {
+  auto far = parse_duration("400d", milliseconds(500LL * 86'400'000));
+  ASSERT_TRUE(far) << far.error().message;
+  EXPECT_EQ(far->count(), 400LL * 86'400'000);
+  auto over = parse_duration("2w", milliseconds(86'400'000));
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error().message.find("(longer than 1d)"), std::string::npos);
+  for (const char* text : {"99999999999999999999ms", "9223372036854775807ms1ms", "99999999999w"}) {
+    auto huge = parse_duration(text, milliseconds::max());
+    ASSERT_FALSE(huge) << text;
+    EXPECT_NE(huge.error().message.find("longer than"), std::string::npos) << text;
+  }
+  EXPECT_EQ(parse_duration("9223372036854775807ms", milliseconds::max())->count(),
+            milliseconds::max().count());
+}
+
 TEST(Duration, FormatsTheShortestTextThatReadsBack) {
   for (int64_t ms : {0LL, 1LL, 500LL, 1000LL, 61'000LL, 300'000LL, 5'400'000LL, 90'061'001LL}) {
     const std::string text = format_duration(milliseconds(ms));
@@ -61,6 +82,7 @@ TEST(Duration, FormatsTheShortestTextThatReadsBack) {
   }
   EXPECT_EQ(format_duration(milliseconds(5'400'000)), "1h30m");
   EXPECT_EQ(format_duration(milliseconds(500)), "500ms");
+  EXPECT_EQ(format_duration(milliseconds(604'800'000)), "7d");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include "model/validate.hpp"
 
+#include "rollout/strategy.hpp"
+
 #include <gtest/gtest.h>
 
 namespace rampart::model {
@@ -133,12 +135,16 @@ TEST(ValidateId, Range) {
   EXPECT_FALSE(validate_id("id", kMaxId + 1));
 }
 
+// The percentages validation messages print (rollout::percent_text, shared with config).
 TEST(FormatPercent, Table) {
-  EXPECT_EQ(format_percent(10000), "100%");
-  EXPECT_EQ(format_percent(9000), "90%");
-  EXPECT_EQ(format_percent(1250), "12.5%");
-  EXPECT_EQ(format_percent(1), "0.01%");
-  EXPECT_EQ(format_percent(0), "0%");
+  EXPECT_EQ(rollout::percent_text(10000), "100%");
+  EXPECT_EQ(rollout::percent_text(9000), "90%");
+  EXPECT_EQ(rollout::percent_text(1250), "12.5%");
+  EXPECT_EQ(rollout::percent_text(3333), "33.33%");
+  EXPECT_EQ(rollout::percent_text(9950), "99.5%");
+  EXPECT_EQ(rollout::percent_text(1), "0.01%");
+  EXPECT_EQ(rollout::percent_text(0), "0%");
+  EXPECT_EQ(rollout::percent_text(4294967295U), "42949672.95%");
 }
 
 }  // namespace

@@ -155,7 +155,8 @@ Verb status_verb(CLI::App& app, ClientOptions& client) {
   state->service_option =
       verb->add_option("SERVICE", state->service, "A service (default: list every service)");
   verb->add_flag("--watch", state->args.watch,
-                 "Follow the service's active rollout, redrawn in place on a terminal (one line per event otherwise), until it ends");
+                 "Follow the service's active rollout, redrawn in place on a terminal (one line "
+                 "per event otherwise), until it ends");
   add_client_flags(verb, client);
   return {verb, [state](Context& ctx) {
             StatusArgs args = state->args;

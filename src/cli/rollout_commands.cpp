@@ -314,8 +314,8 @@ std::string report_markdown(const json::value& r, const json::value& events) {
       }
       out += fmt::format("| {} | {} | {} | {} | {} / {} | {} |\n", cell(text(c, "metric")),
                          cell(text(c, "verdict")), value_text(member(c, "canary")),
-                         value_text(member(c, "stable")),
-                         text(c, "canary_requests"), text(c, "stable_requests"), cell(limits));
+                         value_text(member(c, "stable")), text(c, "canary_requests"),
+                         text(c, "stable_requests"), cell(limits));
     }
   }
   return out;

@@ -38,6 +38,8 @@ constexpr uint64_t kNs = 1'000'000;  // a millisecond
 
 using Rng = std::mt19937_64;
 
+double uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
 uint64_t binomial(Rng& rng, uint64_t n, double p) {
   if (n == 0 || p <= 0) {
     return 0;
@@ -360,6 +362,75 @@ void detection(const std::string& title, const Scenario& s, bool latency,
   fmt::print("\n");
 }
 
+// Good canaries with sticky routing: users, not requests, are assigned to a version, and a few
+// users fail far more than the rest (a broken account), so one user's errors come together. The
+// false-rollback rate of the sequential judge with every error counted, and with at most `cap`
+// counted per user and step (the bound on one key's influence); and how often the SRM guard
+// paused (the request split follows the users', which is not the configured weight).
+void sticky(int reps, uint64_t seed) {
+  constexpr int kUsers = 2000;
+  constexpr double kBrokenShare = 0.03, kBrokenRate = 0.2, kNormalRate = 0.005;
+  constexpr int kTicks = 10 * 60 * 4;  // one 10-minute step at 10%
+  constexpr uint64_t kCap = 2;
+  fmt::print(
+      "### Sticky routing: {} good canaries, {} users ({}% of them failing {}% of their "
+      "requests, the rest {}%), 10 minutes at 10%\n\n",
+      reps, kUsers, 100 * kBrokenShare, 100 * kBrokenRate, 100 * kNormalRate);
+  Rng rng(seed);
+  int rolled_back[2] = {0, 0}, paused[2] = {0, 0};
+  for (int i = 0; i < reps; ++i) {
+    std::vector<bool> canary(kUsers), broken(kUsers);
+    std::vector<uint64_t> errors(kUsers, 0);
+    for (int u = 0; u < kUsers; ++u) {
+      canary[u] = uniform01(rng) < 0.1;
+      broken[u] = uniform01(rng) < kBrokenShare;
+    }
+    Sequential judges[2] = {Sequential(error_check()), Sequential(error_check())};
+    bool done[2] = {false, false};
+    for (auto& j : judges) {
+      j.start_step(1000);
+    }
+    for (int tick = 0; tick < kTicks && !(done[0] && done[1]); ++tick) {
+      TickCounts all, capped;
+      for (uint64_t r = 0; r < kRequestsPerTick; ++r) {
+        const auto u = static_cast<std::size_t>(rng() % kUsers);
+        const bool failed = uniform01(rng) < (broken[u] ? kBrokenRate : kNormalRate);
+        const bool first = failed && ++errors[u] <= kCap;
+        for (TickCounts* t : {&all, &capped}) {
+          ++(canary[u] ? t->nc : t->nb);
+        }
+        if (failed) {
+          ++(canary[u] ? all.ec : all.eb);
+        }
+        if (first) {
+          ++(canary[u] ? capped.ec : capped.eb);
+        }
+      }
+      const TickCounts* fed[2] = {&all, &capped};
+      for (int k = 0; k < 2; ++k) {
+        if (!done[k] && judges[k].rolls_back(*fed[k])) {
+          done[k] = true;
+          ++rolled_back[k];
+        }
+      }
+    }
+    for (int k = 0; k < 2; ++k) {
+      paused[k] += judges[k].pauses > 0 ? 1 : 0;
+    }
+  }
+  fmt::print(
+      "| errors counted | false rollbacks | rollouts the SRM guard paused |\n|---|---|---|\n");
+  for (int k = 0; k < 2; ++k) {
+    const auto [low, high] = wilson(rolled_back[k], reps);
+    fmt::print(
+        "| {} | {} ({:.1f}%; {:.1f}–{:.1f}%) | {} ({:.1f}%) |\n",
+        k == 0 ? std::string("every error") : fmt::format("at most {} per user and step", kCap),
+        rolled_back[k], 100.0 * rolled_back[k] / reps, 100 * low, 100 * high, paused[k],
+        100.0 * paused[k] / reps);
+  }
+  fmt::print("\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -369,7 +440,7 @@ int main(int argc, char** argv) {
   std::string only;
   app.add_option("--reps", reps, "Replications per row")->check(CLI::Range(10, 1000000));
   app.add_option("--seed", seed, "The first random seed");
-  app.add_option("--only", only, "One scenario: false, subtle, gross, latency");
+  app.add_option("--only", only, "One scenario: false, subtle, gross, latency, sticky");
   CLI11_PARSE(app, argc, argv);
   const auto want = [&](std::string_view name) { return only.empty() || only == name; };
   const auto ten_percent = [](int) { return 0.1; };
@@ -396,6 +467,9 @@ int main(int argc, char** argv) {
     detection("Latency: p95 1.2x slower at 10% weight",
               Scenario{.weight = ten_percent, .canary_slow = 0.0718, .stable_slow = 0.05}, true,
               0.0718 / 0.05, reps, seed, false);
+  }
+  if (want("sticky")) {
+    sticky(std::max(50, reps / 5), seed);
   }
   return 0;
 }

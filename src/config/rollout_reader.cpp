@@ -26,8 +26,9 @@ constexpr std::array<std::string_view, 2> kWindowKeys = {"deny", "time_zone"};
 constexpr std::array<std::string_view, 2> kPreKeys = {"name", "run"};
 constexpr std::array<std::string_view, 3> kHealthKeys = {"path", "tries", "backoff"};
 constexpr std::array<std::string_view, 3> kVerifyKeys = {"path", "status", "max_ms"};
-constexpr std::array<std::string_view, 5> kWebhookKeys = {"url", "events", "secret_env", "timeout",
-                                                          "tries"};
+// "secret" is refused with a message of its own (secret_env names where the secret is).
+constexpr std::array<std::string_view, 6> kWebhookKeysAndSecret = {
+    "url", "events", "secret_env", "timeout", "tries", "secret"};
 constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
 constexpr milliseconds kMaxPause{365LL * 24 * 3600 * 1000};
@@ -327,7 +328,12 @@ void read_webhook_secret(Reader& r, const Scope& w, ro::Webhook& hook) {
 void read_webhooks(Reader& r, const Scope& s, ro::Policy& out) {
   for (const toml::table* t : tables(r, s, "webhook", "[[service.rollout.webhook]]")) {
     const Scope w = sub(s, *t, "in [[service.rollout.webhook]]");
-    r.reject_unknown(w, kWebhookKeys);
+    if (const toml::node* secret = t->get("secret")) {
+      r.fail(*secret, w.prefix +
+                          "a webhook's secret never goes in the config: put it in an environment "
+                          "variable of the server and name that with secret_env = \"NAME\"");
+    }
+    r.reject_unknown(w, kWebhookKeysAndSecret);
     ro::Webhook hook;
     if (const auto* u = r.string_at(w, "url", "url = \"https://hooks.example.com/deploys\"")) {
       if (!u->get().starts_with("http://") && !u->get().starts_with("https://")) {

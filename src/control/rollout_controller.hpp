@@ -7,7 +7,8 @@
 // persisted step (the first window after a restart starts at the restart).
 //
 // Thread safety: tick() is called from one thread at a time (start() runs it on a thread of
-// its own, every `period`); the seams are called on that thread, checks on threads of their own.
+// its own, every `period`); the seams are called on that thread, checks and confirm on threads
+// of their own.
 
 #include "control/rollout_checks.hpp"
 #include "control/rollout_service.hpp"

@@ -104,7 +104,8 @@ struct ParsedKey {
 };
 
 // The inverse of the builders above; std::nullopt for a key none of them makes (a foreign
-// key, an empty or '/'-containing name segment, a malformed id).
+// key, an empty or '/'-containing name segment, a malformed id). The webhook keys are not
+// records of the model (only control/webhook_notifier reads them) and are not parsed.
 std::optional<ParsedKey> parse(std::string_view key);
 
 // The prefixes that together cover exactly the keys `base + format_id(id)` for id in

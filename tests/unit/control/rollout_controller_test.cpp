@@ -218,8 +218,8 @@ TEST_F(RolloutControllerTest, ConfirmPromotionHoldsTheStepUntilItSaysYes) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ASSERT_EQ(confirm.asks(), 1u);
-  EXPECT_EQ(confirm.asked[0], 1u);  // the step it would move to
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(confirm.asked[0], 1u);                             // the step it would move to
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the answer is in
   counters_.add("v2", 200, 0, 20);
   counters_.add("v1", 1800, 0, 20);
   clock_.advance(9 * kSecond);
@@ -239,7 +239,7 @@ TEST_F(RolloutControllerTest, ConfirmPromotionHoldsTheStepUntilItSaysYes) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   EXPECT_EQ(confirm.asks(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the answer is in
   counters_.add("v2", 200, 0, 20);
   counters_.add("v1", 1800, 0, 20);
   clock_.advance(4 * kSecond);
@@ -264,7 +264,11 @@ TEST_F(RolloutControllerTest, AHeldStepStillRollsBackAtOnce) {
   traffic(c, 200, 0);
   traffic(c, 200, 0);
   clock_.advance(kSecond);
-  c.tick();              // asks; the answer never comes
+  c.tick();  // asks; the answer never comes
+  for (int i = 0; i < 500 && asks == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(asks, 1);
   traffic(c, 500, 100);  // 20% errors
   EXPECT_EQ(current().progress.phase, rollout::Phase::kRolledBack);
   EXPECT_EQ(asks, 1);

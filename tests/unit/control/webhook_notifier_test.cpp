@@ -12,6 +12,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -239,6 +240,46 @@ TEST_F(WebhookNotifierTest, FailuresAreRecordedAndAMissingSecretSendsNothing) {
   for (const auto& d : deliveries) {
     EXPECT_EQ(encode(d).find("s3cr3t"), std::string::npos);
   }
+}
+
+TEST_F(WebhookNotifierTest, AFullQueueDropsEventDeliveriesAndRecordsThem) {
+  apply("[[service.rollout.webhook]]\nurl = \"http://slow.example/\"\nevents = [\"event\"]\n\n");
+  std::mutex mutex;
+  std::condition_variable released_cv;
+  bool released = false;
+  std::atomic<int> calls{0};
+  auto o = options();
+  o.queue = 1;
+  o.send = [&](const PostRequest&) {
+    ++calls;
+    std::unique_lock lock(mutex);
+    released_cv.wait(lock, [&] { return released; });
+    return PostAnswer{200, "", ""};
+  };
+  WebhookNotifier n(store_, o);
+  start_rollout();
+  n.scan();  // seq 1 goes to the lane, which hangs on it
+  for (int i = 0; i < 500 && calls == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(rollouts_.checks_done("shop", 1, true, "health passed"));
+  ASSERT_TRUE(rollouts_.command("shop", rollout::Command::kPause, "bob"));
+  ASSERT_TRUE(rollouts_.command("shop", rollout::Command::kResume, "bob"));
+  n.scan();  // seq 2 waits in the queue; 3 and 4 find it full
+  {
+    std::lock_guard lock(mutex);
+    released = true;
+  }
+  released_cv.notify_all();
+  settle(n);
+  EXPECT_EQ(calls, 2);
+  auto deliveries = *list_deliveries(store_, "shop", 1);
+  ASSERT_EQ(deliveries.size(), 4u);
+  EXPECT_EQ(deliveries[1].state, kDelivered);
+  EXPECT_EQ(deliveries[2].state, kDropped);
+  EXPECT_EQ(deliveries[3].state, kDropped);
+  EXPECT_EQ(deliveries[3].error, "dropped: 1 deliveries wait for this URL already");
+  EXPECT_EQ(cursor(), R"({"rollout":1,"seq":4})");
 }
 
 TEST(ConfirmPromotion, EveryConfirmHookMustSayYes) {

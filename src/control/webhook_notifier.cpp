@@ -13,7 +13,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
 
 namespace rampart::control {
 
@@ -47,6 +49,23 @@ std::optional<std::pair<std::int64_t, std::int64_t>> event_of(const std::string&
 }
 
 }  // namespace
+
+Result<std::vector<store::KeyValue>> WebhookNotifier::after_cursor(const std::string& base,
+                                                                   std::int64_t first,
+                                                                   std::int64_t last) {
+  std::vector<store::KeyValue> out;
+  if (first > last) {
+    return out;
+  }
+  for (const std::string& prefix : keys::id_range_prefixes(base, first, last)) {
+    auto range = store_.range(prefix, {.prefix = true});
+    if (!range) {
+      return range.error();
+    }
+    std::move(range->kvs.begin(), range->kvs.end(), std::back_inserter(out));
+  }
+  return out;
+}
 
 std::optional<std::string> secret_from_environment(const std::string& name) {
   const char* v = std::getenv(name.c_str());  // the environment is never written after start-up
@@ -188,21 +207,22 @@ void WebhookNotifier::scan_service(const model::Service& service, std::int64_t s
 
 void WebhookNotifier::scan_rollout(const model::Service& service, std::int64_t id, Cursor& cursor,
                                    bool& contiguous) {
-  auto events = store_.range(keys::rollout_events_prefix(service.name, id), {.prefix = true});
-  auto deliveries =
-      store_.range(keys::webhook_deliveries_prefix(service.name, id), {.prefix = true});
   auto rollout_kv = store_.get(keys::rollout(service.name, id));
-  if (!events || !deliveries || !rollout_kv || !*rollout_kv) {
-    contiguous = false;
-    return;
-  }
-  auto rollout = model::decode_rollout((*rollout_kv)->value);
-  if (!rollout) {
+  auto rollout = rollout_kv && *rollout_kv
+                     ? model::decode_rollout((*rollout_kv)->value)
+                     : Result<model::Rollout>(make_error(Errc::kNotFound, ""));
+  // Only the events after the cursor are read (and their deliveries), not the whole timeline.
+  const std::int64_t first = id == cursor.rollout ? cursor.seq + 1 : 1;
+  auto events = after_cursor(keys::rollout_events_prefix(service.name, id), first,
+                             rollout ? rollout->events : 0);
+  auto deliveries = after_cursor(keys::webhook_deliveries_prefix(service.name, id), first,
+                                 rollout ? rollout->events : 0);
+  if (!rollout || !events || !deliveries) {
     contiguous = false;
     return;
   }
   std::set<std::string> finished;
-  for (const auto& kv : deliveries->kvs) {
+  for (const auto& kv : *deliveries) {
     if (auto r = decode_delivery(kv.value); r && r->finished()) {
       finished.insert(kv.key);
     }
@@ -215,7 +235,7 @@ void WebhookNotifier::scan_rollout(const model::Service& service, std::int64_t i
       in_flight_.erase(key);
     }
   }
-  for (const auto& kv : events->kvs) {
+  for (const auto& kv : *events) {
     auto at = event_of(kv.key);
     if (!at || Cursor{at->first, at->second} <= cursor) {
       continue;

@@ -107,6 +107,9 @@ class WebhookNotifier {
   // when `contiguous` (every earlier one is), and clears `contiguous` at the first that is not.
   void scan_rollout(const model::Service& service, std::int64_t id, Cursor& cursor,
                     bool& contiguous);
+  // The keys `base + format_id(seq) ...` for seq in [first, last], in key order.
+  Result<std::vector<store::KeyValue>> after_cursor(const std::string& base, std::int64_t first,
+                                                    std::int64_t last);
   void queue(const model::Service& service, const model::Rollout& rollout,
              const model::RolloutEvent& event, std::uint32_t hook, std::string kind);
   void drop(Job job, const std::string& why);

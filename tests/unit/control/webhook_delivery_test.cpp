@@ -6,6 +6,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include <gtest/gtest.h>
 
@@ -227,6 +231,54 @@ TEST(HttpPost, ABadUrlAndARefusedConnectionAreErrorsNotThrows) {
   auto refused = http_post(PostRequest{"http://127.0.0.1:1/", {}, "", milliseconds(1000)});
   EXPECT_EQ(refused.status, 0u);
   EXPECT_NE(refused.error, "");
+}
+
+// A TLS server on loopback with a certificate no system CA signed: it handshakes once.
+class SelfSignedPeer {
+ public:
+  SelfSignedPeer()
+      : ctx_(boost::asio::ssl::context::tls_server),
+        acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    X509* cert = X509_new();
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+    X509_set_pubkey(cert, key);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509_sign(cert, key, EVP_sha256());
+    SSL_CTX_use_certificate(ctx_.native_handle(), cert);
+    SSL_CTX_use_PrivateKey(ctx_.native_handle(), key);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    thread_ = std::thread([this] {
+      boost::asio::ip::tcp::socket socket(ioc_);
+      boost::system::error_code ec;
+      acceptor_.accept(socket, ec);
+      boost::asio::ssl::stream<boost::asio::ip::tcp::socket> tls(std::move(socket), ctx_);
+      tls.handshake(boost::asio::ssl::stream_base::server, ec);  // the client gives up
+    });
+  }
+  ~SelfSignedPeer() { thread_.join(); }
+  std::string url() const {
+    return "https://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/hook";
+  }
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::asio::ssl::context ctx_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+TEST(HttpPost, HttpsVerifiesThePeerAgainstTheSystemsCertificates) {
+  SelfSignedPeer peer;
+  auto a = http_post(PostRequest{peer.url(), {}, "{}", seconds(5)});
+  EXPECT_EQ(a.status, 0u);
+  EXPECT_NE(a.error.find("certificate verify failed"), std::string::npos) << a.error;
 }
 
 }  // namespace

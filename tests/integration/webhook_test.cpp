@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace rampart::testing {
@@ -69,6 +70,14 @@ class Receiver {
 
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + path;
+  }
+  // Whether `path` accepts and never answers ("/hang" always does).
+  void hang(const std::string& path, bool hangs) {
+    {
+      std::lock_guard lock(mutex_);
+      hangs ? (void)hanging_.insert(path) : (void)hanging_.erase(path);
+    }
+    wake_.notify_all();
   }
   void answer(const std::string& path, unsigned status) {
     std::lock_guard lock(mutex_);
@@ -146,6 +155,7 @@ class Receiver {
       wake_.wait(lock, [this] { return stopping_; });
       return;
     }
+    wake_.wait(lock, [&] { return stopping_ || !hanging_.contains(r.path); });
     bhttp::response<bhttp::string_body> res{
         static_cast<bhttp::status>(status_.count(r.path) ? status_[r.path] : 200), 11};
     lock.unlock();
@@ -162,6 +172,7 @@ class Receiver {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::map<std::string, unsigned> status_;
+  std::set<std::string> hanging_;
   std::vector<Received> received_;
   std::vector<std::thread> connections_;
 };
@@ -339,6 +350,37 @@ TEST_F(WebhookTest, AHookThatNeverAnswersDoesNotDelayARollback) {
   EXPECT_EQ(listed[0].at("kind").as_string(), "pre-rollout");
   EXPECT_EQ(listed[0].at("state").as_string(), "delivering");
   EXPECT_TRUE(listed[0].at("finished_at").is_null());
+}
+
+TEST_F(WebhookTest, AfterKillNineTheDeliveryUnderWayIsMadeAgain) {
+  receiver.hang("/later", true);
+  start(R"([ { weight = 10, pause = "1s" }, { weight = 100 } ])",
+        "[[service.rollout.webhook]]\nurl = \"" + receiver.url("/later") +
+            "\"\nevents = [\"rollback\"]\ntimeout = \"60s\"\n");
+  {
+    Traffic traffic(cluster);
+    deploy("v3");
+    ASSERT_EQ(wait_final(), "rolled_back") << cluster.log();
+  }
+  ASSERT_EQ(receiver.wait_for("/later", 1).size(), 1u) << cluster.log();
+  EXPECT_EQ(deliveries().at(0).at("state").as_string(), "delivering");
+  cluster.stop_gateway(SIGKILL);  // before the rollback's delivery was answered
+  receiver.hang("/later", false);
+  cluster.restart_gateway();
+  auto got = receiver.wait_for("/later", 2);
+  ASSERT_EQ(got.size(), 2u) << cluster.log();
+  EXPECT_EQ(got[1].event, "rollback");
+  EXPECT_EQ(got[1].delivery, got[0].delivery);  // the same id: the receiver can dedupe
+  json::array listed;
+  for (int i = 0; i < 200; ++i) {
+    listed = deliveries();
+    if (listed.size() == 1 && listed[0].at("state").as_string() == "delivered") {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].at("state").as_string(), "delivered") << json::serialize(listed);
 }
 
 }  // namespace

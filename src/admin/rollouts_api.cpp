@@ -3,6 +3,7 @@
 #include "admin/api.hpp"
 #include "common/duration.hpp"
 #include "common/json_text.hpp"
+#include "control/webhook_deliveries.hpp"
 #include "model/codec.hpp"
 #include "rollout/strategy.hpp"
 
@@ -286,6 +287,25 @@ Result<Reply> rollout_events(const Call& call) {
   return Reply{bhttp::status::ok, json::object{{"events", api_array(*events)}}};
 }
 
+Result<Reply> rollout_deliveries(const Call& call) {
+  auto id = rollout_id(call.params[1]);
+  if (!id) {
+    return id.error();
+  }
+  if (auto r = call.rollouts.get(call.params[0], *id); !r) {
+    return r.error();  // an unknown service or rollout is a 404, not an empty list
+  }
+  auto deliveries = control::list_deliveries(call.rollouts.store(), call.params[0], *id);
+  if (!deliveries) {
+    return deliveries.error();
+  }
+  json::array a;
+  for (const auto& d : *deliveries) {
+    a.emplace_back(control::api_json(d));
+  }
+  return Reply{bhttp::status::ok, json::object{{"deliveries", std::move(a)}}};
+}
+
 Result<Reply> rollout_command(const Call& call) {
   auto command = parse_command(call.params[1]);
   if (!command) {
@@ -306,12 +326,14 @@ Result<Reply> rollout_command(const Call& call) {
   return one(call.rollouts.command(call.params[0], *command, call.actor));
 }
 
-constexpr std::array<Endpoint, 6> kRolloutEndpoints = {{
+constexpr std::array<Endpoint, 7> kRolloutEndpoints = {{
     {Verb::get, "services/{service}/rollouts", Role::kReadOnly, "limit", &list_rollouts},
     {Verb::post, "services/{service}/rollouts", Role::kDeployer, "", &start_rollout},
     {Verb::get, "services/{service}/rollouts/latest", Role::kReadOnly, "", &latest_rollout},
     {Verb::get, "services/{service}/rollouts/{id}", Role::kReadOnly, "", &get_rollout},
     {Verb::get, "services/{service}/rollouts/{id}/events", Role::kReadOnly, "", &rollout_events},
+    {Verb::get, "services/{service}/rollouts/{id}/deliveries", Role::kReadOnly, "",
+     &rollout_deliveries},
     {Verb::post, "services/{service}/rollout/{command}", Role::kDeployer, "", &rollout_command},
 }};
 

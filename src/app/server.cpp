@@ -11,6 +11,7 @@
 #include "control/rollout_controller.hpp"
 #include "control/rollout_service.hpp"
 #include "control/route_publisher.hpp"
+#include "control/webhook_notifier.hpp"
 #include "gateway/gateway.hpp"
 #include "metrics/prometheus.hpp"
 #include "metrics/registry.hpp"
@@ -363,6 +364,25 @@ rollout_checks(control::DeploymentService& service, const tcp::endpoint& gateway
   };
 }
 
+// The confirm-promotion seam: the service's policy as stored now, its hooks asked over HTTP(S),
+// each attempt cut short when the controller stops waiting.
+std::function<std::optional<std::string>(const model::Rollout&, std::uint32_t,
+                                         const std::atomic<bool>&)>
+rollout_confirm(control::DeploymentService& service) {
+  return [&service](const model::Rollout& r, std::uint32_t next_step,
+                    const std::atomic<bool>& cancelled) -> std::optional<std::string> {
+    auto svc = service.service(r.service);
+    if (!svc) {
+      return "cannot read service " + r.service + ": " + svc.error().message;
+    }
+    auto send = [&cancelled](const control::PostRequest& request) {
+      return control::http_post(request, [&cancelled] { return cancelled.load(); });
+    };
+    return control::confirm_promotion(svc->rollout, r, next_step, control::system_unix_ms(), send,
+                                      control::secret_from_environment);
+  };
+}
+
 void block_signals() {
   // Signals are handled on the control thread; block them everywhere else first. A full disk
   // seen as RLIMIT_FSIZE must fail the write (EFBIG), not kill the process.
@@ -455,7 +475,10 @@ int run_server(const ServerOptions& options) {
       {.now_ms = control::system_unix_ms,
        .counters = [&registry](const std::string& s,
                                const std::string& v) { return registry.snapshot_version(s, v); },
-       .checks = rollout_checks(service, *bound)});
+       .checks = rollout_checks(service, *bound),
+       .confirm = rollout_confirm(service)});
+  // Off the controller's path: a webhook that hangs never delays a rollback.
+  control::WebhookNotifier notifier(**store, {});
 
   asio::thread_pool blocking(2);
   admin::Api api(service, registry, rollouts);
@@ -481,6 +504,7 @@ int run_server(const ServerOptions& options) {
   gw.start();
   admin_server.start();
   controller.start(kRolloutTick);
+  notifier.start();
   std::printf("rampart %s: gateway on %s (%u workers), admin on %s\n",
               std::string(kVersion).c_str(), endpoint_text(*bound).c_str(), base->server.workers,
               endpoint_text(*admin_bound).c_str());
@@ -489,6 +513,7 @@ int run_server(const ServerOptions& options) {
 
   blocking.join();  // admin calls in progress finish their store work
   controller.stop();
+  notifier.stop();
   if (!gw.drain(std::chrono::milliseconds(base->server.drain_timeout_ms))) {
     log::warn("drain timeout reached with requests still in flight; they were cut");
   }

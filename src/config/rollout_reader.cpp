@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 
 namespace rampart::config {
@@ -24,7 +26,9 @@ constexpr std::array<std::string_view, 2> kWindowKeys = {"deny", "time_zone"};
 constexpr std::array<std::string_view, 2> kPreKeys = {"name", "run"};
 constexpr std::array<std::string_view, 3> kHealthKeys = {"path", "tries", "backoff"};
 constexpr std::array<std::string_view, 3> kVerifyKeys = {"path", "status", "max_ms"};
-constexpr std::array<std::string_view, 2> kWebhookKeys = {"url", "events"};
+// "secret" is refused with a message of its own (secret_env names where the secret is).
+constexpr std::array<std::string_view, 6> kWebhookKeysAndSecret = {
+    "url", "events", "secret_env", "timeout", "tries", "secret"};
 constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
 constexpr milliseconds kMaxPause{365LL * 24 * 3600 * 1000};
@@ -33,6 +37,7 @@ constexpr Range kFailureLimit{1, 1000, ""};
 constexpr Range kTries{1, 100, ""};
 constexpr Range kStatus{100, 599, ""};
 constexpr Range kLatencyMs{1, 3'600'000, "1 ms to 1 hour"};
+constexpr Range kWebhookTries{1, ro::kMaxWebhookTries, ""};
 
 Scope sub(const Scope& s, const toml::table& t, std::string label) {
   return Scope{t, s.prefix, std::move(label)};
@@ -163,7 +168,8 @@ void read_check(Reader& r, const Scope& s, const toml::table& t, ro::AnalysisPol
                       "; use error_rate, success_rate, p50_ms, p95_ms, p99_ms or rps");
     return;
   }
-  ro::Check check{.metric = *metric};
+  ro::Check check;
+  check.metric = *metric;
   const double top =
       (*metric == ro::Metric::kErrorRate || *metric == ro::Metric::kSuccessRate) ? 1.0 : 1e9;
   const bool bounded =
@@ -278,10 +284,56 @@ void read_checks(Reader& r, const Scope& s, ro::Policy& out) {
   read_verify(r, c, out);
 }
 
+// An environment variable's name: a letter or '_', then letters, digits or '_'.
+bool is_env_name(std::string_view name) {
+  if (name.empty() || name.size() > 128 || std::isdigit(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+void read_webhook_events(Reader& r, const Scope& w, const toml::table& t, ro::Webhook& hook) {
+  if (t.get("events") != nullptr) {
+    if (auto events = r.strings_at(w, "events", "events = [\"rollback\"]")) {
+      for (const auto* e : *events) {
+        if (std::find(std::begin(ro::kWebhookEvents), std::end(ro::kWebhookEvents), e->get()) ==
+            std::end(ro::kWebhookEvents)) {
+          r.fail(*e, w.prefix + "webhook event " + in_quotes(e->get()) +
+                         " is not one rampart sends; use pre-rollout, confirm-promotion, "
+                         "post-rollout, rollback or event");
+        }
+        hook.events.push_back(e->get());
+      }
+    }
+  }
+}
+
+void read_webhook_secret(Reader& r, const Scope& w, ro::Webhook& hook) {
+  const auto* v = r.string_at(w, "secret_env");
+  if (v == nullptr) {
+    return;
+  }
+  if (!is_env_name(v->get())) {
+    r.fail(*v, w.key("secret_env") + " is " + in_quotes(v->get()) +
+                   "; name the server's environment variable that holds the secret, e.g. "
+                   "secret_env = \"RAMPART_HOOK_SECRET\" (the secret itself never goes in the "
+                   "config)");
+    return;
+  }
+  hook.secret_env = v->get();
+}
+
 void read_webhooks(Reader& r, const Scope& s, ro::Policy& out) {
   for (const toml::table* t : tables(r, s, "webhook", "[[service.rollout.webhook]]")) {
     const Scope w = sub(s, *t, "in [[service.rollout.webhook]]");
-    r.reject_unknown(w, kWebhookKeys);
+    if (const toml::node* secret = t->get("secret")) {
+      r.fail(*secret, w.prefix +
+                          "a webhook's secret never goes in the config: put it in an environment "
+                          "variable of the server and name that with secret_env = \"NAME\"");
+    }
+    r.reject_unknown(w, kWebhookKeysAndSecret);
     ro::Webhook hook;
     if (const auto* u = r.string_at(w, "url", "url = \"https://hooks.example.com/deploys\"")) {
       if (!u->get().starts_with("http://") && !u->get().starts_with("https://")) {
@@ -289,19 +341,12 @@ void read_webhooks(Reader& r, const Scope& s, ro::Policy& out) {
       }
       hook.url = u->get();
     }
-    if (t->get("events") != nullptr) {
-      if (auto events = r.strings_at(w, "events", "events = [\"rollback\"]")) {
-        for (const auto* e : *events) {
-          if (std::find(std::begin(ro::kWebhookEvents), std::end(ro::kWebhookEvents), e->get()) ==
-              std::end(ro::kWebhookEvents)) {
-            r.fail(*e, w.prefix + "webhook event " + in_quotes(e->get()) +
-                           " is not one rampart sends; use pre-rollout, confirm-promotion, "
-                           "post-rollout, rollback or event");
-          }
-          hook.events.push_back(e->get());
-        }
-      }
+    read_webhook_events(r, w, *t, hook);
+    read_webhook_secret(r, w, hook);
+    if (auto d = r.duration_at(w, "timeout", milliseconds(100), ro::kMaxWebhookTimeout)) {
+      hook.timeout = *d;
     }
+    r.int_at(w, "tries", kWebhookTries, hook.tries);
     out.webhooks.push_back(std::move(hook));
   }
 }

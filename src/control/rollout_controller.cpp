@@ -8,6 +8,13 @@
 
 namespace rampart::control {
 
+namespace {
+
+// The longest wait before the confirm-promotion hooks are asked again about a held step.
+constexpr std::int64_t kMaxConfirmBackoffMs = 60'000;
+
+}  // namespace
+
 rollout::VersionWindow window_between(const metrics::VersionSnapshot& before,
                                       const metrics::VersionSnapshot& now) {
   rollout::VersionWindow w;
@@ -34,13 +41,15 @@ void RolloutController::tick() {
     active_ = std::move(*active);
     active_revision_ = revision;
   }
-  std::erase_if(check_threads_, [](auto& run) {
+  auto join_done = [](auto& run) {
     if (!run.first->done) {
       return false;
     }
     run.second.join();
     return true;
-  });
+  };
+  std::erase_if(check_threads_, join_done);
+  std::erase_if(confirm_threads_, join_done);
   const std::int64_t now = seams_.now_ms();
   std::set<std::string_view> seen;
   for (const model::Rollout& r : active_) {
@@ -67,6 +76,14 @@ void RolloutController::forget(Tracked& t) {
   if (t.checks) {
     t.checks->cancelled = true;  // nobody waits for its checks any more
   }
+  end_confirm(t);
+}
+
+void RolloutController::end_confirm(Tracked& t) {
+  if (t.confirm.run) {
+    t.confirm.run->cancelled = true;  // the answer is for a step the rollout has left
+  }
+  t.confirm = Confirm{};
 }
 
 void RolloutController::drive(const model::Rollout& r, Tracked& t, std::int64_t now) {
@@ -85,6 +102,7 @@ void RolloutController::drive(const model::Rollout& r, Tracked& t, std::int64_t 
     case rollout::Phase::kProgressing:
       if (moved) {
         t.window_started_ms = 0;  // a new step (or resumed): its window starts now
+        end_confirm(t);
       }
       drive_window(r, t, now);
       break;
@@ -124,6 +142,7 @@ void RolloutController::drive_window(const model::Rollout& r, Tracked& t, std::i
     t.stable = seams_.counters(r.service, r.plan.stable);
     return;
   }
+  drive_confirm(r, t, now);
   if (now - t.window_started_ms < r.plan.interval.count()) {
     return;
   }
@@ -133,6 +152,8 @@ void RolloutController::drive_window(const model::Rollout& r, Tracked& t, std::i
   w.seconds = static_cast<double>(now - t.window_started_ms) / 1000.0;
   w.canary = window_between(t.canary, canary);
   w.stable = window_between(t.stable, stable);
+  w.promotion_confirmed = t.confirm.confirmed || !seams_.confirm;
+  w.promotion_held = t.confirm.held;
   t.canary = std::move(canary);
   t.stable = std::move(stable);
   t.window_started_ms = now;
@@ -152,6 +173,36 @@ void RolloutController::drive_window(const model::Rollout& r, Tracked& t, std::i
 std::size_t RolloutController::checks_in_flight() const {
   return static_cast<std::size_t>(std::count_if(check_threads_.begin(), check_threads_.end(),
                                                 [](const auto& run) { return !run.first->done; }));
+}
+
+void RolloutController::drive_confirm(const model::Rollout& r, Tracked& t, std::int64_t now) {
+  Confirm& c = t.confirm;
+  if (!seams_.confirm || c.confirmed) {
+    return;
+  }
+  if (c.run && c.run->done) {
+    c.confirmed = !c.run->held;
+    c.held = c.run->held.value_or("");
+    c.run.reset();
+    if (!c.confirmed) {
+      c.next_ask_ms = now + c.backoff_ms;
+      c.backoff_ms = std::min<std::int64_t>(c.backoff_ms * 2, kMaxConfirmBackoffMs);
+    }
+    return;
+  }
+  // Asked once the pause ends before the window under way does, so that a prompt answer is
+  // there when the window is judged.
+  const auto left =
+      rollout::pause_left(r.plan, r.progress, t.window_started_ms + r.plan.interval.count());
+  if (c.run || !left || left->count() > 0 || now < c.next_ask_ms) {
+    return;
+  }
+  c.run = std::make_shared<ConfirmRun>();
+  confirm_threads_.emplace_back(
+      c.run, std::thread([run = c.run, confirm = seams_.confirm, r, step = r.progress.step + 1] {
+        run->held = confirm(r, step, run->cancelled);
+        run->done = true;
+      }));
 }
 
 void RolloutController::start(std::chrono::milliseconds period) {
@@ -180,6 +231,11 @@ void RolloutController::stop() {
     thread.join();
   }
   check_threads_.clear();
+  for (auto& [run, thread] : confirm_threads_) {
+    run->cancelled = true;
+    thread.join();
+  }
+  confirm_threads_.clear();
 }
 
 }  // namespace rampart::control

@@ -7,7 +7,8 @@
 // persisted step (the first window after a restart starts at the restart).
 //
 // Thread safety: tick() is called from one thread at a time (start() runs it on a thread of
-// its own, every `period`); the seams are called on that thread, checks on threads of their own.
+// its own, every `period`); the seams are called on that thread, checks and confirm on threads
+// of their own.
 
 #include "control/rollout_checks.hpp"
 #include "control/rollout_service.hpp"
@@ -21,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -39,6 +41,14 @@ class RolloutController {
     // true when the rollout stops waiting for them (aborted, replaced) or the controller
     // stops: they should end soon after.
     std::function<CheckOutcome(const model::Rollout&, const std::atomic<bool>& cancelled)> checks;
+    // Asks the service's confirm-promotion hooks whether `r` may move to `next_step` (0-based;
+    // one past the last: promotion); blocking, run on a thread of its own, cancelled as the
+    // checks. nullopt: yes (also when the service has no such hook); else why it is held. Asked
+    // once the step's pause ends within the window under way; while the answer is no, asked
+    // again after 5 s, 10 s, 20 s, ... 60 s. Empty: every step is confirmed.
+    std::function<std::optional<std::string>(const model::Rollout& r, std::uint32_t next_step,
+                                             const std::atomic<bool>& cancelled)>
+        confirm;
   };
 
   RolloutController(RolloutService& rollouts, Seams seams);
@@ -63,6 +73,22 @@ class RolloutController {
     CheckOutcome outcome;  // written before done
   };
 
+  // One ask of the confirm-promotion hooks, shared with the thread that runs it.
+  struct ConfirmRun {
+    std::atomic<bool> cancelled{false};
+    std::atomic<bool> done{false};
+    std::optional<std::string> held;  // written before done
+  };
+
+  // The confirmation of the step under way.
+  struct Confirm {
+    bool confirmed = false;
+    std::string held = "waiting for the confirm-promotion hooks";
+    std::shared_ptr<ConfirmRun> run;  // the ask under way
+    std::int64_t next_ask_ms = 0;
+    std::int64_t backoff_ms = 5000;
+  };
+
   struct Tracked {
     std::int64_t id = 0;
     rollout::Phase phase = rollout::Phase::kPending;
@@ -71,12 +97,16 @@ class RolloutController {
     metrics::VersionSnapshot canary;
     metrics::VersionSnapshot stable;
     std::shared_ptr<CheckRun> checks;
+    Confirm confirm;  // of the step under way
   };
 
   void drive(const model::Rollout& r, Tracked& t, std::int64_t now);
   static void forget(Tracked& t);
   void drive_checks(const model::Rollout& r, Tracked& t);
   void drive_window(const model::Rollout& r, Tracked& t, std::int64_t now);
+  // Starts, collects and repeats the asks of the confirm-promotion hooks for the step.
+  void drive_confirm(const model::Rollout& r, Tracked& t, std::int64_t now);
+  static void end_confirm(Tracked& t);
 
   RolloutService& rollouts_;
   Seams seams_;
@@ -87,6 +117,7 @@ class RolloutController {
   std::int64_t active_revision_ = -1;
   // Every check thread not yet joined, with its run: joined once done (or at stop()).
   std::vector<std::pair<std::shared_ptr<CheckRun>, std::thread>> check_threads_;
+  std::vector<std::pair<std::shared_ptr<ConfirmRun>, std::thread>> confirm_threads_;  // likewise
   std::mutex mutex_;  // for the thread's stop
   std::condition_variable wake_;
   bool stopping_ = false;

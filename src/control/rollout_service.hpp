@@ -121,6 +121,8 @@ class RolloutService {
 
   // The store's revision: while it stays the same, nothing all_active() answers has changed.
   std::int64_t revision() { return store_.revision(); }
+  // The store it works on, for readers of records it does not own (webhook deliveries).
+  store::Store& store() { return store_; }
 
  private:
   using Step = std::function<Result<std::optional<rollout::Transition>>(const model::Rollout&,

@@ -22,6 +22,8 @@ constexpr std::string_view kCheckpointCounters = "/rampart/counters/checkpoints/
 constexpr std::string_view kRollouts = "/rampart/rollouts/";
 constexpr std::string_view kRolloutEvents = "/rampart/rollout_events/";
 constexpr std::string_view kRolloutCounters = "/rampart/counters/rollouts/";
+constexpr std::string_view kWebhookDeliveries = "/rampart/webhook_deliveries/";
+constexpr std::string_view kWebhookCursors = "/rampart/webhook_cursors/";
 
 std::string join(std::string_view a, std::string_view b) {
   std::string out;
@@ -106,6 +108,20 @@ std::string rollout_event(std::string_view service, std::int64_t rollout, std::i
 std::string rollout_events_prefix(std::string_view service, std::int64_t rollout) {
   return fmt::format("{}{}/{}/", kRolloutEvents, service, format_id(rollout));
 }
+
+std::string service_rollout_events_prefix(std::string_view service) {
+  return fmt::format("{}{}/", kRolloutEvents, service);
+}
+
+std::string webhook_delivery(std::string_view service, std::int64_t rollout, std::int64_t seq,
+                             std::size_t hook) {
+  return fmt::format("{}{}/{}/{}/{}", kWebhookDeliveries, service, format_id(rollout),
+                     format_id(seq), hook);
+}
+std::string webhook_deliveries_prefix(std::string_view service, std::int64_t rollout) {
+  return fmt::format("{}{}/{}/", kWebhookDeliveries, service, format_id(rollout));
+}
+std::string webhook_cursor(std::string_view service) { return join(kWebhookCursors, service); }
 
 std::string token(std::string_view name) { return join(kTokens, name); }
 std::string tokens_prefix() { return std::string(kTokens); }

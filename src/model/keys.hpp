@@ -14,11 +14,14 @@
 //   /rampart/rollouts/{service}/{id:010}           Rollout (its progress changes)
 //   /rampart/rollout_events/{service}/{id:010}/{seq:010}   RolloutEvent (immutable)
 //   /rampart/counters/rollouts/{service}           the service's last rollout id (decimal)
+//   /rampart/webhook_deliveries/{service}/{rollout:010}/{seq:010}/{hook}   a delivery's outcome
+//   /rampart/webhook_cursors/{service}             the last rollout event the webhooks handled
 //
 // Ids are zero-padded to 10 digits so that a prefix range lists them in id order. Names never
 // contain '/', so "/rampart/versions/shop/" does not match the versions of "shop2".
 // REQUIRES (all builders): names are valid (model/validate.hpp), ids in [1, kMaxId].
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,6 +59,14 @@ std::string rollouts_prefix(std::string_view service);
 std::string rollout_counter(std::string_view service);
 std::string rollout_event(std::string_view service, std::int64_t rollout, std::int64_t seq);
 std::string rollout_events_prefix(std::string_view service, std::int64_t rollout);
+// Every event of every rollout of the service.
+std::string service_rollout_events_prefix(std::string_view service);
+
+// `hook` is the webhook's index in the service's policy (0, 1, ...).
+std::string webhook_delivery(std::string_view service, std::int64_t rollout, std::int64_t seq,
+                             std::size_t hook);
+std::string webhook_deliveries_prefix(std::string_view service, std::int64_t rollout);
+std::string webhook_cursor(std::string_view service);
 
 std::string token(std::string_view name);
 std::string tokens_prefix();
@@ -93,7 +104,8 @@ struct ParsedKey {
 };
 
 // The inverse of the builders above; std::nullopt for a key none of them makes (a foreign
-// key, an empty or '/'-containing name segment, a malformed id).
+// key, an empty or '/'-containing name segment, a malformed id). The webhook keys are not
+// records of the model (only control/webhook_notifier reads them) and are not parsed.
 std::optional<ParsedKey> parse(std::string_view key);
 
 // The prefixes that together cover exactly the keys `base + format_id(id)` for id in

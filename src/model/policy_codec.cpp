@@ -189,8 +189,20 @@ void read_webhooks(Fields& f, const std::string& kind, ro::Policy& p) {
     for (std::size_t i = 0; i < hooks->size(); ++i) {
       if (const json::object* h = f.element_object("webhooks", i, (*hooks)[i])) {
         Fields hf(*h, fmt::format("{}: webhooks[{}]", kind, i));
-        p.webhooks.push_back(
-            ro::Webhook{hf.string("url"), detail::read_string_array(hf, "events")});
+        ro::Webhook hook;
+        hook.url = hf.string("url");
+        hook.events = detail::read_string_array(hf, "events");
+        // Added later within schema 2: a record without them reads the defaults.
+        if (hf.has("secret_env")) {
+          hook.secret_env = hf.string("secret_env");
+        }
+        if (hf.has("timeout_ms")) {
+          hook.timeout = milliseconds(hf.integer("timeout_ms", 1, ro::kMaxWebhookTimeout.count()));
+        }
+        if (hf.has("tries")) {
+          hook.tries = static_cast<uint32_t>(hf.integer("tries", 1, ro::kMaxWebhookTries));
+        }
+        p.webhooks.push_back(std::move(hook));
         f.adopt(hf);
       }
     }
@@ -206,7 +218,11 @@ json::object to_json(const ro::Policy& p) {
   }
   json::array hooks;
   for (const auto& h : p.webhooks) {
-    hooks.push_back(json::object{{"url", h.url}, {"events", detail::string_array(h.events)}});
+    hooks.push_back(json::object{{"url", h.url},
+                                 {"events", detail::string_array(h.events)},
+                                 {"secret_env", h.secret_env},
+                                 {"timeout_ms", h.timeout.count()},
+                                 {"tries", h.tries}});
   }
   return json::object{
       {"strategy", p.strategy_name},

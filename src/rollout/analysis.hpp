@@ -75,6 +75,10 @@ struct Window {
   double seconds = 0;  // the window's length
   VersionWindow canary;
   VersionWindow stable;
+  // Whether the service's confirm-promotion hooks let the step move on (true without any):
+  // a window that would move to the next step holds it instead, and says why.
+  bool promotion_confirmed = true;
+  std::string promotion_held;  // "confirm-promotion https://... answered 503"
 };
 
 }  // namespace rampart::rollout

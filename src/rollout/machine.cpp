@@ -101,6 +101,18 @@ Transition advance(const Plan& plan, const Progress& progress, int64_t now_ms, s
                                 percent_text(weight_at(plan, next)), plan.version));
 }
 
+// A window passed with the pause over, but the confirm-promotion hooks have not said yes: the
+// step stays, its analysis goes on (a rollback still happens at once).
+Transition held(const Progress& progress, const Judgement& j, int64_t now_ms) {
+  Transition t;
+  t.next = progress;
+  t.next.judge = j.state;
+  t.next.window_started_ms = now_ms;
+  t.next.reason = j.reason;
+  t.event = "window";
+  return t;
+}
+
 Error not_now(std::string message) { return make_error(Errc::kConflict, std::move(message)); }
 
 Result<Transition> promote(const Plan& plan, const Progress& progress, bool full, int64_t now_ms) {
@@ -263,6 +275,12 @@ std::optional<Transition> on_window(const Plan& plan, const Progress& progress,
       t = rolled_back(progress, "rolled back by the analysis: " + j.reason);
       break;
     case Decision::kNextStep:
+      if (!window.promotion_confirmed) {
+        j.decision = Decision::kContinue;
+        j.reason += "; held: " + window.promotion_held;
+        t = held(progress, j, now_ms);
+        break;
+      }
       t = advance(plan, progress, now_ms, "analysis passed");
       break;
     case Decision::kPause:

@@ -97,7 +97,8 @@ Transition on_verified(const Plan& plan, const Progress& progress, bool passed,
 bool in_rollback_window(const Progress& progress, int64_t now_ms);
 
 // An analysis window ended at `now_ms` with `window`: the judge decides. Only while
-// progressing (else nullopt: a window of a paused rollout decides nothing).
+// progressing (else nullopt: a window of a paused rollout decides nothing). A move to the next
+// step (or promotion) waits for window.promotion_confirmed; nothing else does.
 std::optional<Transition> on_window(const Plan& plan, const Progress& progress,
                                     const Window& window, int64_t now_ms);
 

@@ -51,12 +51,21 @@ struct VerifyCheck {
   friend bool operator==(const VerifyCheck&, const VerifyCheck&) = default;
 };
 
+// A URL told about a service's rollouts (control/webhook_notifier.hpp delivers them).
 struct Webhook {
   std::string url;
-  std::vector<std::string> events;  // of kWebhookEvents; empty = all
+  std::vector<std::string> events;  // of kWebhookEvents; empty = all but confirm-promotion
+  // The name of an environment variable of the server process that holds the HMAC key of
+  // X-Rampart-Signature; "" = unsigned. The key itself is never in the config or the store.
+  std::string secret_env;
+  std::chrono::milliseconds timeout{5000};  // per attempt
+  uint32_t tries = 3;                       // attempts, retries included
 
   friend bool operator==(const Webhook&, const Webhook&) = default;
 };
+
+inline constexpr std::chrono::milliseconds kMaxWebhookTimeout{60'000};
+inline constexpr uint32_t kMaxWebhookTries = 10;
 
 inline constexpr std::string_view kWebhookEvents[] = {"pre-rollout", "confirm-promotion",
                                                       "post-rollout", "rollback", "event"};

@@ -504,6 +504,21 @@ TEST(RolloutConfig, EveryPartOfTheExampleReadsAsWritten) {
   EXPECT_EQ(p.webhooks[0].events.size(), 5u);
 }
 
+TEST(RolloutConfig, AWebhooksDeliverySettingsReadAsWrittenAndDefault) {
+  using std::chrono::milliseconds;
+  const Config cfg = parse_ok(read_file(kCases / "rollout_webhook_ok_delivery.toml"));
+  const rollout::Webhook& hook = cfg.services[0].rollout.webhooks.at(0);
+  EXPECT_EQ(hook.events, (std::vector<std::string>{"rollback", "confirm-promotion"}));
+  EXPECT_EQ(hook.secret_env, "SHOP_HOOK_SECRET");
+  EXPECT_EQ(hook.timeout, milliseconds(2000));
+  EXPECT_EQ(hook.tries, 5u);
+  const Config example = parse_ok(read_file(kCases / "rollout_ok_issue_example.toml"));
+  const rollout::Webhook& plain = example.services[0].rollout.webhooks.at(0);
+  EXPECT_EQ(plain.secret_env, "");
+  EXPECT_EQ(plain.timeout, milliseconds(5000));
+  EXPECT_EQ(plain.tries, 3u);
+}
+
 TEST(RolloutConfig, APresetAndAStepUntilPromoted) {
   const Config preset = parse_ok(read_file(kCases / "rollout_ok_preset.toml"));
   EXPECT_EQ(preset.services[0].rollout.strategy_name, "linear10-1m");

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <optional>
 #include <thread>
 
 namespace rampart::control {
@@ -160,6 +162,98 @@ TEST_F(RolloutControllerTest,
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
   EXPECT_EQ(current().progress.phase, rollout::Phase::kPending);  // nothing was recorded
 }
+
+// A fake confirm-promotion seam: answers `held` (nullopt: yes), counting the asks.
+struct FakeConfirm {
+  std::mutex mutex;
+  std::optional<std::string> held = "confirm-promotion http://hooks/ok answered 403";
+  std::vector<std::uint32_t> asked;  // the next step of each ask
+
+  std::optional<std::string> ask(std::uint32_t next_step) {
+    std::lock_guard lock(mutex);
+    asked.push_back(next_step);
+    return held;
+  }
+  std::size_t asks() {
+    std::lock_guard lock(mutex);
+    return asked.size();
+  }
+};
+
+TEST_F(RolloutControllerTest, ConfirmPromotionHoldsTheStepUntilItSaysYes) {
+  FakeConfirm confirm;
+  auto s = seams();
+  s.confirm = [&](const model::Rollout&, std::uint32_t next_step, const std::atomic<bool>&) {
+    return confirm.ask(next_step);
+  };
+  RolloutController c(rollouts_, s);
+  tick_until_not(c, rollout::Phase::kPending);
+  c.tick();  // the first window starts; the pause (30 s) ends with the third window
+  traffic(c, 200, 0);
+  traffic(c, 200, 0);
+  EXPECT_EQ(confirm.asks(), 0u);  // not before the window in which the pause ends
+  // A tick inside the third window asks (on a thread of its own).
+  clock_.advance(kSecond);
+  c.tick();
+  for (int i = 0; i < 500 && confirm.asks() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(confirm.asks(), 1u);
+  EXPECT_EQ(confirm.asked[0], 1u);                             // the step it would move to
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the answer is in
+  counters_.add("v2", 200, 0, 20);
+  counters_.add("v1", 1800, 0, 20);
+  clock_.advance(9 * kSecond);
+  c.tick();  // the window passes with the pause over: held
+  EXPECT_EQ(current().progress.step, 0u);
+  EXPECT_EQ(current().progress.phase, rollout::Phase::kProgressing);
+  EXPECT_NE(current().progress.reason.find("held: confirm-promotion http://hooks/ok answered 403"),
+            std::string::npos)
+      << current().progress.reason;
+  {
+    std::lock_guard lock(confirm.mutex);
+    confirm.held.reset();
+  }
+  clock_.advance(6 * kSecond);  // past the 5 s backoff: asked again
+  c.tick();
+  for (int i = 0; i < 500 && confirm.asks() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(confirm.asks(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the answer is in
+  counters_.add("v2", 200, 0, 20);
+  counters_.add("v1", 1800, 0, 20);
+  clock_.advance(4 * kSecond);
+  c.tick();
+  EXPECT_EQ(current().progress.step, 1u);  // yes: 100%
+  EXPECT_EQ(deployments_.latest("shop")->split[1].basis_points, 10000u);
+}
+
+TEST_F(RolloutControllerTest, AHeldStepStillRollsBackAtOnce) {
+  std::atomic<int> asks{0};
+  auto s = seams();
+  s.confirm = [&](const model::Rollout&, std::uint32_t, const std::atomic<bool>& cancelled) {
+    ++asks;
+    while (!cancelled) {  // a hook that never answers
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return std::optional<std::string>("cancelled");
+  };
+  RolloutController c(rollouts_, s);
+  tick_until_not(c, rollout::Phase::kPending);
+  c.tick();
+  traffic(c, 200, 0);
+  traffic(c, 200, 0);
+  clock_.advance(kSecond);
+  c.tick();  // asks; the answer never comes
+  for (int i = 0; i < 500 && asks == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(asks, 1);
+  traffic(c, 500, 100);  // 20% errors
+  EXPECT_EQ(current().progress.phase, rollout::Phase::kRolledBack);
+  EXPECT_EQ(asks, 1);
+}  // the controller's end cancels the ask
 
 TEST(RolloutWindow, TheDeltaOfTwoSnapshots) {
   metrics::VersionSnapshot a;

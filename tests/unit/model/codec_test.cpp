@@ -64,7 +64,11 @@ rollout::Policy sample_policy() {
   p.health = {"/healthz", 4, milliseconds(250)};
   p.verify = {{"/health", 200, {}}, {"/api/stats", 204, milliseconds(2000)}};
   p.verify_tries = 7;
-  p.webhooks = {{"https://hooks.example.com/deploys", {"rollback"}}};
+  p.webhooks = {{"https://hooks.example.com/deploys",
+                 {"rollback"},
+                 "SHOP_HOOK_SECRET",
+                 milliseconds(2000),
+                 5}};
   return p;
 }
 
@@ -262,6 +266,24 @@ TEST(Golden, SchemaOneServiceReadsTheDefaultRolloutPolicy) {
   auto missing = decode_service(with_field(golden("service.schema2.json"), "rollout", ""));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("rollout"), std::string::npos) << missing.error().message;
+}
+
+// Schema-2 records written before webhooks had secret_env, timeout and tries read the defaults.
+TEST(Golden, AWebhookWithOnlyItsUrlAndEventsReadsTheDeliveryDefaults) {
+  auto s = decode_service(golden("service.schema2.webhooks_url_only.json"));
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->rollout.webhooks.size(), 1u);
+  const rollout::Webhook& hook = s->rollout.webhooks[0];
+  EXPECT_EQ(hook.url, "https://hooks.example.com/deploys");
+  EXPECT_EQ(hook.events, std::vector<std::string>{"rollback"});
+  EXPECT_EQ(hook.secret_env, "");
+  EXPECT_EQ(hook.timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(hook.tries, 3u);
+  std::string text = golden("service.schema2.json");
+  text.replace(text.find(R"("tries":5)"), 9, R"("tries":11)");
+  auto bad = decode_service(text);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("tries"), std::string::npos) << bad.error().message;
 }
 
 TEST(Golden, SchemaOneVersionReadsTheDefaultHealthPath) {

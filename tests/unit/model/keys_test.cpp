@@ -51,6 +51,14 @@ TEST(Keys, BuildersWriteTheDocumentedKeys) {
   EXPECT_EQ(rollout_event("shop", 3, 12), "/rampart/rollout_events/shop/0000000003/0000000012");
   EXPECT_EQ(rollout_events_prefix("shop", 3), "/rampart/rollout_events/shop/0000000003/");
   EXPECT_EQ(rollout_counter("shop"), "/rampart/counters/rollouts/shop");
+  EXPECT_EQ(service_rollout_events_prefix("shop"), "/rampart/rollout_events/shop/");
+  EXPECT_EQ(webhook_delivery("shop", 3, 12, 1),
+            "/rampart/webhook_deliveries/shop/0000000003/0000000012/1");
+  EXPECT_EQ(webhook_deliveries_prefix("shop", 3), "/rampart/webhook_deliveries/shop/0000000003/");
+  EXPECT_EQ(webhook_cursor("shop"), "/rampart/webhook_cursors/shop");
+  // The notifier's keys are not records of the model: parse() does not take them for one.
+  EXPECT_FALSE(parse(webhook_delivery("shop", 3, 12, 1)));
+  EXPECT_FALSE(parse(webhook_cursor("shop")));
 }
 
 TEST(Keys, EveryKeyLivesUnderTheRoot) {

@@ -335,8 +335,10 @@ rollout_checks(control::DeploymentService& service, const tcp::endpoint& gateway
                                        (!svc ? svc.error().message : versions.error().message),
                                    {}};
     }
-    control::CheckTargets targets{
-        .version = r.plan.version, .gateway_host = host, .gateway_port = port};
+    control::CheckTargets targets;
+    targets.version = r.plan.version;
+    targets.gateway_host = host;
+    targets.gateway_port = port;
     for (const auto& v : *versions) {
       if (v.name == r.plan.version) {
         targets.upstreams = v.upstreams;

@@ -31,13 +31,14 @@ struct Said {
   std::string_view emoji;
   std::string_view phrase;
 };
-constexpr std::array<Said, 10> kSaid = {{
+constexpr std::array<Said, 11> kSaid = {{
     {"created", ":rocket:", "rollout {id} from {stable} is about to start"},
     {"started", ":arrow_forward:", "serves {w}"},
     {"step", ":arrow_forward:", "serves {w}"},
     {"window", ":mag:", "at {w}"},
     {"paused", ":double_vertical_bar:", "paused at {w}"},
     {"resumed", ":arrow_forward:", "resumed at {w}"},
+    {"verifying", ":mag:", "serves 100%, verifying"},
     {"promoted", ":white_check_mark:", "promoted to 100%"},
     {"rolled_back", ":rotating_light:", "rolled back at {w}"},
     {"retried", ":repeat:", "retried from the first step"},
@@ -57,6 +58,7 @@ std::uint32_t weight_of(const model::Rollout& r, const model::RolloutEvent& e) {
     case Phase::kProgressing:
     case Phase::kPaused:
       return rollout::weight_at(r.plan, e.step);
+    case Phase::kVerifying:
     case Phase::kPromoted:
       return model::kTotalBasisPoints;
     case Phase::kPending:

@@ -71,6 +71,10 @@ curated=(
   src/cli/pre_checks.cpp
   src/cli/progress_view.cpp
   src/cli/rollout_text.cpp
+  src/control/webhook_delivery.cpp
+  src/control/webhook_payload.cpp
+  src/control/webhook_deliveries.cpp
+  src/control/webhook_notifier.cpp
 )
 existing=()
 for f in "${curated[@]}"; do

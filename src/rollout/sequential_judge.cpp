@@ -68,7 +68,7 @@ uint64_t relative_latency_threshold(Metric metric, const metrics::LatencyHistogr
   return stable.quantile(quantile_of(metric));
 }
 
-SequentialJudge::SequentialJudge(std::vector<Check> checks, SequentialOptions options)
+SequentialJudge::SequentialJudge(const std::vector<Check>& checks, SequentialOptions options)
     : options_(options), tests_(make_tests(checks.empty() ? default_checks() : checks)) {}
 
 SequentialJudge::Test SequentialJudge::test_of(const Check& c, Kind kind) {

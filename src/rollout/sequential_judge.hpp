@@ -40,7 +40,7 @@ struct SequentialOptions {
 class SequentialJudge {
  public:
   // `checks` empty: default_checks().
-  SequentialJudge(std::vector<Check> checks, SequentialOptions options = {});
+  SequentialJudge(const std::vector<Check>& checks, SequentialOptions options = {});
 
   // A step begins: the canary's configured share (basis points), and the stable version's
   // recent latency, from which relative latency checks fix their thresholds for the step.

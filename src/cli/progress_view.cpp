@@ -106,7 +106,34 @@ std::string rate_text(const json::value& v, std::string_view format, double scal
   return d ? fmt::format(fmt::runtime(format), *d * scale) : std::string("-");
 }
 
-std::vector<std::string> metric_lines(const json::value& r, const json::value& metrics) {
+// The last event with an analysis window's judgement, or null.
+const json::value* last_window(const json::array& events) {
+  const json::value* last = nullptr;
+  for (const auto& e : events) {
+    if (member(e, "judgement").is_object()) {
+      last = &e;
+    }
+  }
+  return last;
+}
+
+// A latency quantile of one version: the last analysis window's, when a check measured it
+// there (what the judge saw), else the gateway's since it started.
+json::value latency_of(const json::value* window, std::string_view metric, std::string_view role,
+                       const json::value& since_start) {
+  if (window != nullptr) {
+    for (const auto& c : array_of(member(*window, "judgement"), "checks")) {
+      if (text(c, "metric") == metric && !member(c, role).is_null()) {
+        return member(c, role);
+      }
+    }
+  }
+  return since_start;
+}
+
+std::vector<std::string> metric_lines(const json::value& r, const json::value& metrics,
+                                      const json::array& events) {
+  const json::value* window = last_window(events);
   const auto* m = metrics.if_object();
   if (m == nullptr || m->empty()) {
     return {"no traffic measured yet"};
@@ -119,11 +146,12 @@ std::vector<std::string> metric_lines(const json::value& r, const json::value& m
     if (vm.is_null()) {
       continue;
     }
-    out.push_back(fmt::format("{:<16}{:>8}{:>9}{:>9}{:>9}", fmt::format("{} ({})", name, role),
-                              rate_text(member(vm, "rps"), "{:.1f}", 1),
-                              rate_text(member(vm, "error_rate"), "{:.2f}%", 100),
-                              rate_text(member(vm, "p95_ms"), "{:.0f}ms", 1),
-                              rate_text(member(vm, "p99_ms"), "{:.0f}ms", 1)));
+    out.push_back(fmt::format(
+        "{:<16}{:>8}{:>9}{:>9}{:>9}", fmt::format("{} ({})", name, role),
+        rate_text(member(vm, "rps"), "{:.1f}", 1),
+        rate_text(member(vm, "error_rate"), "{:.2f}%", 100),
+        rate_text(latency_of(window, "p95_ms", role, member(vm, "p95_ms")), "{:.0f}ms", 1),
+        rate_text(latency_of(window, "p99_ms", role, member(vm, "p99_ms")), "{:.0f}ms", 1)));
   }
   return out;
 }
@@ -142,12 +170,7 @@ std::string clock_of(const json::value& at) {
 }
 
 std::vector<std::string> check_lines(const json::value& r, const json::array& events) {
-  const json::value* last = nullptr;
-  for (const auto& e : events) {
-    if (member(e, "judgement").is_object()) {
-      last = &e;
-    }
-  }
+  const json::value* last = last_window(events);
   std::vector<std::string> out;
   if (last == nullptr) {
     out.emplace_back("checks (no analysis window yet)");
@@ -217,7 +240,7 @@ std::string progress_view(const json::value& r, const json::value& events,
   lines.push_back(fmt::format("{}  {}  {} {}", text(r, "phase"), step_of_total(r),
                               bar(weight, width), percent_text(member(r, "weight"))));
   lines.push_back(where_text(r, now_ms));
-  for (auto& more : {metric_lines(r, metrics), check_lines(r, list), decision_lines(list)}) {
+  for (auto& more : {metric_lines(r, metrics, list), check_lines(r, list), decision_lines(list)}) {
     lines.insert(lines.end(), more.begin(), more.end());
   }
   std::string out;

@@ -31,12 +31,14 @@ inline constexpr std::size_t kViewDecisions = 4;  // the last events the view li
 // Per version rates between two answers of GET /services/{s}'s "metrics" (requests, 5xx,
 // p95_ms, p99_ms per version), `elapsed_ms` apart: {"v2": {"rps", "error_rate", "p95_ms",
 // "p99_ms"}}, each a number or null (no earlier answer, no request in between). The latencies
-// are the gateway's since it started: the API has no windowed quantiles.
+// are the gateway's since it started (progress_view prefers the last window's).
 boost::json::object live_metrics(const boost::json::value& before, const boost::json::value& now,
                                  std::int64_t elapsed_ms);
 
 // `rollout` and `events` as GET .../rollouts/{id} and .../events answer them (events: the
-// array), `metrics` as live_metrics() answers (or null: none yet). Ends in a newline.
+// array), `metrics` as live_metrics() answers (or null: none yet). p95 and p99 are the last
+// analysis window's where a check measured them (what the judge saw), else the gateway's since
+// it started. Ends in a newline.
 std::string progress_view(const boost::json::value& rollout, const boost::json::value& events,
                           const boost::json::value& metrics, std::int64_t now_ms, int width);
 

@@ -71,8 +71,8 @@ TEST(ProgressView, ProgressingShowsTheBarTheTimeLeftTheRatesAndTheLastWindow) {
             "progressing  step 1 of 3  [███░░░░░░░░░░░░░░░░░░░░░░░░░░░] 10%\n"
             "3m10s left in the pause\n"
             "version            req/s   errors      p95      p99\n"
-            "v2 (canary)         12.5    0.20%     12ms     30ms\n"
-            "v1 (stable)        112.0    0.10%     10ms     25ms\n"
+            "v2 (canary)         12.5    0.20%    620ms     30ms\n"
+            "v1 (stable)        112.0    0.10%    300ms     25ms\n"
             "checks (window at 15:22:00)\n"
             "  ✓ error_rate   0.002 (stable 0.001)  max 0.01, critical 0.05  pass\n"
             "  ✗ p95_ms       620 (stable 300)  max 500, critical 1000, ratio to stable 1.2  fail\n"
@@ -108,8 +108,8 @@ TEST(ProgressView, PausedSaysHowToResume) {
             "paused  step 2 of 3  [███████████████░░░░░░░░░░░░░░░] 50%\n"
             "paused: paused by alice; `rampart resume shop` goes on\n"
             "version            req/s   errors      p95      p99\n"
-            "v2 (canary)         12.5    0.20%     12ms     30ms\n"
-            "v1 (stable)        112.0    0.10%     10ms     25ms\n"
+            "v2 (canary)         12.5    0.20%    620ms     30ms\n"
+            "v1 (stable)        112.0    0.10%    300ms     25ms\n"
             "checks (window at 15:22:00)\n"
             "  ✓ error_rate   0.002 (stable 0.001)  max 0.01, critical 0.05  pass\n"
             "  ✗ p95_ms       620 (stable 300)  max 500, critical 1000, ratio to stable 1.2  fail\n"
@@ -129,8 +129,8 @@ TEST(ProgressView, HeldPastItsPauseSaysWhy) {
             "progressing  step 1 of 3  [███░░░░░░░░░░░░░░░░░░░░░░░░░░░] 10%\n"
             "held: inconclusive: 12 requests of v2, at least 200 needed; extended\n"
             "version            req/s   errors      p95      p99\n"
-            "v2 (canary)         12.5    0.20%     12ms     30ms\n"
-            "v1 (stable)        112.0    0.10%     10ms     25ms\n"
+            "v2 (canary)         12.5    0.20%    620ms     30ms\n"
+            "v1 (stable)        112.0    0.10%    300ms     25ms\n"
             "checks (window at 15:22:00)\n"
             "  ✓ error_rate   0.002 (stable 0.001)  max 0.01, critical 0.05  pass\n"
             "  ✗ p95_ms       620 (stable 300)  max 500, critical 1000, ratio to stable 1.2  fail\n"
@@ -150,8 +150,8 @@ TEST(ProgressView, RolledBackShowsTheReasonAndTheDecision) {
             "rolled_back  step 1 of 3  [░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░] 0%\n"
             "rolled back: error_rate 0.2 over critical 0.05\n"
             "version            req/s   errors      p95      p99\n"
-            "v2 (canary)         12.5    0.20%     12ms     30ms\n"
-            "v1 (stable)        112.0    0.10%     10ms     25ms\n"
+            "v2 (canary)         12.5    0.20%    620ms     30ms\n"
+            "v1 (stable)        112.0    0.10%    300ms     25ms\n"
             "checks (window at 15:22:00)\n"
             "  ✓ error_rate   0.002 (stable 0.001)  max 0.01, critical 0.05  pass\n"
             "  ✗ p95_ms       620 (stable 300)  max 500, critical 1000, ratio to stable 1.2  fail\n"
@@ -171,8 +171,8 @@ TEST(ProgressView, ANarrowTerminalCutsEveryLineToItsWidth) {
             "progressing  step 1 of 3  [█░░░░░░░░░] …\n"
             "3m10s left in the pause\n"
             "version            req/s   errors      …\n"
-            "v2 (canary)         12.5    0.20%     1…\n"
-            "v1 (stable)        112.0    0.10%     1…\n"
+            "v2 (canary)         12.5    0.20%    62…\n"
+            "v1 (stable)        112.0    0.10%    30…\n"
             "checks (window at 15:22:00)\n"
             "  ✓ error_rate   0.002 (stable 0.001)  …\n"
             "  ✗ p95_ms       620 (stable 300)  max …\n"
@@ -229,6 +229,23 @@ TEST(LiveMetrics, RatesBetweenTwoPolls) {
   EXPECT_EQ(json::serialize(live_metrics(now, before, 1000)),
             R"({"v1":{"rps":0E0,"error_rate":null,"p95_ms":9,"p99_ms":20},)"
             R"("v2":{"rps":0E0,"error_rate":null,"p95_ms":null,"p99_ms":null}})");
+}
+
+TEST(ProgressView, LatencyIsTheLastWindowsWhereACheckMeasuredItElseSinceStart) {
+  // The window measured p95 (620 / 300 ms): shown. It measured no p99: the gateway's since
+  // it started (30 / 25 ms).
+  const std::string with_window =
+      progress_view(rollout("progressing", 1, 10, "analysis passed"), timeline({kWindow}), kMetrics,
+                    at("2026-11-23T15:21:50.000Z"), 100);
+  EXPECT_NE(with_window.find("v2 (canary)         12.5    0.20%    620ms     30ms"),
+            std::string::npos)
+      << with_window;
+  // No window yet: both since start.
+  const std::string without =
+      progress_view(rollout("progressing", 1, 10, "checks passed"), timeline({}), kMetrics,
+                    at("2026-11-23T15:21:50.000Z"), 100);
+  EXPECT_NE(without.find("v2 (canary)         12.5    0.20%     12ms     30ms"), std::string::npos)
+      << without;
 }
 
 }  // namespace

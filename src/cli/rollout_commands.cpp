@@ -118,6 +118,24 @@ int outcome(Context& ctx, const std::string& service, const std::string& id,
   return kExitFailure;
 }
 
+// One poll of a followed rollout: the rollout and its events (errors printed by call()).
+struct Polled {
+  json::value rollout;
+  json::value events;
+};
+
+std::optional<Polled> poll(Context& ctx, const std::string& service, const std::string& id) {
+  auto rollout = call(ctx, "GET", rollout_path(service, id), {"id", "phase"});
+  if (!rollout) {
+    return std::nullopt;
+  }
+  auto events = call(ctx, "GET", rollout_path(service, id) + "/events", {"events"});
+  if (!events) {
+    return std::nullopt;
+  }
+  return Polled{std::move(*rollout), std::move(*events)};
+}
+
 // Follows rollout `id` of `service` until it is final or the user interrupts: one line per
 // event (with --json, the event objects), then the outcome.
 int follow_lines(Context& ctx, const std::string& service, const std::string& id,
@@ -127,15 +145,11 @@ int follow_lines(Context& ctx, const std::string& service, const std::string& id
     if (interrupted(hooks)) {
       return on_interrupt(ctx, service, id);
     }
-    auto rollout = call(ctx, "GET", rollout_path(service, id), {"id", "phase"});
-    if (!rollout) {
+    auto polled = poll(ctx, service, id);
+    if (!polled) {
       return kExitFailure;
     }
-    auto events = call(ctx, "GET", rollout_path(service, id) + "/events", {"events"});
-    if (!events) {
-      return kExitFailure;
-    }
-    for (const auto& e : array_of(*events, "events")) {
+    for (const auto& e : array_of(polled->events, "events")) {
       const auto* seq = member(e, "seq").if_int64();
       if (seq == nullptr || *seq <= printed) {
         continue;
@@ -148,8 +162,8 @@ int follow_lines(Context& ctx, const std::string& service, const std::string& id
       }
       ctx.out.flush();
     }
-    if (is_final(text(*rollout, "phase"))) {
-      return outcome(ctx, service, id, *rollout);
+    if (is_final(text(polled->rollout, "phase"))) {
+      return outcome(ctx, service, id, polled->rollout);
     }
     pause_between_polls(hooks);
   }
@@ -201,12 +215,8 @@ int follow_live(Context& ctx, const std::string& service, const std::string& id,
     if (interrupted(hooks)) {
       return on_interrupt(ctx, service, id);
     }
-    auto rollout = call(ctx, "GET", rollout_path(service, id), {"id", "phase"});
-    if (!rollout) {
-      return kExitFailure;
-    }
-    auto events = call(ctx, "GET", rollout_path(service, id) + "/events", {"events"});
-    if (!events) {
+    auto polled = poll(ctx, service, id);
+    if (!polled) {
       return kExitFailure;
     }
     auto detail = call(ctx, "GET", service_path(service), {"name"});
@@ -218,10 +228,10 @@ int follow_live(Context& ctx, const std::string& service, const std::string& id,
     const json::value live = live_metrics(before, metrics, now - before_ms);
     before = metrics;
     before_ms = now;
-    screen.draw(progress_view(*rollout, member(*events, "events"), live, now,
+    screen.draw(progress_view(polled->rollout, member(polled->events, "events"), live, now,
                               hooks.width ? hooks.width() : terminal_width()));
-    if (is_final(text(*rollout, "phase"))) {
-      return outcome(ctx, service, id, *rollout);
+    if (is_final(text(polled->rollout, "phase"))) {
+      return outcome(ctx, service, id, polled->rollout);
     }
     pause_between_polls(hooks);
   }

@@ -4,7 +4,12 @@
 
 #include "rollout/sequential_judge.hpp"
 
+#include <boost/json.hpp>
+
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
 
 namespace rampart::rollout {
 namespace {
@@ -147,6 +152,112 @@ TEST(SequentialJudge, ASplitThatIsNotTheConfiguredOnePausesTheRollout) {
   for (int i = 0; i < 500; ++i) {
     ASSERT_EQ(fair.observe(tick(version(100, 1), version(900, 9)), false).decision,
               Decision::kContinue);
+  }
+}
+
+namespace json = boost::json;
+
+std::optional<double> number_at(const json::object& o, std::string_view key) {
+  return o.contains(key) ? std::optional(o.at(key).to_number<double>()) : std::nullopt;
+}
+
+std::vector<Check> checks_from(const json::object& c) {
+  std::vector<Check> out;
+  if (!c.contains("checks")) {
+    return out;  // the defaults
+  }
+  for (const auto& v : c.at("checks").as_array()) {
+    const auto& o = v.as_object();
+    Check check;
+    check.metric = *parse_metric(o.at("metric").as_string());
+    check.max = number_at(o, "max");
+    check.min = number_at(o, "min");
+    check.critical = number_at(o, "critical");
+    check.max_ratio_to_stable = number_at(o, "max_ratio_to_stable");
+    out.push_back(check);
+  }
+  return out;
+}
+
+// [requests, errors, slow]: the slow ones at 100 ms, the rest at 1 ms.
+VersionWindow counts_from(const json::value& v) {
+  const auto& a = v.as_array();
+  const auto requests = a.at(0).to_number<uint64_t>();
+  const auto slow = a.at(2).to_number<uint64_t>();
+  VersionWindow w;
+  w.requests = requests;
+  w.errors = a.at(1).to_number<uint64_t>();
+  w.latency.record(1 * kMs, requests - slow);
+  w.latency.record(100 * kMs, slow);
+  return w;
+}
+
+struct Outcome {
+  Judgement judgement;
+  int tick = -1;  // the tick it came at
+};
+
+Outcome run_case(const json::object& c) {
+  SequentialJudge judge(checks_from(c));
+  metrics::LatencyHistogram recent;
+  if (c.contains("stable_latency_ms")) {
+    for (const auto& [ms, n] : c.at("stable_latency_ms").as_object()) {
+      recent.record(std::stoull(std::string(ms)) * kMs, n.to_number<uint64_t>());
+    }
+  }
+  judge.start_step(static_cast<uint32_t>(c.at("weight").to_number<double>() * 100), recent);
+  Outcome out;
+  for (const auto& group : c.at("ticks").as_array()) {
+    const auto& g = group.as_object();
+    const bool dwell_over = g.contains("dwell_over") && g.at("dwell_over").as_bool();
+    for (int i = 0; i < g.at("repeat").to_number<int>(); ++i) {
+      out.judgement =
+          judge.observe(tick(counts_from(g.at("canary")), counts_from(g.at("stable"))), dwell_over);
+      ++out.tick;
+      if (out.judgement.decision != Decision::kContinue) {
+        return out;
+      }
+    }
+  }
+  return out;
+}
+
+TEST(SequentialJudge, CaseFile) {
+  std::ifstream in(std::string(RAMPART_SOURCE_DIR) + "/tests/unit/rollout/sequential_cases.json");
+  ASSERT_TRUE(in) << "missing sequential_cases.json";
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto cases = json::parse(text.str()).at("cases").as_array();
+  ASSERT_GE(cases.size(), 20u);
+  for (const auto& value : cases) {
+    const auto& c = value.as_object();
+    SCOPED_TRACE(std::string(c.at("name").as_string()));
+    const Outcome o = run_case(c);
+    const auto& expect = c.at("expect").as_object();
+    EXPECT_EQ(to_string(o.judgement.decision), expect.at("decision").as_string())
+        << o.judgement.reason;
+    if (expect.contains("by_tick")) {
+      EXPECT_LE(o.tick, expect.at("by_tick").to_number<int>()) << o.judgement.reason;
+    }
+    if (expect.contains("after_tick")) {
+      EXPECT_GE(o.tick, expect.at("after_tick").to_number<int>()) << o.judgement.reason;
+    }
+    if (expect.contains("verdicts")) {
+      const auto& verdicts = expect.at("verdicts").as_array();
+      ASSERT_EQ(o.judgement.checks.size(), verdicts.size());
+      for (std::size_t i = 0; i < verdicts.size(); ++i) {
+        EXPECT_EQ(to_string(o.judgement.checks[i].verdict), verdicts[i].as_string())
+            << o.judgement.checks[i].reason;
+      }
+    }
+    if (expect.contains("reason")) {  // in the decision's reason or one check's
+      std::string reasons = o.judgement.reason;
+      for (const auto& r : o.judgement.checks) {
+        reasons += " | " + r.reason;
+      }
+      EXPECT_NE(reasons.find(std::string(expect.at("reason").as_string())), std::string::npos)
+          << reasons;
+    }
   }
 }
 

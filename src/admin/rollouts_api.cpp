@@ -63,6 +63,8 @@ json::object analysis_json(const rollout::AnalysisPolicy& a) {
                                   {"max_ratio_to_stable", or_null(c.max_ratio_to_stable)}});
   }
   return json::object{
+      {"judge", rollout::to_string(a.judge)},
+      {"alpha", a.alpha},
       {"min_requests", a.min_requests},
       {"failure_limit", a.failure_limit},
       {"inconclusive", a.inconclusive == rollout::Inconclusive::kPause ? "pause" : "extend"},

@@ -215,7 +215,6 @@ std::string window_text(const json::value& policy, std::int64_t now_ms) {
 }
 
 std::string dry_run_plan(const json::value& r, const json::value& policy, std::int64_t now_ms) {
-  const auto& analysis = member(r, "analysis");
   const auto& checks = member(policy, "checks");
   const auto& health = member(checks, "health");
   std::string deny;
@@ -226,11 +225,7 @@ std::string dry_run_plan(const json::value& r, const json::value& policy, std::i
                                 text(r, "version"), text(r, "stable"));
   out += fmt::format("  strategy        {}: {}\n", text(r, "strategy"), text(r, "plan"));
   out += "  steps           " + steps_text(r);
-  out += fmt::format(
-      "  analysis        every {}, at least {} requests per version, {} failed windows roll "
-      "back, inconclusive: {}\n",
-      text(r, "interval"), text(analysis, "min_requests"), text(analysis, "failure_limit"),
-      text(analysis, "inconclusive"));
+  out += "  analysis        " + analysis_text(r) + "\n";
   out += "  checks          " + checks_text(r);
   double backoff = 0;
   number(member(health, "backoff_ms"), backoff);

@@ -243,6 +243,22 @@ int follow(Context& ctx, const std::string& service, const std::string& id,
   return live ? follow_live(ctx, service, id, hooks) : follow_lines(ctx, service, id, hooks);
 }
 
+// The sequential judge's evidence for a check, after its thresholds: "; e-value 140 of 100
+// (30 and 90 events)" or "; interval [0.02, 0.05] (30 events)"; empty for the threshold judge.
+std::string evidence_text(const json::value& c) {
+  if (!member(c, "e_value").is_null()) {
+    return fmt::format("; e-value {} of {} ({} and {} events)", value_text(member(c, "e_value")),
+                       value_text(member(c, "e_threshold")), text(c, "canary_events"),
+                       text(c, "stable_events"));
+  }
+  const auto& interval = member(c, "interval");
+  if (interval.is_array() && interval.as_array().size() == 2) {
+    return fmt::format("; interval [{}, {}] ({} events)", value_text(interval.as_array()[0]),
+                       value_text(interval.as_array()[1]), text(c, "canary_events"));
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string rollout_line(const json::value& r) {
@@ -279,11 +295,7 @@ std::string report_markdown(const json::value& r, const json::value& events) {
   out += fmt::format("| Version | {} (from {}) |\n", cell(text(r, "version")),
                      cell(text(r, "stable")));
   out += fmt::format("| Strategy | {}: {} |\n", cell(text(r, "strategy")), cell(text(r, "plan")));
-  out += fmt::format(
-      "| Analysis | every {}, at least {} requests per version, {} failed windows roll back, "
-      "inconclusive: {} |\n",
-      cell(text(r, "interval")), text(analysis, "min_requests"), text(analysis, "failure_limit"),
-      text(analysis, "inconclusive"));
+  out += fmt::format("| Analysis | {} |\n", cell(analysis_text(r)));
   for (const auto& check : array_of(analysis, "checks")) {
     out += fmt::format("| Check {} | {} |\n", cell(text(check, "metric")), cell(thresholds(check)));
   }
@@ -322,6 +334,7 @@ std::string report_markdown(const json::value& r, const json::value& events) {
       if (bound != "-" && !bound.empty()) {
         limits += " (past " + bound + ")";
       }
+      limits += evidence_text(c);
       out += fmt::format("| {} | {} | {} | {} | {} / {} | {} |\n", cell(text(c, "metric")),
                          cell(text(c, "verdict")), value_text(member(c, "canary")),
                          value_text(member(c, "stable")), text(c, "canary_requests"),

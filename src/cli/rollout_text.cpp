@@ -82,4 +82,22 @@ std::string step_of_total(const json::value& r) {
   return fmt::format("step {} of {}", text(r, "step"), total);
 }
 
+std::string analysis_text(const json::value& r) {
+  const auto& a = member(r, "analysis");
+  if (text(a, "judge") == "sequential") {
+    double alpha = 0;
+    number(member(a, "alpha"), alpha);
+    return fmt::format(
+        "sequential judge at alpha {:g}% (a canary no worse than stable is rolled back at most "
+        "{:g} times in 100), looking every 250ms, its evidence written every {}; a step needs "
+        "{} canary requests to move on, inconclusive: {}",
+        100 * alpha, 100 * alpha, text(r, "interval"), text(a, "min_requests"),
+        text(a, "inconclusive"));
+  }
+  return fmt::format(
+      "every {}, at least {} requests per version, {} failed windows roll back, inconclusive: {}",
+      text(r, "interval"), text(a, "min_requests"), text(a, "failure_limit"),
+      text(a, "inconclusive"));
+}
+
 }  // namespace rampart::cli::rollout_text

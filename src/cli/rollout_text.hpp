@@ -30,6 +30,10 @@ bool is_final(std::string_view phase);
 std::string thresholds(const boost::json::value& check);
 // The thresholds of the rollout's check on `metric`.
 std::string thresholds_of(const boost::json::value& rollout, std::string_view metric);
+// How the rollout is judged, in one line: the sequential judge's alpha, the dwell's minimum
+// traffic and how inconclusive steps go; or the threshold judge's window, minimum traffic and
+// failure limit (also for a rollout that names no judge: an older server's).
+std::string analysis_text(const boost::json::value& rollout);
 // "step 2 of 3".
 std::string step_of_total(const boost::json::value& rollout);
 

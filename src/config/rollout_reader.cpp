@@ -16,8 +16,8 @@ namespace ro = rollout;
 
 constexpr std::array<std::string_view, 7> kRolloutKeys = {
     "strategy", "steps", "deploy_windows", "rollback_window", "analysis", "checks", "webhook"};
-constexpr std::array<std::string_view, 5> kAnalysisKeys = {
-    "interval", "min_requests", "failure_limit", "inconclusive", "check"};
+constexpr std::array<std::string_view, 7> kAnalysisKeys = {
+    "judge", "alpha", "interval", "min_requests", "failure_limit", "inconclusive", "check"};
 constexpr std::array<std::string_view, 5> kCheckKeys = {"metric", "max", "min", "critical",
                                                         "max_ratio_to_stable"};
 constexpr std::array<std::string_view, 4> kChecksKeys = {"pre", "health", "verify", "verify_tries"};
@@ -201,6 +201,17 @@ void read_analysis(Reader& r, const Scope& s, ro::Policy& out) {
   r.reject_unknown(a, kAnalysisKeys);
   if (auto d = r.duration_at(a, "interval", milliseconds(100), milliseconds(3'600'000))) {
     out.interval = *d;
+  }
+  if (const auto* v = r.string_at(a, "judge")) {
+    if (v->get() == "threshold") {
+      out.analysis.judge = ro::JudgeKind::kThreshold;
+    } else if (v->get() != "sequential") {
+      r.fail(*v, a.key("judge") + " is " + in_quotes(v->get()) +
+                     "; use \"sequential\" (the default) or \"threshold\"");
+    }
+  }
+  if (auto alpha = r.number_at(a, "alpha", 1e-6, 0.2)) {
+    out.analysis.alpha = *alpha;
   }
   r.int_at(a, "min_requests", kMinRequests, out.analysis.min_requests);
   r.int_at(a, "failure_limit", kFailureLimit, out.analysis.failure_limit);

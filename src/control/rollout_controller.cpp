@@ -2,6 +2,8 @@
 
 #include "common/log.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 #include <string_view>
@@ -104,7 +106,11 @@ void RolloutController::drive(const model::Rollout& r, Tracked& t, std::int64_t 
         t.window_started_ms = 0;  // a new step (or resumed): its window starts now
         end_confirm(t);
       }
-      drive_window(r, t, now);
+      if (r.plan.analysis.judge == rollout::JudgeKind::kSequential) {
+        drive_sequential(r, t, now);
+      } else {
+        drive_window(r, t, now);
+      }
       break;
     default:
       t.window_started_ms = 0;
@@ -146,17 +152,9 @@ void RolloutController::drive_window(const model::Rollout& r, Tracked& t, std::i
   if (now - t.window_started_ms < r.plan.interval.count()) {
     return;
   }
-  metrics::VersionSnapshot canary = seams_.counters(r.service, r.plan.version);
-  metrics::VersionSnapshot stable = seams_.counters(r.service, r.plan.stable);
-  rollout::Window w;
-  w.seconds = static_cast<double>(now - t.window_started_ms) / 1000.0;
-  w.canary = window_between(t.canary, canary);
-  w.stable = window_between(t.stable, stable);
+  rollout::Window w = take_window(r, t, now);
   w.promotion_confirmed = t.confirm.confirmed || !seams_.confirm;
   w.promotion_held = t.confirm.held;
-  t.canary = std::move(canary);
-  t.stable = std::move(stable);
-  t.window_started_ms = now;
   auto judged = rollouts_.window(r.service, r.id, w);
   if (!judged) {
     log::error("rollouts: {} rollout {}: recording a window failed: {}", r.service, r.id,
@@ -164,6 +162,80 @@ void RolloutController::drive_window(const model::Rollout& r, Tracked& t, std::i
     return;
   }
   // A step, a pause or the end is worth a log line; a window that changes nothing is not.
+  if (*judged && ((**judged).progress.phase != rollout::Phase::kProgressing ||
+                  (**judged).progress.step != r.progress.step)) {
+    log::info("rollouts: {} rollout {}: {}", r.service, r.id, (**judged).progress.reason);
+  }
+}
+
+rollout::Window RolloutController::take_window(const model::Rollout& r, Tracked& t,
+                                               std::int64_t now) {
+  metrics::VersionSnapshot canary = seams_.counters(r.service, r.plan.version);
+  metrics::VersionSnapshot stable = seams_.counters(r.service, r.plan.stable);
+  rollout::Window w;
+  w.seconds = static_cast<double>(now - t.window_started_ms) / 1000.0;
+  w.canary = window_between(t.canary, canary);
+  w.stable = window_between(t.stable, stable);
+  t.canary = std::move(canary);
+  t.stable = std::move(stable);
+  t.window_started_ms = now;
+  return w;
+}
+
+// A step's relative latency checks compare with the stable version's latency so far (its
+// counters since the gateway started), fixed for the step.
+void RolloutController::start_sequential_step(const model::Rollout& r, Tracked& t) {
+  if (!t.sequential) {
+    t.sequential = std::make_unique<rollout::SequentialJudge>(
+        r.plan.analysis.checks, rollout::SequentialOptions{.alpha = r.plan.analysis.alpha});
+  }
+  t.sequential->start_step(rollout::weight_at(r.plan, r.progress.step),
+                           seams_.counters(r.service, r.plan.stable).latency);
+  t.sequential_step = r.progress.step;
+  t.step_requests = 0;
+}
+
+void RolloutController::drive_sequential(const model::Rollout& r, Tracked& t, std::int64_t now) {
+  if (t.sequential_step != r.progress.step) {
+    start_sequential_step(r, t);
+  }
+  if (t.window_started_ms == 0) {
+    t.canary = seams_.counters(r.service, r.plan.version);
+    t.stable = seams_.counters(r.service, r.plan.stable);
+    t.window_started_ms = now;
+    t.reported_ms = now;
+    return;
+  }
+  drive_confirm(r, t, now);
+  if (now - t.window_started_ms < kSequentialTick.count()) {
+    return;
+  }
+  const rollout::Window w = take_window(r, t, now);
+  t.step_requests += w.canary.requests;
+  const auto left = rollout::pause_left(r.plan, r.progress, now);
+  rollout::Judgement j = t.sequential->observe(w, left && left->count() == 0);
+  const auto& analysis = r.plan.analysis;
+  if (j.decision == rollout::Decision::kNextStep && t.step_requests < analysis.min_requests) {
+    // No evidence against a canary that had almost no traffic is no evidence for it.
+    const bool pause = analysis.inconclusive == rollout::Inconclusive::kPause;
+    j.decision = pause ? rollout::Decision::kPause : rollout::Decision::kContinue;
+    j.reason = fmt::format(
+        "inconclusive: the canary answered {} requests this step, fewer than "
+        "min_requests {}; {}",
+        t.step_requests, analysis.min_requests,
+        pause ? "paused (inconclusive = \"pause\")" : "the step is extended");
+  }
+  if (j.decision == rollout::Decision::kContinue && now - t.reported_ms < r.plan.interval.count()) {
+    return;  // nothing decided: the evidence goes to the store once an interval
+  }
+  t.reported_ms = now;
+  auto judged = rollouts_.judged(r.service, r.id, std::move(j),
+                                 {t.confirm.confirmed || !seams_.confirm, t.confirm.held});
+  if (!judged) {
+    log::error("rollouts: {} rollout {}: recording a judgement failed: {}", r.service, r.id,
+               judged.error().message);
+    return;
+  }
   if (*judged && ((**judged).progress.phase != rollout::Phase::kProgressing ||
                   (**judged).progress.step != r.progress.step)) {
     log::info("rollouts: {} rollout {}: {}", r.service, r.id, (**judged).progress.reason);

@@ -13,6 +13,7 @@
 #include "control/rollout_checks.hpp"
 #include "control/rollout_service.hpp"
 #include "metrics/version_stats.hpp"
+#include "rollout/sequential_judge.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -29,6 +30,10 @@
 #include <vector>
 
 namespace rampart::control {
+
+// How often the sequential judge looks at the counters (its evidence accumulates tick by tick,
+// and its bound holds however often it looks).
+inline constexpr std::chrono::milliseconds kSequentialTick{250};
 
 class RolloutController {
  public:
@@ -98,12 +103,23 @@ class RolloutController {
     metrics::VersionSnapshot stable;
     std::shared_ptr<CheckRun> checks;
     Confirm confirm;  // of the step under way
+    // The sequential judge's evidence, in memory: a restarted controller starts it afresh.
+    std::unique_ptr<rollout::SequentialJudge> sequential;
+    std::optional<std::uint32_t> sequential_step;  // the step it was last started for
+    std::uint64_t step_requests = 0;               // the canary's, this step
+    std::int64_t reported_ms = 0;                  // its last judgement written to the store
   };
 
   void drive(const model::Rollout& r, Tracked& t, std::int64_t now);
   static void forget(Tracked& t);
   void drive_checks(const model::Rollout& r, Tracked& t);
   void drive_window(const model::Rollout& r, Tracked& t, std::int64_t now);
+  // The sequential judge: a tick's counts every kSequentialTick, a judgement written when it
+  // decides something or an interval has passed since the last one written.
+  void drive_sequential(const model::Rollout& r, Tracked& t, std::int64_t now);
+  void start_sequential_step(const model::Rollout& r, Tracked& t);
+  // The tick's traffic since the baselines in `t`, which move to now.
+  rollout::Window take_window(const model::Rollout& r, Tracked& t, std::int64_t now);
   // Starts, collects and repeats the asks of the confirm-promotion hooks for the step.
   void drive_confirm(const model::Rollout& r, Tracked& t, std::int64_t now);
   static void end_confirm(Tracked& t);

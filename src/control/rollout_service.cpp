@@ -428,6 +428,16 @@ Result<std::optional<model::Rollout>> RolloutService::window(std::string_view se
       });
 }
 
+Result<std::optional<model::Rollout>> RolloutService::judged(
+    std::string_view service, std::int64_t id, rollout::Judgement judgement,
+    const rollout::Confirmation& confirmation) {
+  return advance(
+      service, id, kSystemActor,
+      [&](const model::Rollout& r, std::int64_t now) -> Result<std::optional<rollout::Transition>> {
+        return rollout::on_judgement(r.plan, r.progress, judgement, confirmation, now);
+      });
+}
+
 Result<model::Rollout> RolloutService::command(std::string_view service, rollout::Command command,
                                                std::string_view actor) {
   if (auto st = model::validate_token_name("actor", actor); !st) {

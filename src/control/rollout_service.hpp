@@ -96,6 +96,13 @@ class RolloutService {
   Result<std::optional<model::Rollout>> window(std::string_view service, std::int64_t id,
                                                const rollout::Window& window);
 
+  // A judgement of the controller's own (sequential) judge for a progressing rollout, carried
+  // out as window() carries out the threshold judge's. nullopt when the rollout is no longer
+  // progressing (nothing written).
+  Result<std::optional<model::Rollout>> judged(std::string_view service, std::int64_t id,
+                                               rollout::Judgement judgement,
+                                               const rollout::Confirmation& confirmation);
+
   // promote, promote --full, pause, resume, abort of the service's latest rollout; retry of a
   // rolled-back one (it starts again, pending its checks).
   Result<model::Rollout> command(std::string_view service, rollout::Command command,

@@ -77,6 +77,8 @@ json::object analysis_json(const ro::AnalysisPolicy& a) {
     checks.push_back(check_json(c));
   }
   return json::object{
+      {"judge", ro::to_string(a.judge)},
+      {"alpha", a.alpha},
       {"min_requests", a.min_requests},
       {"failure_limit", a.failure_limit},
       {"inconclusive", a.inconclusive == ro::Inconclusive::kPause ? "pause" : "extend"},
@@ -93,9 +95,25 @@ json::array steps_json(const std::vector<ro::Step>& steps) {
   return out;
 }
 
-ro::AnalysisPolicy read_analysis(Fields& parent, const json::object& o, const std::string& kind) {
+ro::AnalysisPolicy read_analysis(Fields& parent, const json::object& o, const std::string& kind,
+                                 ro::JudgeKind absent) {
   Fields f(o, kind);
   ro::AnalysisPolicy a;
+  // Records from before the sequential judge name no judge: `absent` says which they meant.
+  a.judge = absent;
+  if (f.has("judge")) {
+    const std::string judge = f.string("judge");
+    if (judge == "threshold") {
+      a.judge = ro::JudgeKind::kThreshold;
+    } else if (judge == "sequential") {
+      a.judge = ro::JudgeKind::kSequential;
+    } else {
+      f.fail("judge", "is \"" + judge + "\", which is no judge");
+    }
+  }
+  if (f.has("alpha")) {
+    a.alpha = f.number("alpha");
+  }
   a.min_requests = static_cast<uint64_t>(f.integer("min_requests", 1, detail::kInt64Max));
   a.failure_limit = static_cast<uint32_t>(f.integer("failure_limit", 1, detail::kUint32Max));
   const std::string inconclusive = f.string("inconclusive");
@@ -251,7 +269,7 @@ Result<ro::Policy> policy_from_json(const json::object& object, std::string_view
   }
   p.interval = milliseconds(f.integer("interval_ms", 1, kMaxMs));
   if (const json::object* a = f.object("analysis")) {
-    p.analysis = detail::read_analysis(f, *a, kind + ": analysis");
+    p.analysis = detail::read_analysis(f, *a, kind + ": analysis", ro::JudgeKind::kSequential);
   }
   if (const json::object* c = f.object("checks")) {
     read_checks(f, *c, kind + ": checks", p);

@@ -26,7 +26,7 @@ boost::json::object analysis_json(const rollout::AnalysisPolicy& analysis);
 // The "steps" array of `f`'s object.
 std::vector<rollout::Step> read_steps(Fields& f, const std::string& kind);
 rollout::AnalysisPolicy read_analysis(Fields& parent, const boost::json::object& o,
-                                      const std::string& kind);
+                                      const std::string& kind, rollout::JudgeKind absent);
 }  // namespace detail
 
 }  // namespace rampart::model

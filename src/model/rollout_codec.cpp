@@ -52,7 +52,9 @@ ro::Plan read_plan(Fields& parent, const json::object& o) {
       f.string("kind") == "blue-green" ? ro::StrategyKind::kBlueGreen : ro::StrategyKind::kCanary;
   p.strategy.steps = detail::read_steps(f, "rollout record: plan");
   if (const json::object* a = f.object("analysis")) {
-    p.analysis = detail::read_analysis(f, *a, "rollout record: plan: analysis");
+    // A rollout started before the sequential judge was judged by the threshold judge.
+    p.analysis =
+        detail::read_analysis(f, *a, "rollout record: plan: analysis", ro::JudgeKind::kThreshold);
   }
   p.interval = std::chrono::milliseconds(f.integer("interval_ms", 1, kInt64Max));
   // Absent from the records of rampart before post-promotion verification.
@@ -104,6 +106,20 @@ json::value to_json(const ro::Judgement& j) {
                                   {"stable_requests", c.stable_requests},
                                   {"bound", c.bound},
                                   {"reason", c.reason}});
+    // The sequential judge's evidence: its e-value against the threshold that rolls back, or
+    // the anytime-valid interval of the canary's rate, and the events counted.
+    auto& o = checks.back().as_object();
+    if (c.e_value) {
+      o["e_value"] = *c.e_value;
+      o["e_threshold"] = c.e_threshold.value_or(0);
+    }
+    if (c.ci_low && c.ci_high) {
+      o["interval"] = json::array{*c.ci_low, *c.ci_high};
+    }
+    if (c.e_value || c.ci_low) {
+      o["canary_events"] = c.canary_events;
+      o["stable_events"] = c.stable_events;
+    }
   }
   return json::object{
       {"decision", ro::to_string(j.decision)}, {"reason", j.reason}, {"checks", std::move(checks)}};

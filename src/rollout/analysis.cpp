@@ -22,6 +22,10 @@ double quantile_ms(const metrics::LatencyHistogram& h, double q) {
 
 }  // namespace
 
+std::string_view to_string(JudgeKind kind) {
+  return kind == JudgeKind::kSequential ? "sequential" : "threshold";
+}
+
 std::string_view to_string(Metric metric) {
   for (const auto& [m, name] : kNames) {
     if (m == metric) {

@@ -46,9 +46,18 @@ struct Check {
 
 enum class Inconclusive { kExtend, kPause };
 
+// Which judge decides: the sequential judge (rollout/sequential_judge.hpp), anytime-valid,
+// looking at every tick; or the threshold judge (rollout/judge.hpp), once per window.
+enum class JudgeKind { kSequential, kThreshold };
+std::string_view to_string(JudgeKind kind);
+
 struct AnalysisPolicy {
-  uint64_t min_requests = 200;  // per version and window: below it, a window decides nothing
-  uint32_t failure_limit = 2;   // failed windows in a step before the rollout rolls back
+  JudgeKind judge = JudgeKind::kSequential;
+  double alpha = 0.01;          // sequential: the bound on a false rollback of a good canary
+  uint64_t min_requests = 200;  // threshold: per version and window, below it a window decides
+                                // nothing; sequential: the canary requests a step needs
+                                // before it may move on
+  uint32_t failure_limit = 2;   // threshold: failed windows in a step before the rollback
   Inconclusive inconclusive = Inconclusive::kExtend;
   std::vector<Check> checks;
 

@@ -268,16 +268,25 @@ std::optional<Transition> on_window(const Plan& plan, const Progress& progress,
   }
   const auto left = pause_left(plan, progress, now_ms);
   const bool pause_over = left && left->count() == 0;
-  Judgement j = judge_window(window, plan.analysis, progress.judge, pause_over);
+  return on_judgement(plan, progress,
+                      judge_window(window, plan.analysis, progress.judge, pause_over),
+                      {window.promotion_confirmed, window.promotion_held}, now_ms);
+}
+
+std::optional<Transition> on_judgement(const Plan& plan, const Progress& progress, Judgement j,
+                                       const Confirmation& confirmation, int64_t now_ms) {
+  if (progress.phase != Phase::kProgressing) {
+    return std::nullopt;
+  }
   Transition t;
   switch (j.decision) {
     case Decision::kRollback:
       t = rolled_back(progress, "rolled back by the analysis: " + j.reason);
       break;
     case Decision::kNextStep:
-      if (!window.promotion_confirmed) {
+      if (!confirmation.confirmed) {
         j.decision = Decision::kContinue;
-        j.reason += "; held: " + window.promotion_held;
+        j.reason += "; held: " + confirmation.held;
         t = held(progress, j, now_ms);
         break;
       }

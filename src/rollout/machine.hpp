@@ -107,6 +107,18 @@ std::optional<Transition> on_window(const Plan& plan, const Progress& progress,
 Result<Transition> on_command(const Plan& plan, const Progress& progress, Command command,
                               int64_t now_ms);
 
+// Whether the move to the next step may go ahead (confirm-promotion webhooks), and if not why.
+struct Confirmation {
+  bool confirmed = true;
+  std::string held;  // "confirm-promotion https://... answered 503"
+};
+
+// A judgement the controller's own judge made (the sequential judge, which keeps its evidence
+// between ticks) carried out as on_window carries out the threshold judge's. Only while
+// progressing (else nullopt).
+std::optional<Transition> on_judgement(const Plan& plan, const Progress& progress, Judgement j,
+                                       const Confirmation& confirmation, int64_t now_ms);
+
 // When the next analysis window ends (window_started_ms + interval). Only while progressing.
 int64_t window_due_ms(const Plan& plan, const Progress& progress);
 

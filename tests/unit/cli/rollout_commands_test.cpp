@@ -433,6 +433,31 @@ error_rate 0.002 is within max 0.01
 )");
 }
 
+TEST(ReportMarkdown, TheSequentialJudgesEvidenceFollowsTheThresholds) {
+  auto r = json::parse(rollout("rolled_back", 1, 0, "rolled back by the analysis"));
+  r.as_object()["analysis"].as_object()["judge"] = "sequential";
+  r.as_object()["analysis"].as_object()["alpha"] = 0.01;
+  const auto e = json::parse(
+      R"([{"seq":3,"at":"2026-11-23T15:23:00.000Z","event":"rolled_back","step":1,"weight":0,)"
+      R"("reason":"rolled back","judgement":{"decision":"rollback","reason":"e-value 140",)"
+      R"("checks":[{"metric":"error_rate","verdict":"critical","canary":0.03,"stable":0.01,)"
+      R"("canary_requests":900,"stable_requests":8100,"bound":"e-value 100","reason":"x",)"
+      R"("e_value":140.2,"e_threshold":100,"canary_events":27,"stable_events":81},)"
+      R"({"metric":"error_rate","verdict":"fail","canary":0.03,"stable":0.01,)"
+      R"("canary_requests":900,"stable_requests":0,"bound":"max 0.01","reason":"y",)"
+      R"("interval":[0.0151,0.0522],"canary_events":27,"stable_events":0}]}}])");
+  const std::string md = report_markdown(r, e);
+  EXPECT_NE(md.find("| Analysis | sequential judge at alpha 1% (a canary no worse than stable is "
+                    "rolled back at most 1 times in 100)"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("(past e-value 100); e-value 140.2 of 100 (27 and 81 events) |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("(past max 0.01); interval [0.0151, 0.0522] (27 events) |"), std::string::npos)
+      << md;
+}
+
 TEST(ReportMarkdown, EscapesCellsAndSurvivesAnOddShape) {
   const auto r = json::parse(R"({"id":1,"reason":"a | b\nc"})");
   const std::string md = report_markdown(r, json::parse("{}"));

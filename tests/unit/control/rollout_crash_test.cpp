@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 namespace rampart::control {
 namespace {
@@ -62,42 +63,57 @@ struct Process {
   std::unique_ptr<RolloutController> controller;
 };
 
-// Seeds a store with shop (v1 serving all, v2 at 0%, a verify endpoint) and a rollout of v2.
-void seed(store::Store& store, FakeClock& clock) {
+// Seeds a store with shop (v1 serving all, v2 at 0%, a verify endpoint, `judge`) and a
+// rollout of v2.
+void seed(store::Store& store, FakeClock& clock, std::string_view judge = "sequential") {
   std::string text = config_text("v1 = 100\nv2 = 0");
   text.insert(text.find("[[service]]\nname = \"api\""),
               "[service.rollout]\nsteps = [ { weight = 10, pause = \"20s\" }, { weight = 50, "
               "pause = \"20s\" }, { weight = 100 } ]\n"
-              "[service.rollout.analysis]\ninterval = \"10s\"\nmin_requests = 100\n"
-              "[service.rollout.checks]\nverify = [ { path = \"/health\" } ]\n\n");
+              "[service.rollout.analysis]\njudge = \"" +
+                  std::string(judge) +
+                  "\"\ninterval = \"10s\"\nmin_requests = 100\n"
+                  "[service.rollout.checks]\nverify = [ { path = \"/health\" } ]\n\n");
   DeploymentService deployments(store, clock.as_clock());
   RolloutService rollouts(store, clock.as_clock());
   ASSERT_TRUE(deployments.apply(parse(text), "alice", "seed"));
   ASSERT_TRUE(rollouts.start(DeployRequest{.service = "shop", .version = "v2", .actor = "alice"}));
 }
 
-// 10 s of traffic, v2 with `errors` of its 200 requests failing, v1 with 1,800 good ones.
-void traffic(FakeClock& clock, FakeCounters& counters, uint64_t errors) {
-  counters.add("v2", 200, errors, 20);
-  counters.add("v1", 1800, 0, 20);
+// The new version's share of shop's traffic now, in basis points.
+uint32_t weight_now(DeploymentService& deployments) {
+  for (const auto& e : deployments.latest("shop")->split) {
+    if (e.version == "v2") {
+      return e.basis_points;
+    }
+  }
+  return 0;
+}
+
+// 10 s of traffic, 2,000 requests split by `weight_bp`: v2 with `errors` of every 200 of its
+// requests failing, v1's all good.
+void traffic(FakeClock& clock, FakeCounters& counters, uint64_t errors, uint32_t weight_bp) {
+  const uint64_t canary = 2000ULL * weight_bp / 10000;
+  counters.add("v2", canary, canary * errors / 200, 20);
+  counters.add("v1", 2000 - canary, 0, 20);
   clock.advance(10 * kSecond);
 }
 
 // Drives the rollout to its end: each tick, 10 s of traffic, then a tick, then the end of
 // the check run it started, if any. After tick `crash_after` the process is killed and a new one
 // started.
-Outcome run(bool bad, std::optional<int> crash_after) {
+Outcome run(bool bad, std::string_view judge, std::optional<int> crash_after) {
   store::MemoryStore store;
   FakeClock clock;
   FakeCounters counters;
-  seed(store, clock);
+  seed(store, clock, judge);
   auto process = std::make_unique<Process>(store, clock, counters);
   Outcome out;
   for (; out.ticks < kMaxTicks; ++out.ticks) {
     if (rollout::is_final(process->rollouts.latest("shop")->progress.phase)) {
       break;
     }
-    traffic(clock, counters, bad ? 40 : 0);
+    traffic(clock, counters, bad ? 40 : 0, weight_now(process->deployments));
     process->controller->tick();
     while (process->controller->checks_in_flight() > 0) {  // the next tick sees its outcome
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -119,11 +135,12 @@ Outcome run(bool bad, std::optional<int> crash_after) {
   return out;
 }
 
-class RolloutCrashTest : public ::testing::TestWithParam<bool> {};
+// A bad canary (or a good one) under a judge.
+class RolloutCrashTest : public ::testing::TestWithParam<std::tuple<bool, std::string_view>> {};
 
 TEST_P(RolloutCrashTest, EveryCrashPointEndsAsTheRunWithoutACrash) {
-  const bool bad = GetParam();
-  const Outcome reference = run(bad, std::nullopt);
+  const auto [bad, judge] = GetParam();
+  const Outcome reference = run(bad, judge, std::nullopt);
   ASSERT_LT(reference.ticks, kMaxTicks);
   if (bad) {
     EXPECT_EQ(reference.phase, rollout::Phase::kRolledBack);
@@ -135,7 +152,7 @@ TEST_P(RolloutCrashTest, EveryCrashPointEndsAsTheRunWithoutACrash) {
                                                           "verifying", "promoted"}));
   }
   for (int crash = 0; crash <= reference.ticks; ++crash) {
-    const Outcome o = run(bad, crash);
+    const Outcome o = run(bad, judge, crash);
     EXPECT_EQ(o.phase, reference.phase) << "crash after tick " << crash;
     EXPECT_EQ(o.weights, reference.weights) << "crash after tick " << crash;
     EXPECT_EQ(o.events, reference.events) << "crash after tick " << crash;
@@ -144,8 +161,14 @@ TEST_P(RolloutCrashTest, EveryCrashPointEndsAsTheRunWithoutACrash) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(GoodAndBad, RolloutCrashTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Bad" : "Good"; });
+INSTANTIATE_TEST_SUITE_P(GoodAndBad, RolloutCrashTest,
+                         ::testing::Combine(::testing::Values(false, true),
+                                            ::testing::Values(std::string_view("sequential"),
+                                                              std::string_view("threshold"))),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) ? "Bad" : "Good") + "_" +
+                                  std::string(std::get<1>(info.param));
+                         });
 
 TEST(RolloutCrash, AFailedWriteOfATransitionWritesNothingAndTheNextTickRetriesIt) {
   testing::HookStore store;
@@ -163,13 +186,13 @@ TEST(RolloutCrash, AFailedWriteOfATransitionWritesNothingAndTheNextTickRetriesIt
   p.controller->tick();  // the first window starts
   const auto before = *p.rollouts.latest("shop");
   const auto deployments_before = p.deployments.latest("shop")->id;
-  traffic(clock, counters, 100);  // critical: the window rolls back
+  traffic(clock, counters, 100, 1000);  // critical: the window rolls back
   store.fail_writes = true;
   p.controller->tick();  // decides, but cannot write: nothing of the rollback is there
   EXPECT_EQ(*p.rollouts.latest("shop"), before);
   EXPECT_EQ(p.deployments.latest("shop")->id, deployments_before);
   store.fail_writes = false;
-  traffic(clock, counters, 100);
+  traffic(clock, counters, 100, 1000);
   p.controller->tick();
   const auto after = *p.rollouts.latest("shop");
   EXPECT_EQ(after.progress.phase, rollout::Phase::kRolledBack);

@@ -286,6 +286,23 @@ TEST(Golden, AWebhookWithOnlyItsUrlAndEventsReadsTheDeliveryDefaults) {
   EXPECT_NE(bad.error().message.find("tries"), std::string::npos) << bad.error().message;
 }
 
+// Service policies written before the sequential judge name no judge: they get the default,
+// the sequential judge at alpha 1%. A rollout's plan without one was the threshold judge's.
+TEST(Golden, APolicyWithoutAJudgeReadsTheSequentialJudge) {
+  auto s = decode_service(golden("service.schema2.before_judge.json"));
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->rollout.analysis.judge, rollout::JudgeKind::kSequential);
+  EXPECT_EQ(s->rollout.analysis.alpha, 0.01);
+  auto current = decode_service(golden("service.schema2.json"));
+  ASSERT_TRUE(current) << current.error().message;
+  EXPECT_EQ(*current, sample_service());
+  std::string text = golden("service.schema2.json");
+  text.replace(text.find(R"("judge":"sequential")"), 20, R"("judge":"oracle")");
+  auto bad = decode_service(text);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("judge"), std::string::npos) << bad.error().message;
+}
+
 TEST(Golden, SchemaOneVersionReadsTheDefaultHealthPath) {
   auto v = decode_version(golden("version.schema1.json"));
   ASSERT_TRUE(v) << v.error().message;

@@ -94,6 +94,37 @@ TEST(RolloutCodec, AnEventRoundTripsWithTheJudgesEvidence) {
   EXPECT_EQ(*quiet_back, quiet);
 }
 
+TEST(RolloutCodec, APlanWithoutAJudgeWasTheThresholdJudgesAndTheSequentialEvidenceIsKept) {
+  Rollout r = sample_rollout();
+  r.plan.analysis.judge = rollout::JudgeKind::kSequential;
+  r.plan.analysis.alpha = 0.005;
+  auto back = decode_rollout(encode(r));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, r);
+  std::string old = encode(r);
+  old.replace(old.find(R"("judge":"sequential",)"), 21, "");
+  auto before = decode_rollout(old);
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_EQ(before->plan.analysis.judge, rollout::JudgeKind::kThreshold);
+
+  rollout::Judgement j;
+  rollout::CheckResult c;
+  c.e_value = 140;
+  c.e_threshold = 100;
+  c.canary_events = 30;
+  c.stable_events = 90;
+  rollout::CheckResult a;
+  a.ci_low = 0.02;
+  a.ci_high = 0.05;
+  j.checks = {c, a};
+  const auto json = to_json(j);
+  EXPECT_EQ(json.at("checks").at(0).at("e_value").as_double(), 140);
+  EXPECT_EQ(json.at("checks").at(0).at("e_threshold").as_double(), 100);
+  EXPECT_EQ(json.at("checks").at(0).at("canary_events").as_uint64(), 30u);
+  EXPECT_EQ(json.at("checks").at(1).at("interval").at(1).as_double(), 0.05);
+  EXPECT_FALSE(json.at("checks").at(1).as_object().contains("e_value"));
+}
+
 TEST(RolloutCodec, NewerSchemasAndBrokenFieldsAreRefusedByName) {
   auto newer = decode_rollout(R"({"schema":2,"service":"shop"})");
   ASSERT_FALSE(newer);

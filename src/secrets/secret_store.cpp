@@ -126,9 +126,9 @@ Status validate_secret_name(std::string_view field, std::string_view name) {
   return {};
 }
 
-SecretStore::SecretStore(store::Store& store, MasterKey key, control::UnixClock clock)
+SecretStore::SecretStore(store::Store& store, const MasterKey& key, control::UnixClock clock)
     : store_(store),
-      key_(std::move(key)),
+      key_(key),
       clock_(clock ? std::move(clock) : control::UnixClock(&control::system_unix_ms)) {}
 
 Status SecretStore::validate_names(std::string_view service, std::string_view name,

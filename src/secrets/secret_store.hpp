@@ -68,7 +68,7 @@ Status validate_secret_name(std::string_view field, std::string_view name);
 class SecretStore {
  public:
   // REQUIRES: `store` outlives this object. An empty clock means control::system_unix_ms.
-  SecretStore(store::Store& store, MasterKey key, control::UnixClock clock = {});
+  SecretStore(store::Store& store, const MasterKey& key, control::UnixClock clock = {});
 
   // Seals `value` as the next version of `name` and answers that version. `value` must not be
   // empty, hold a NUL byte (an environment variable cannot) or exceed kMaxValueBytes; a new

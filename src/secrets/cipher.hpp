@@ -53,8 +53,8 @@ Result<std::string> seal(const MasterKey& key, const Binding& binding, std::stri
 // The plaintext of `envelope`, which must have been sealed under `key` for `binding`.
 Result<std::string> open(const MasterKey& key, const Binding& binding, std::string_view envelope);
 
-// Standard base64 with padding; decode answers nullopt-like errors (kInvalidArgument) for
-// anything else (whitespace included).
+// Standard base64 with padding. decode answers kInvalidArgument for anything else, whitespace
+// and a missing padding included.
 std::string base64_encode(std::string_view bytes);
 Result<std::string> base64_decode(std::string_view text);
 

@@ -15,7 +15,9 @@
 
 #include <atomic>
 #include <functional>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace rampart::secrets {
@@ -292,6 +294,33 @@ TEST_F(SecretStoreTest, AServiceHoldsAtMost256Secrets) {
   ASSERT_TRUE(secrets_.remove("shop", "S1", "alice"));
   EXPECT_TRUE(secrets_.put("shop", "ONE_MORE", "v", "alice"));
   EXPECT_EQ(secrets_.list("shop")->size(), kMaxSecretsPerService);
+}
+
+TEST_F(SecretStoreTest, PutsThatRaceMakeDistinctVersions) {
+  constexpr int kThreads = 4;
+  constexpr int kPuts = 10;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::int64_t>> versions(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPuts; ++i) {
+        auto put = secrets_.put("shop", "API_KEY", fmt::format("{}-{}", t, i), "alice");
+        ASSERT_TRUE(put) << put.error().message;
+        versions[t].push_back(put->version);
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  std::set<std::int64_t> all;
+  for (const auto& v : versions) {
+    all.insert(v.begin(), v.end());
+  }
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kThreads * kPuts));
+  EXPECT_EQ(*all.rbegin(), kThreads * kPuts);
+  EXPECT_EQ(secrets_.get("shop", "API_KEY")->info.version, kThreads * kPuts);
+  EXPECT_EQ(audit().size(), static_cast<std::size_t>(kThreads * kPuts));
 }
 
 TEST(SecretKeysTest, KeysParseBack) {

@@ -3,8 +3,9 @@
 // master key (secrets/cipher.hpp). docs/secrets.md describes the whole.
 //
 // Each secret is one key, /rampart/secrets/{service}/{name}, holding its latest secret version
-// as a JSON record: {"schema", "service", "name", "version", "created_at", "sealed"} where
-// "sealed" is the envelope of the value, bound to (service, name, version). put() of a name
+// as a JSON record: {"schema", "version", "created_at", "sealed"} where "sealed" is the
+// envelope of the value, bound to (service, name, version); the service and the name are the
+// key's, so a record copied under another key does not open there. put() of a name
 // makes its next version (1, 2, 3, ...); remove() deletes the key, and a later put() starts
 // again at version 1. The service need not exist yet: secrets may be put before a first deploy.
 //

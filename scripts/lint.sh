@@ -75,6 +75,9 @@ curated=(
   src/control/webhook_payload.cpp
   src/control/webhook_deliveries.cpp
   src/control/webhook_notifier.cpp
+  src/secrets/master_key.cpp
+  src/secrets/cipher.cpp
+  src/secrets/secret_store.cpp
 )
 existing=()
 for f in "${curated[@]}"; do

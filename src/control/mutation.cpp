@@ -95,6 +95,11 @@ void Plan::put(std::string key, std::string value, std::int64_t seen_mod_revisio
   writes_.emplace_back(store::PutOp{.key = std::move(key), .value = std::move(value)});
 }
 
+void Plan::remove(std::string key, std::int64_t seen_mod_revision) {
+  expect(key, seen_mod_revision);
+  writes_.emplace_back(store::DeleteOp{.key = std::move(key)});
+}
+
 void Plan::expect(std::string key, std::int64_t seen_mod_revision) {
   compares_.push_back(store::Compare{.key = std::move(key),
                                      .target = store::CompareTarget::kModRevision,

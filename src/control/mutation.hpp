@@ -49,6 +49,8 @@ class Plan {
 
   // Puts `key` if its mod_revision is still `seen_mod_revision` (0: the key must not exist).
   void put(std::string key, std::string value, std::int64_t seen_mod_revision);
+  // Deletes `key` if its mod_revision is still `seen_mod_revision`.
+  void remove(std::string key, std::int64_t seen_mod_revision);
   // Adds a compare that does not write: the key's mod_revision is still `seen_mod_revision`.
   void expect(std::string key, std::int64_t seen_mod_revision);
 

@@ -24,6 +24,7 @@ constexpr std::string_view kRolloutEvents = "/rampart/rollout_events/";
 constexpr std::string_view kRolloutCounters = "/rampart/counters/rollouts/";
 constexpr std::string_view kWebhookDeliveries = "/rampart/webhook_deliveries/";
 constexpr std::string_view kWebhookCursors = "/rampart/webhook_cursors/";
+constexpr std::string_view kSecrets = "/rampart/secrets/";
 
 std::string join(std::string_view a, std::string_view b) {
   std::string out;
@@ -126,6 +127,13 @@ std::string webhook_cursor(std::string_view service) { return join(kWebhookCurso
 std::string token(std::string_view name) { return join(kTokens, name); }
 std::string tokens_prefix() { return std::string(kTokens); }
 
+std::string secret(std::string_view service, std::string_view name) {
+  return fmt::format("{}{}/{}", kSecrets, service, name);
+}
+std::string secrets_prefix(std::string_view service) {
+  return fmt::format("{}{}/", kSecrets, service);
+}
+
 std::string format_id(std::int64_t id) { return fmt::format("{:0{}}", id, kIdDigits); }
 
 std::optional<std::int64_t> parse_id(std::string_view text) {
@@ -182,12 +190,15 @@ std::optional<ParsedKey> parse(std::string_view key) {
       return ParsedKey{kind, std::string(parts->first), "", *id};
     }
   }
-  if (auto rest = after(kVersions)) {
-    auto parts = two_segments(*rest);
-    if (!parts) {
-      return std::nullopt;
+  for (auto [prefix, kind] :
+       {std::pair{kVersions, KeyKind::kVersion}, std::pair{kSecrets, KeyKind::kSecret}}) {
+    if (auto rest = after(prefix)) {
+      auto parts = two_segments(*rest);
+      if (!parts) {
+        return std::nullopt;
+      }
+      return ParsedKey{kind, std::string(parts->first), std::string(parts->second), 0};
     }
-    return ParsedKey{KeyKind::kVersion, std::string(parts->first), std::string(parts->second), 0};
   }
   if (auto rest = after(kAudit)) {
     auto id = parse_id(*rest);

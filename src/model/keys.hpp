@@ -16,6 +16,7 @@
 //   /rampart/counters/rollouts/{service}           the service's last rollout id (decimal)
 //   /rampart/webhook_deliveries/{service}/{rollout:010}/{seq:010}/{hook}   a delivery's outcome
 //   /rampart/webhook_cursors/{service}             the last rollout event the webhooks handled
+//   /rampart/secrets/{service}/{name}              a secret's latest version, sealed (secrets/)
 //
 // Ids are zero-padded to 10 digits so that a prefix range lists them in id order. Names never
 // contain '/', so "/rampart/versions/shop/" does not match the versions of "shop2".
@@ -71,6 +72,10 @@ std::string webhook_cursor(std::string_view service);
 std::string token(std::string_view name);
 std::string tokens_prefix();
 
+// `name` is a secret's name (an environment variable name, secrets/secret_store.hpp).
+std::string secret(std::string_view service, std::string_view name);
+std::string secrets_prefix(std::string_view service);
+
 // The id written with kIdDigits digits ("0000000042").
 std::string format_id(std::int64_t id);
 // The inverse of format_id: exactly kIdDigits digits, value in [1, kMaxId]; else nullopt.
@@ -89,10 +94,12 @@ enum class KeyKind {
   kRollout,
   kRolloutEvent,
   kRolloutCounter,
+  kSecret,
 };
 
 // A key taken apart. `service` is set for service-scoped keys, `name` for versions (the
-// version name) and tokens (the token name), `id` for deployments, checkpoints and audit events.
+// version name), tokens (the token name) and secrets (the secret name), `id` for deployments,
+// checkpoints and audit events.
 struct ParsedKey {
   KeyKind kind = KeyKind::kService;
   std::string service;

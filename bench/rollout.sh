@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Rollback time (docs/benchmarks.md): rampart in front of v1 (good) and v3 (20% errors), ~500
 # requests/s from wrk (8 connections to an app that takes 16 ms per answer), and
-# `rampart deploy shop --version v3` with the canary at 10%, for analysis intervals of
-# BENCH_INTERVALS (1s 5s 30s). For each: the time from the rollout's first traffic ("started")
-# to its rollback ("rolled_back"), the requests that clients of v1 saw fail, and the rate.
+# `rampart deploy shop --version v3` with the canary at 10%, for each judge and analysis
+# interval of BENCH_CASES (threshold at 1s, 5s and 30s; sequential at 30s, whose interval only
+# says how often its evidence is written). For each: the time from the rollout's first traffic
+# ("started") to its rollback ("rolled_back"), the requests that clients of v1 saw fail, and the
+# rate.
 # Then the controller's own cost per tick with 100 services under rollout (rollout-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +14,7 @@ source bench/lib.sh
 rampart_bin=${RAMPART_BIN:-build/rampart}
 app_bin=${DEMO_APP_BIN:-build/examples/demo-app/demo-app}
 rollout_bench=${ROLLOUT_BENCH_BIN:-build/bench/rollout-bench}
-intervals=${BENCH_INTERVALS:-1s 5s 30s}
+cases=${BENCH_CASES:-threshold:1s threshold:5s threshold:30s sequential:30s}
 for b in "$rampart_bin" "$app_bin" "$rollout_bench"; do
   [ -x "$b" ] || { echo "bench: $b is missing; run 'make build'" >&2; exit 1; }
 done
@@ -34,9 +36,12 @@ start_app() {  # DIR NAME FLAGS...: prints the port
 
 ms_of() { date -u -d "$1" +%s%3N; }  # RFC 3339 -> unix ms
 
-printf "%-9s %-12s %-14s %-13s %s\n" interval "rollback ms" "requests/s" "v1 failures" "v3 requests"
-for interval in $intervals; do
-  dir="$work/$interval"
+printf "%-11s %-9s %-12s %-14s %-13s %s\n" judge interval "rollback ms" "requests/s" \
+  "v1 failures" "v3 requests"
+for case in $cases; do
+  judge=${case%%:*}
+  interval=${case##*:}
+  dir="$work/$judge-$interval"
   v1=$(start_app "$dir" v1 --latency-ms 16)
   v3=$(start_app "$dir" v3 --latency-ms 16 --error-rate 0.2)
   cat >"$dir/rampart.toml" <<TOML
@@ -61,6 +66,7 @@ v1 = 100
 [service.rollout]
 steps = [ { weight = 10, pause = "1h" }, { weight = 100 } ]
 [service.rollout.analysis]
+judge = "$judge"
 interval = "$interval"
 min_requests = 20
 TOML
@@ -80,7 +86,7 @@ TOML
   started=$(awk '$2 == "started" {print $1; exit}' "$dir/deploy.out")
   back=$(awk '$2 == "rolled_back" {print $1; exit}' "$dir/deploy.out")
   if [ -z "$started" ] || [ -z "$back" ]; then
-    echo "bench: the rollout at interval $interval did not end in a rollback:" >&2
+    echo "bench: the rollout ($judge, interval $interval) did not end in a rollback:" >&2
     cat "$dir/deploy.out" >&2
     exit 1
   fi
@@ -90,7 +96,8 @@ TOML
   kill -INT "$wrk_pid" 2>/dev/null || true  # wrk prints its summary on SIGINT
   wait "$wrk_pid" 2>/dev/null || true
   rps=$(awk '/Requests\/sec/ {printf "%d", $2}' "$dir/wrk.out")
-  printf "%-9s %-12s %-14s %-13s %s\n" "$interval" "$(( $(ms_of "$back") - $(ms_of "$started") ))" \
+  printf "%-11s %-9s %-12s %-14s %-13s %s\n" "$judge" "$interval" \
+    "$(( $(ms_of "$back") - $(ms_of "$started") ))" \
     "${rps:-?}" "${v1_failed:-0}" "$v3_requests"
 done
 

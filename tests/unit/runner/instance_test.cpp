@@ -22,6 +22,22 @@ std::unique_ptr<Instance> start_ok(const testing::TempDir& dir, Command command)
   return instance ? std::move(*instance) : nullptr;
 }
 
+// The state of `pid` from /proc: "" when it is gone, "Z" for a zombie (of someone else).
+std::string process_state(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_text, name, state;
+  return stat >> pid_text >> name >> state ? state : "";
+}
+
+pid_t child_pid_in(const std::vector<std::string>& lines) {
+  for (const auto& line : lines) {
+    if (const auto at = line.find("child "); at != std::string::npos) {
+      return std::atoi(line.c_str() + at + 6);
+    }
+  }
+  return -1;
+}
+
 TEST(Instance, PortInArgumentsAndEnvironmentAndOnlyTheGivenVariables) {
   testing::TempDir dir;
   ::setenv("RAMPART_RUNNER_TEST_PARENT", "leaked", 1);
@@ -59,8 +75,7 @@ TEST(Instance, SigtermIgnoredIsKilledAfterTheGraceWithItsWholeGroup) {
       dir, shell("trap '' TERM; sleep 30 & echo \"child $!\"; while :; do sleep 0.05; done"));
   ASSERT_TRUE(instance);
   ASSERT_TRUE(wait_for_line([&] { return instance->log_tail(5); }, "child "));
-  const auto line = instance->log_tail(1).back();
-  const pid_t child = std::atoi(line.substr(line.find("child ") + 6).c_str());
+  const pid_t child = child_pid_in(instance->log_tail(5));
   ASSERT_GT(child, 0);
   const auto before = std::chrono::steady_clock::now();
   const auto status = instance->stop(300ms);
@@ -71,11 +86,28 @@ TEST(Instance, SigtermIgnoredIsKilledAfterTheGraceWithItsWholeGroup) {
   EXPECT_EQ(status.code, SIGKILL);
   // The background sleep, also ignoring SIGTERM, went with the group (and was reaped by init
   // or is a zombie of nobody we own).
-  std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
-  std::string pid_text, name, state;
-  if (stat >> pid_text >> name >> state) {
-    EXPECT_EQ(state, "Z") << "the instance's own child outlived the stop";
+  const std::string state = process_state(child);
+  EXPECT_TRUE(state.empty() || state == "Z") << "the instance's own child outlived the stop";
+}
+
+TEST(Instance, ExitingTakesWhatItStartedWithIt) {
+  testing::TempDir dir;
+  auto instance = start_ok(dir, shell("sleep 30 & echo \"child $!\"; exit 0"));
+  ASSERT_TRUE(instance);
+  std::optional<ExitStatus> status;
+  for (int i = 0; i < 200 && !status; ++i) {
+    status = instance->poll();
+    std::this_thread::sleep_for(5ms);
   }
+  ASSERT_TRUE(status);
+  const pid_t child = child_pid_in(instance->log_tail(5));
+  ASSERT_GT(child, 0);
+  std::string state = process_state(child);
+  for (int i = 0; i < 100 && !state.empty() && state != "Z"; ++i) {
+    std::this_thread::sleep_for(10ms);
+    state = process_state(child);
+  }
+  EXPECT_TRUE(state.empty() || state == "Z") << "the instance's background child still runs";
 }
 
 TEST(Instance, ExitStatusIsReportedAndNothingIsLeftUnreaped) {
@@ -157,9 +189,8 @@ TEST(Instance, ParentDeathKillsTheInstance) {
   ASSERT_EQ(::waitpid(helper, &status, 0), helper);
   bool gone = false;
   for (int i = 0; i < 200 && !gone; ++i) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string pid_text, name, state;
-    gone = !(stat >> pid_text >> name >> state) || state == "Z";
+    const std::string state = process_state(pid);
+    gone = state.empty() || state == "Z";
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_TRUE(gone) << "instance " << pid << " outlived its parent";

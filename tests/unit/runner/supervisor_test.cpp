@@ -109,6 +109,57 @@ TEST(Supervisor, RepeatedCrashesBackOffExponentiallyAndWarnOfChurn) {
   expect_no_children();
 }
 
+TEST(Supervisor, BackoffGoesBackToTheStartOnceAnInstanceHasBeenReadyAWhile) {
+  testing::TempDir dir;
+  auto options = demo_options(dir, 1);
+  options.probe_interval = 50ms;
+  options.backoff.reset_after = 200ms;
+  Supervisor supervisor(options);
+  ASSERT_TRUE(supervisor.start());
+  pid_t pid = supervisor.snapshot().instances[0].pid;
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  auto snap = wait_for(supervisor, [&](const VersionSnapshot& s) {
+    return s.instances[0].ready && s.instances[0].pid != pid;
+  });
+  ASSERT_TRUE(snap.instances[0].ready);
+  EXPECT_EQ(snap.instances[0].backoff, 100ms);
+  std::this_thread::sleep_for(400ms);  // ready for longer than reset_after
+  pid = snap.instances[0].pid;
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  snap = wait_for(supervisor, [&](const VersionSnapshot& s) { return s.restarts == 2; });
+  EXPECT_EQ(snap.instances[0].backoff, 100ms) << "not reset: it would be 200 ms";
+  supervisor.stop();
+  expect_no_children();
+}
+
+// A stopped (SIGSTOP) instance answers nothing: it stops being ready after its failed checks,
+// and is replaced when it has not recovered within the start timeout.
+TEST(Supervisor, InstanceFailingItsChecksIsNotReadyThenReplaced) {
+  testing::TempDir dir;
+  auto options = demo_options(dir, 1);
+  options.probe_interval = 50ms;
+  options.probe_timeout = 100ms;
+  options.unhealthy_after = 2;
+  options.start_timeout = 500ms;
+  options.grace = 200ms;
+  Supervisor supervisor(options);
+  ASSERT_TRUE(supervisor.start());
+  const pid_t pid = supervisor.snapshot().instances[0].pid;
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  auto snap = wait_for(supervisor, [](const VersionSnapshot& s) { return !s.instances[0].ready; });
+  EXPECT_FALSE(snap.instances[0].ready);
+  EXPECT_EQ(snap.instances[0].pid, pid);  // not ready, not yet replaced
+  snap = wait_for(supervisor, [&](const VersionSnapshot& s) {
+    return s.instances[0].ready && s.instances[0].pid != pid;
+  });
+  ASSERT_TRUE(snap.instances[0].ready);
+  EXPECT_EQ(snap.restarts, 1u);
+  ASSERT_TRUE(snap.instances[0].last_exit);
+  EXPECT_EQ(snap.instances[0].last_exit->text(), "killed by signal 9 (Killed)");
+  supervisor.stop();
+  expect_no_children();
+}
+
 TEST(Supervisor, CommandThatDoesNotExistFailsTheStart) {
   testing::TempDir dir;
   auto options = demo_options(dir, 2);

@@ -75,6 +75,9 @@ curated=(
   src/control/webhook_payload.cpp
   src/control/webhook_deliveries.cpp
   src/control/webhook_notifier.cpp
+  src/runner/instance.cpp
+  src/runner/log_file.cpp
+  src/runner/supervisor.cpp
 )
 existing=()
 for f in "${curated[@]}"; do

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 namespace rampart::runner {
 namespace {
@@ -81,14 +82,19 @@ std::vector<std::string> child_environment(const Command& command, unsigned shor
   }
   vars["PORT"] = std::to_string(port);
   std::vector<std::string> out;
+  out.reserve(vars.size());
   for (const auto& [name, value] : vars) {
-    out.push_back(name + "=" + value);
+    std::string entry = name;
+    entry += '=';
+    entry += value;
+    out.push_back(std::move(entry));
   }
   return out;
 }
 
 std::vector<char*> pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
+  out.reserve(strings.size() + 1);
   for (auto& s : strings) {
     out.push_back(s.data());
   }

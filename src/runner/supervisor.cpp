@@ -12,6 +12,24 @@ using std::chrono::milliseconds;
 
 // How often the thread looks at its instances, and probes one that is not ready yet.
 constexpr milliseconds kTick{50};
+constexpr unsigned kMaxInstances = 64;
+
+Status check_options(const SupervisorOptions& options) {
+  if (options.instances == 0 || options.instances > kMaxInstances) {
+    return make_error(Errc::kInvalidArgument,
+                      options.name + ": instances: " + std::to_string(options.instances) +
+                          " is not 1 to " + std::to_string(kMaxInstances));
+  }
+  if (options.health_path.empty() || options.health_path.front() != '/') {
+    return make_error(Errc::kInvalidArgument, options.name + ": health: '" + options.health_path +
+                                                  "' is not a path; give one like \"/health\"");
+  }
+  if (options.log_dir.empty()) {
+    return make_error(Errc::kInvalidArgument,
+                      options.name + ": log_dir: empty; give the directory for its logs");
+  }
+  return {};
+}
 
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
@@ -38,7 +56,7 @@ struct Supervisor::Slot {
 };
 
 Supervisor::Supervisor(SupervisorOptions options) : options_(std::move(options)) {
-  slots_.resize(std::max(1u, options_.instances));
+  slots_.resize(std::clamp(options_.instances, 1u, kMaxInstances));
   for (unsigned i = 0; i < slots_.size(); ++i) {
     slots_[i].view.index = i;
     slots_[i].next_backoff = options_.backoff.initial;
@@ -48,6 +66,9 @@ Supervisor::Supervisor(SupervisorOptions options) : options_(std::move(options))
 Supervisor::~Supervisor() { stop(); }
 
 Status Supervisor::start() {
+  if (auto ok = check_options(options_); !ok) {
+    return ok.error();
+  }
   std::unique_lock lock(mutex_);
   if (thread_.joinable()) {
     return make_error(Errc::kConflict, options_.name + ": already started");

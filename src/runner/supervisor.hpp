@@ -22,6 +22,9 @@
 // window). The thread also forks every instance, and PR_SET_PDEATHSIG is tied to the forking
 // thread, so it lives until every instance it started is stopped.
 //
+// Options that make no sense (0 or over 64 instances, a health path without '/', no log_dir)
+// fail start() with kInvalidArgument before anything starts.
+//
 // Thread safety: snapshot() from any thread; start() and stop() from one owning thread.
 
 #include "common/result.hpp"
@@ -53,8 +56,8 @@ struct ChurnLimit {
 struct SupervisorOptions {
   std::string name;  // "shop/v2": in log lines and errors
   Command command;
-  unsigned instances = 1;
-  std::string health_path = "/health";
+  unsigned instances = 1;               // 1 to 64
+  std::string health_path = "/health";  // must start with '/'
   std::chrono::milliseconds grace{10000};
   std::chrono::milliseconds start_timeout{10000};
   // While start() waits, an instance that exits is started again (on a fresh port) until it
@@ -65,7 +68,7 @@ struct SupervisorOptions {
   unsigned unhealthy_after = 3;
   Backoff backoff;
   ChurnLimit churn;
-  std::filesystem::path log_dir;  // instance-<i>.log in it
+  std::filesystem::path log_dir;  // required: instance-<i>.log in it
   LogLimits log_limits;
   std::size_t error_log_lines = 20;  // log lines in a start failure
 };

@@ -160,6 +160,34 @@ TEST(Supervisor, InstanceFailingItsChecksIsNotReadyThenReplaced) {
   expect_no_children();
 }
 
+TEST(Supervisor, OptionsThatMakeNoSenseAreRefusedBeforeAnythingStarts) {
+  testing::TempDir dir;
+  struct Case {
+    const char* name;
+    void (*change)(SupervisorOptions&);
+    const char* error;
+  };
+  const Case cases[] = {
+      {"no instances", [](SupervisorOptions& o) { o.instances = 0; },
+       "shop/v1: instances: 0 is not 1 to 64"},
+      {"too many", [](SupervisorOptions& o) { o.instances = 65; }, "instances: 65 is not 1 to 64"},
+      {"health not a path", [](SupervisorOptions& o) { o.health_path = "health"; },
+       "health: 'health' is not a path"},
+      {"no log dir", [](SupervisorOptions& o) { o.log_dir.clear(); }, "log_dir: empty"},
+  };
+  for (const auto& c : cases) {
+    auto options = demo_options(dir, 1);
+    c.change(options);
+    Supervisor supervisor(options);
+    const auto started = supervisor.start();
+    ASSERT_FALSE(started) << c.name;
+    EXPECT_EQ(started.error().code, Errc::kInvalidArgument) << c.name;
+    EXPECT_NE(started.error().message.find(c.error), std::string::npos)
+        << c.name << ": " << started.error().message;
+  }
+  expect_no_children();
+}
+
 TEST(Supervisor, CommandThatDoesNotExistFailsTheStart) {
   testing::TempDir dir;
   auto options = demo_options(dir, 2);

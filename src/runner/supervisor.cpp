@@ -70,8 +70,8 @@ Status Supervisor::start() {
     return ok.error();
   }
   std::unique_lock lock(mutex_);
-  if (thread_.joinable()) {
-    return make_error(Errc::kConflict, options_.name + ": already started");
+  if (thread_.joinable() || started_ || start_error_ || stopping_) {
+    return make_error(Errc::kConflict, options_.name + ": start() is for a new supervisor only");
   }
   thread_ = std::thread([this] { run(); });
   changed_.wait(lock, [this] { return started_ || start_error_.has_value(); });

@@ -25,7 +25,8 @@
 // Options that make no sense (0 or over 64 instances, a health path without '/', no log_dir)
 // fail start() with kInvalidArgument before anything starts.
 //
-// Thread safety: snapshot() from any thread; start() and stop() from one owning thread.
+// Thread safety: snapshot() from any thread; start() (once: kConflict after) and stop() from
+// one owning thread.
 
 #include "common/result.hpp"
 #include "runner/instance.hpp"

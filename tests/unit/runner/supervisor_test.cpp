@@ -50,6 +50,9 @@ TEST(Supervisor, StartsHealthyInstancesAndStopsThemWithinTheGrace) {
     EXPECT_EQ(control::http_get("127.0.0.1", instance.port, "/health", {}, 1s).status, 200u);
   }
   EXPECT_EQ(snap.restarts, 0u);
+  const auto again = supervisor.start();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::kConflict);
   const auto before = std::chrono::steady_clock::now();
   supervisor.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);

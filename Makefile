@@ -53,7 +53,8 @@ asan: deps
 	  ctest --test-dir build-asan --output-on-failure -L integration
 
 # Only what the tests labelled tsan run (tests/CMakeLists.txt, tests/integration/CMakeLists.txt).
-TSAN_TARGETS = metrics_test gateway_test store_test control_test webhook_test rampart demo-app \
+TSAN_TARGETS = metrics_test gateway_test store_test control_test webhook_test runner_test \
+  runner_supervisor_test rampart demo-app \
   gateway_integration_test api_integration_test change_path_integration_test \
   rollout_integration_test rollout_lifecycle_integration_test webhook_integration_test
 

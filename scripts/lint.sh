@@ -78,6 +78,9 @@ curated=(
   src/secrets/master_key.cpp
   src/secrets/cipher.cpp
   src/secrets/secret_store.cpp
+  src/runner/instance.cpp
+  src/runner/log_file.cpp
+  src/runner/supervisor.cpp
 )
 existing=()
 for f in "${curated[@]}"; do

@@ -26,10 +26,6 @@ ProbeResult http_get(const std::string& host, unsigned short port, const std::st
   boost::system::error_code ec;
   asio::ip::tcp::resolver resolver(ioc);
   auto endpoints = resolver.resolve(host, std::to_string(port), ec);
-  if (!ec) {
-    stream.expires_after(timeout);
-    stream.connect(endpoints, ec);
-  }
   bhttp::request<bhttp::empty_body> req{bhttp::verb::get, path, 11};
   req.set(bhttp::field::host, host + ":" + std::to_string(port));
   req.set(bhttp::field::user_agent, "rampart-check");
@@ -37,14 +33,28 @@ ProbeResult http_get(const std::string& host, unsigned short port, const std::st
   for (const auto& [name, value] : headers) {
     req.set(name, value);
   }
-  if (!ec) {
-    bhttp::write(stream, req, ec);
-  }
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(1 << 20);
   beast::flat_buffer buffer;
+  // Asynchronous operations, because tcp_stream's deadline applies only to those: a blocking
+  // read from a server that accepted but never answers (a stopped process) would never end.
   if (!ec) {
-    bhttp::read(stream, buffer, parser, ec);
+    stream.expires_after(timeout);
+    stream.async_connect(endpoints, [&](boost::system::error_code e, const auto&) {
+      ec = e;
+      if (e) {
+        return;
+      }
+      bhttp::async_write(stream, req, [&](boost::system::error_code e, std::size_t) {
+        ec = e;
+        if (e) {
+          return;
+        }
+        bhttp::async_read(stream, buffer, parser,
+                          [&](boost::system::error_code e, std::size_t) { ec = e; });
+      });
+    });
+    ioc.run();
   }
   out.latency = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);

@@ -88,9 +88,9 @@ std::string analysis_text(const json::value& r) {
     double alpha = 0;
     number(member(a, "alpha"), alpha);
     return fmt::format(
-        "sequential judge at alpha {:g}% (a canary no worse than stable is rolled back at most "
-        "{:g} times in 100), looking every 250ms, its evidence written every {}; a step needs "
-        "{} canary requests to move on, inconclusive: {}",
+        "sequential judge at alpha {:g}% (of 100 canaries no worse than stable, at most {:g} "
+        "rolled back), looking every 250ms, its evidence written every {}; a step needs {} "
+        "canary requests to move on, inconclusive: {}",
         100 * alpha, 100 * alpha, text(r, "interval"), text(a, "min_requests"),
         text(a, "inconclusive"));
   }

@@ -447,8 +447,8 @@ TEST(ReportMarkdown, TheSequentialJudgesEvidenceFollowsTheThresholds) {
       R"("canary_requests":900,"stable_requests":0,"bound":"max 0.01","reason":"y",)"
       R"("interval":[0.0151,0.0522],"canary_events":27,"stable_events":0}]}}])");
   const std::string md = report_markdown(r, e);
-  EXPECT_NE(md.find("| Analysis | sequential judge at alpha 1% (a canary no worse than stable is "
-                    "rolled back at most 1 times in 100)"),
+  EXPECT_NE(md.find("| Analysis | sequential judge at alpha 1% (of 100 canaries no worse than "
+                    "stable, at most 1 rolled back)"),
             std::string::npos)
       << md;
   EXPECT_NE(md.find("(past e-value 100); e-value 140.2 of 100 (27 and 81 events) |"),

@@ -187,7 +187,8 @@ rollout::Window RolloutController::take_window(const model::Rollout& r, Tracked&
 void RolloutController::start_sequential_step(const model::Rollout& r, Tracked& t) {
   if (!t.sequential) {
     t.sequential = std::make_unique<rollout::SequentialJudge>(
-        r.plan.analysis.checks, rollout::SequentialOptions{.alpha = r.plan.analysis.alpha});
+        r.plan.analysis.checks,
+        rollout::SequentialOptions{.alpha = r.plan.analysis.alpha, .check_split = !r.plan.sticky});
   }
   t.sequential->start_step(rollout::weight_at(r.plan, r.progress.step),
                            seams_.counters(r.service, r.plan.stable).latency);

@@ -114,7 +114,8 @@ Result<rollout::Plan> plan_for(const DeployRequest& req, const model::Service& s
                      .analysis = policy.analysis,
                      .interval = policy.interval,
                      .verify_after = !policy.verify.empty() && policy.verify_tries > 0,
-                     .rollback_window = policy.rollback_window};
+                     .rollback_window = policy.rollback_window,
+                     .sticky = service.sticky.kind != model::StickyKind::kNone};
   if (req.strategy) {
     auto s = rollout::strategy_from_name(*req.strategy);
     if (!s) {

@@ -28,7 +28,8 @@ json::object plan_json(const ro::Plan& p) {
       {"analysis", detail::analysis_json(p.analysis)},
       {"interval_ms", p.interval.count()},
       {"verify_after", p.verify_after},
-      {"rollback_window_ms", p.rollback_window.count()}};
+      {"rollback_window_ms", p.rollback_window.count()},
+      {"sticky", p.sticky}};
 }
 
 json::object progress_json(const ro::Progress& p) {
@@ -59,6 +60,7 @@ ro::Plan read_plan(Fields& parent, const json::object& o) {
   p.interval = std::chrono::milliseconds(f.integer("interval_ms", 1, kInt64Max));
   // Absent from the records of rampart before post-promotion verification.
   p.verify_after = f.has("verify_after") && f.boolean("verify_after");
+  p.sticky = f.has("sticky") && f.boolean("sticky");
   if (f.has("rollback_window_ms")) {
     p.rollback_window = std::chrono::milliseconds(f.integer("rollback_window_ms", 0, kInt64Max));
   }

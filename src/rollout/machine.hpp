@@ -45,6 +45,10 @@ struct Plan {
   bool verify_after = false;  // verify again at 100% before promoted (the policy has verify)
   // How long after promotion the stable version stays ready for an instant rollback.
   std::chrono::milliseconds rollback_window{0};
+  // The service routes by a sticky key (client IP, header, cookie) rather than per request: the
+  // split of requests then follows the keys', not the weight (the sequential judge's
+  // sample-ratio guard does not apply, docs/judge.md).
+  bool sticky = false;
 
   friend bool operator==(const Plan&, const Plan&) = default;
 };

@@ -217,7 +217,7 @@ CheckResult SequentialJudge::judge_relative(Test& t, const Window& tick) const {
 
 std::optional<std::string> SequentialJudge::srm_refusal() const {
   const double share = weight_bp_ / 10000.0;
-  if (share <= 0 || share >= 1) {
+  if (!options_.check_split || share <= 0 || share >= 1) {
     return std::nullopt;
   }
   const double log_e = seq::srm_log_e(step_canary_requests_, step_stable_requests_, share);

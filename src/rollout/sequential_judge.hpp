@@ -35,6 +35,9 @@ namespace rampart::rollout {
 struct SequentialOptions {
   double alpha = 0.01;       // the bound on a false rollback, over the whole rollout
   double alpha_srm = 0.001;  // the bound on a false sample-ratio-mismatch pause, per step
+  // Whether requests are routed one by one with the weight, so that their split can be checked
+  // against it (not with sticky routing: the split follows the keys').
+  bool check_split = true;
 };
 
 class SequentialJudge {

@@ -88,6 +88,8 @@ TEST_F(RolloutServiceTest, StartCreatesAPendingRolloutWithThePolicysPlan) {
   EXPECT_EQ(r->plan.stable, "v1");
   EXPECT_EQ(rollout::describe(r->plan.strategy.steps), "10% for 30s, 50% for 30s, 100%");
   EXPECT_EQ(r->plan.analysis.min_requests, 100u);
+  EXPECT_EQ(r->plan.analysis.judge, rollout::JudgeKind::kSequential);  // the default
+  EXPECT_TRUE(r->plan.sticky);                   // shop routes by client IP (the default)
   EXPECT_EQ(served(), "v1=10000,v2=0 (apply)");  // no traffic before the checks
   EXPECT_EQ(event_names(1), std::vector<std::string>{"created"});
   auto stored = rollouts_.get("shop", 1);

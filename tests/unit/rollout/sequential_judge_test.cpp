@@ -146,6 +146,13 @@ TEST(SequentialJudge, ASplitThatIsNotTheConfiguredOnePausesTheRollout) {
   EXPECT_NE(j.reason.find("sample ratio mismatch: the canary got 30% of this step's"),
             std::string::npos)
       << j.reason;
+  // With sticky routing the split follows the keys': not checked.
+  SequentialJudge sticky({relative_errors()}, {.check_split = false});
+  sticky.start_step(1000, stable_latency(20));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(sticky.observe(tick(version(300, 3), version(700, 7)), false).decision,
+              Decision::kContinue);
+  }
   // The configured split, observed: quiet.
   SequentialJudge fair({relative_errors()});
   fair.start_step(1000, stable_latency(20));

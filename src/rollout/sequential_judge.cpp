@@ -31,6 +31,14 @@ double tail_of(Metric m) {
 
 double quantile_of(Metric m) { return 1 - tail_of(m); }
 
+// events / requests; nullopt without requests.
+std::optional<double> rate(uint64_t events, uint64_t requests) {
+  if (requests == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(events) / static_cast<double>(requests);
+}
+
 uint64_t ms_to_ns(double ms) { return static_cast<uint64_t>(std::max(0.0, ms) * 1e6); }
 
 // Requests of `v` slower than `ns`, and the requests timed.
@@ -140,6 +148,7 @@ CheckResult SequentialJudge::judge_absolute(Test& t, const Window& tick) const {
   r.ci_low = ci.low;
   r.ci_high = ci.high;
   r.canary_events = t.canary_events;
+  r.canary = rate(t.canary_events, t.canary_requests);
   const std::string what =
       is_latency(t.check.metric)
           ? fmt::format("the share of requests slower than {} ms", num(t.latency_ns / 1e6))
@@ -193,6 +202,8 @@ CheckResult SequentialJudge::judge_relative(Test& t, const Window& tick) const {
   r.e_threshold = threshold;
   r.canary_events = t.canary_events;
   r.stable_events = t.stable_events;
+  r.canary = rate(t.canary_events, step_canary_requests_);
+  r.stable = rate(t.stable_events, step_stable_requests_);
   const std::string events =
       latency ? fmt::format("requests slower than {} ms (stable's {} at the step's start)",
                             num(t.latency_ns / 1e6), to_string(t.check.metric))

@@ -3,7 +3,9 @@
 // counts since the rollout (absolute checks) or the step (relative checks) began, looked at on
 // every tick and still holding their error bound. It answers the same Judgement as the
 // threshold judge (judge.hpp), with the evidence of each check (its e-value and threshold, or
-// its confidence interval, and the events and requests of each version).
+// its confidence interval, and the events and requests of each version). A check's `canary`
+// and `stable` values are the rates of the events it counts (errors, or requests slower than
+// its threshold), not the metric itself.
 //
 // How each check becomes a test (alpha is split evenly over the K tests, Bonferroni):
 //   error_rate / success_rate with max, min or critical: the beta-binomial confidence sequence

@@ -75,6 +75,7 @@ TEST(SequentialJudge, AGrossFailureRollsBackInItsFirstTicks) {
   EXPECT_GT(*c.ci_low, 0.001);
   EXPECT_EQ(c.verdict, Verdict::kFail);
   EXPECT_EQ(c.canary_events, 3u * ticks);
+  EXPECT_DOUBLE_EQ(*c.canary, 0.25);  // 3 of 12 each tick
 }
 
 TEST(SequentialJudge, ACanaryTwiceAsBadAsStableIsRolledBackWithItsEValue) {

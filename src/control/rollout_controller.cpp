@@ -226,12 +226,16 @@ void RolloutController::drive_sequential(const model::Rollout& r, Tracked& t, st
         t.step_requests, analysis.min_requests,
         pause ? "paused (inconclusive = \"pause\")" : "the step is extended");
   }
-  if (j.decision == rollout::Decision::kContinue && now - t.reported_ms < r.plan.interval.count()) {
-    return;  // nothing decided: the evidence goes to the store once an interval
+  const bool confirmed = t.confirm.confirmed || !seams_.confirm;
+  // Nothing decided, or a move that confirm-promotion holds: the evidence goes to the store
+  // once an interval, not every tick.
+  const bool waits = j.decision == rollout::Decision::kContinue ||
+                     (j.decision == rollout::Decision::kNextStep && !confirmed);
+  if (waits && now - t.reported_ms < r.plan.interval.count()) {
+    return;
   }
   t.reported_ms = now;
-  auto judged = rollouts_.judged(r.service, r.id, std::move(j),
-                                 {t.confirm.confirmed || !seams_.confirm, t.confirm.held});
+  auto judged = rollouts_.judged(r.service, r.id, std::move(j), {confirmed, t.confirm.held});
   if (!judged) {
     log::error("rollouts: {} rollout {}: recording a judgement failed: {}", r.service, r.id,
                judged.error().message);

@@ -180,6 +180,33 @@ struct FakeConfirm {
   }
 };
 
+TEST_F(RolloutControllerTest, AHeldStepIsWrittenOnceAnIntervalNotEveryTick) {
+  FakeConfirm confirm;  // always says no
+  auto s = seams();
+  s.confirm = [&](const model::Rollout&, std::uint32_t next_step, const std::atomic<bool>&) {
+    return confirm.ask(next_step);
+  };
+  RolloutController c(rollouts_, s);
+  tick_until_not(c, rollout::Phase::kPending);
+  c.tick();
+  for (int i = 0; i < 4; ++i) {
+    traffic(c, 200, 0);  // 40 s: the 30 s pause is over, and the hook has been asked
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(current().progress.step, 0u) << current().progress.reason;
+  const auto before = current().events;
+  for (int i = 0; i < 40; ++i) {  // 12 s of sequential ticks, every one of them held
+    counters_.add("v2", 20, 0, 20);
+    counters_.add("v1", 180, 0, 20);
+    clock_.advance(300);
+    c.tick();
+  }
+  EXPECT_EQ(current().progress.step, 0u);
+  EXPECT_NE(current().progress.reason.find("held: confirm-promotion"), std::string::npos)
+      << current().progress.reason;
+  EXPECT_LE(current().events - before, 2) << "a held step wrote a judgement every tick";
+}
+
 TEST_F(RolloutControllerTest, ConfirmPromotionHoldsTheStepUntilItSaysYes) {
   FakeConfirm confirm;
   auto s = seams();

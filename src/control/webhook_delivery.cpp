@@ -174,7 +174,7 @@ void prepare(Exchange& x, const PostRequest& r, const Target& t) {
 }
 
 std::function<void(std::exception_ptr)> on_end(Exchange* x) {
-  return [x](std::exception_ptr e) {
+  return [x](const std::exception_ptr& e) {
     if (e) {
       try {
         std::rethrow_exception(e);

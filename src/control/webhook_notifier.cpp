@@ -251,7 +251,7 @@ void WebhookNotifier::scan_rollout(const model::Service& service, std::int64_t i
         continue;
       }
       done = false;
-      queue(service, *rollout, *event, i, std::move(*kind));
+      queue(service, *rollout, *event, i, *kind);
     }
     if (done && contiguous) {
       cursor = Cursor{id, event->seq};
@@ -263,7 +263,7 @@ void WebhookNotifier::scan_rollout(const model::Service& service, std::int64_t i
 
 void WebhookNotifier::queue(const model::Service& service, const model::Rollout& rollout,
                             const model::RolloutEvent& event, std::uint32_t hook,
-                            std::string kind) {
+                            const std::string& kind) {
   const rollout::Webhook& w = service.rollout.webhooks[hook];
   Job job;
   job.key = keys::webhook_delivery(service.name, rollout.id, event.seq, hook);

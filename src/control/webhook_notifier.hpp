@@ -98,6 +98,7 @@ class WebhookNotifier {
   struct Cursor {
     std::int64_t rollout = 0;
     std::int64_t seq = 0;
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>.
     auto operator<=>(const Cursor&) const = default;
   };
 
@@ -111,7 +112,7 @@ class WebhookNotifier {
   Result<std::vector<store::KeyValue>> after_cursor(const std::string& base, std::int64_t first,
                                                     std::int64_t last);
   void queue(const model::Service& service, const model::Rollout& rollout,
-             const model::RolloutEvent& event, std::uint32_t hook, std::string kind);
+             const model::RolloutEvent& event, std::uint32_t hook, const std::string& kind);
   void drop(Job job, const std::string& why);
   void run_lane(Lane* lane);
   void run_job(Job& job);

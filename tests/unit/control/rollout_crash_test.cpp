@@ -82,7 +82,8 @@ void seed(store::Store& store, FakeClock& clock, std::string_view judge = "seque
 
 // The new version's share of shop's traffic now, in basis points.
 uint32_t weight_now(DeploymentService& deployments) {
-  for (const auto& e : deployments.latest("shop")->split) {
+  const auto latest = deployments.latest("shop");  // kept: the loop reads into it
+  for (const auto& e : latest->split) {
     if (e.version == "v2") {
       return e.basis_points;
     }

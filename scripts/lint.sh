@@ -52,6 +52,7 @@ curated=(
   src/app/data_dir.cpp
   src/app/server_endpoints.cpp
   src/common/duration.cpp
+  src/common/private_file.cpp
   src/config/reader.cpp
   src/config/rollout_reader.cpp
   src/rollout/analysis.cpp

@@ -1,5 +1,6 @@
 // DeploymentService's API tokens: creation, authentication, the bootstrap admin token.
 
+#include "common/private_file.hpp"
 #include "control/deployment_service.hpp"
 #include "control/mutation.hpp"
 #include "model/codec.hpp"
@@ -8,17 +9,14 @@
 
 #include <boost/json/object.hpp>
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
-#include <cstring>
-#include <filesystem>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
@@ -46,71 +44,19 @@ Result<std::string> random_secret() {
   return out;
 }
 
-Error io_error(std::string_view what, const std::string& path, int err) {
-  return make_error(Errc::kIo, fmt::format("{} \"{}\": {}", what, path, std::strerror(err)));
-}
-
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
 // Writes `content` to `path` with mode 0600, durably: a temporary file next to it (written,
 // fsync'd), renamed over `path`, then the directory fsync'd.
 Status write_secret_file(const std::string& path, std::string_view content) {
   const std::string tmp = path + ".tmp";
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) {
-    return io_error("cannot create", tmp, errno);
-  }
-  // The umask may have narrowed the mode, and an old temporary file keeps its own.
-  if (::fchmod(fd.get(), 0600) != 0) {
-    return io_error("cannot chmod", tmp, errno);
-  }
-  std::size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return io_error("cannot write", tmp, errno);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0) {
-    return io_error("cannot fsync", tmp, errno);
-  }
-  if (::close(fd.release()) != 0) {
-    return io_error("cannot close", tmp, errno);
+  if (auto st = write_private_file(tmp, content, /*exclusive=*/false); !st) {
+    return st;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
     return io_error("cannot rename to", path, err);
   }
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) {
-    dir = ".";
-  }
-  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0) {
-    return io_error("cannot fsync directory", dir, errno);
-  }
-  return {};
+  return fsync_directory_of(path);
 }
 
 // A token in audit events: not the hash, for the audit log is readable by every role.

@@ -1,5 +1,7 @@
 #include "secrets/master_key.hpp"
 
+#include "common/private_file.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -8,7 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <utility>
@@ -20,28 +21,6 @@ namespace {
 constexpr std::size_t kHexDigits = kMasterKeyBytes * 2;
 // The file holds the hex digits and a newline; a file without the newline is accepted too.
 constexpr std::size_t kFileBytes = kHexDigits + 1;
-
-Error io_error(std::string_view what, const std::string& path, int err) {
-  return make_error(Errc::kIo, fmt::format("{} \"{}\": {}", what, path, std::strerror(err)));
-}
-
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') {
@@ -78,31 +57,6 @@ Result<std::string> read_at_most(int fd, const std::string& path, std::size_t li
   return out;
 }
 
-Status write_all(int fd, const std::string& path, std::string_view text) {
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return io_error("cannot write", path, errno);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  return {};
-}
-
-Status fsync_directory_of(const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  const std::string dir = parent.empty() ? std::string(".") : parent.string();
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
-    return io_error("cannot fsync directory", dir, errno);
-  }
-  return {};
-}
-
 // Refuses a key file anyone but its owner could read or change: a leaked master key opens
 // every secret, so a wide mode is a mistake to fix, not to work around.
 Status check_file(const struct stat& st, const std::string& path) {
@@ -130,27 +84,6 @@ Status check_file(const struct stat& st, const std::string& path) {
 // A temporary name next to `path`, unique to this process.
 std::string temporary_name(const std::string& path) {
   return fmt::format("{}.tmp.{}", path, ::getpid());
-}
-
-Status write_new_file(const std::string& tmp, std::string_view text) {
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) {
-    return io_error("cannot create", tmp, errno);
-  }
-  // The umask can only narrow 0600, but say it outright.
-  if (::fchmod(fd.get(), 0600) != 0) {
-    return io_error("cannot chmod", tmp, errno);
-  }
-  if (auto st = write_all(fd.get(), tmp, text); !st) {
-    return st;
-  }
-  if (::fsync(fd.get()) != 0) {
-    return io_error("cannot fsync", tmp, errno);
-  }
-  if (::close(fd.release()) != 0) {
-    return io_error("cannot close", tmp, errno);
-  }
-  return {};
 }
 
 }  // namespace
@@ -243,7 +176,7 @@ Result<MasterKey> create_master_key_file(const std::string& path) {
   std::string text = key->hex();
   text += '\n';
   const std::string tmp = temporary_name(path);
-  auto written = write_new_file(tmp, text);
+  auto written = write_private_file(tmp, text, /*exclusive=*/true);
   OPENSSL_cleanse(text.data(), text.size());
   if (!written) {
     ::unlink(tmp.c_str());

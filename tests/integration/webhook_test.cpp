@@ -4,7 +4,7 @@
 // confirm-promotion hook that says no holds the step, then yes lets it go on; a hook that never
 // answers does not delay an automatic rollback; the API lists the deliveries.
 
-#include "harness.hpp"
+#include "rollout_support.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -19,7 +19,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
-#include <ctime>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -177,37 +176,6 @@ class Receiver {
   std::vector<std::thread> connections_;
 };
 
-// Requests on one connection until stopped, so that windows have traffic.
-class Traffic {
- public:
-  explicit Traffic(Cluster& cluster)
-      : thread_([this, &cluster] {
-          auto client = cluster.client();
-          while (!stopping_) {
-            if (Reply r = client.get("/"); r.status == 0 || r.closed) {
-              client.close();
-            }
-          }
-        }) {}
-  ~Traffic() {
-    stopping_ = true;
-    thread_.join();
-  }
-
- private:
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
-};
-
-std::int64_t unix_ms(const json::value& rfc3339) {
-  const std::string text(rfc3339.as_string());
-  std::tm tm{};
-  strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  const auto dot = text.find('.');
-  const int ms = dot == std::string::npos ? 0 : std::atoi(text.c_str() + dot + 1);
-  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
-}
-
 class WebhookTest : public ::testing::Test {
  protected:
   // shop with v1 (good, serving), v2 (good) and v3 (20% errors), the rollout policy and hooks.
@@ -225,37 +193,15 @@ class WebhookTest : public ::testing::Test {
                           hooks);
   }
 
-  Reply call(const std::string& method, const std::string& target, const std::string& body = "") {
-    auto headers = cluster.auth();
-    headers["Content-Type"] = "application/json";
-    return cluster.admin().request(method, target, headers, body);
-  }
-  void deploy(const std::string& version) {
-    Reply r =
-        call("POST", "/api/v1/services/shop/rollouts", R"({"version": ")" + version + R"("})");
-    ASSERT_EQ(r.status, 201u) << r.body;
-  }
-  json::value latest() {
-    return json::parse(call("GET", "/api/v1/services/shop/rollouts/latest").body);
-  }
-  std::string wait_final(int seconds = 30) {
-    for (int i = 0; i < seconds * 20; ++i) {
-      const std::string phase(latest().at("phase").as_string());
-      if (phase == "promoted" || phase == "rolled_back") {
-        return phase;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    return "timeout";
-  }
   json::array deliveries() {
-    Reply r = call("GET", "/api/v1/services/shop/rollouts/1/deliveries");
+    Reply r = shop.call("GET", "/api/v1/services/shop/rollouts/1/deliveries");
     EXPECT_EQ(r.status, 200u) << r.body;
     return json::parse(r.body).at("deliveries").as_array();
   }
 
   Receiver receiver;
   Cluster cluster;
+  RolloutClient shop{cluster, "shop"};
 };
 
 TEST_F(WebhookTest, APromotedRolloutSendsSignedPreAndPostRollout) {
@@ -263,9 +209,9 @@ TEST_F(WebhookTest, APromotedRolloutSendsSignedPreAndPostRollout) {
         "[[service.rollout.webhook]]\nurl = \"" + receiver.url("/deploys") +
             "\"\nevents = [\"pre-rollout\", \"post-rollout\"]\nsecret_env = \"" + kSecretEnv +
             "\"\n");
-  Traffic traffic(cluster);
-  deploy("v2");
-  ASSERT_EQ(wait_final(), "promoted") << cluster.log();
+  Traffic traffic(cluster, 1);
+  shop.deploy("v2");
+  ASSERT_EQ(shop.wait_final(), "promoted") << cluster.log();
   auto got = receiver.wait_for("/deploys", 2);
   ASSERT_EQ(got.size(), 2u) << cluster.log();
   EXPECT_EQ(got[0].event, "pre-rollout");
@@ -298,7 +244,7 @@ TEST_F(WebhookTest, APromotedRolloutSendsSignedPreAndPostRollout) {
   EXPECT_EQ(listed[1].at("kind").as_string(), "post-rollout");
   EXPECT_EQ(json::serialize(listed).find(kSecret), std::string::npos);
   EXPECT_EQ(cluster.log().find(kSecret), std::string::npos);
-  EXPECT_EQ(call("GET", "/api/v1/services/shop").body.find(kSecret), std::string::npos);
+  EXPECT_EQ(shop.call("GET", "/api/v1/services/shop").body.find(kSecret), std::string::npos);
 }
 
 TEST_F(WebhookTest, AConfirmPromotionThatSaysNoHoldsTheStepUntilItSaysYes) {
@@ -306,10 +252,10 @@ TEST_F(WebhookTest, AConfirmPromotionThatSaysNoHoldsTheStepUntilItSaysYes) {
   start(R"([ { weight = 10, pause = "1s" }, { weight = 100 } ])",
         "[[service.rollout.webhook]]\nurl = \"" + receiver.url("/confirm") +
             "\"\nevents = [\"confirm-promotion\"]\n");
-  Traffic traffic(cluster);
-  deploy("v2");
+  Traffic traffic(cluster, 1);
+  shop.deploy("v2");
   std::this_thread::sleep_for(4s);  // four windows, three past the pause
-  auto r = latest();
+  auto r = shop.latest();
   EXPECT_EQ(r.at("phase").as_string(), "progressing") << json::serialize(r);
   EXPECT_EQ(r.at("step").to_number<std::int64_t>(), 1);
   EXPECT_NE(std::string(r.at("reason").as_string())
@@ -322,7 +268,7 @@ TEST_F(WebhookTest, AConfirmPromotionThatSaysNoHoldsTheStepUntilItSaysYes) {
   EXPECT_EQ(asked[0].body.at("step").to_number<std::int64_t>(), 2);  // the step it would move to
   EXPECT_EQ(asked[0].body.at("weight").to_number<std::int64_t>(), 100);
   receiver.answer("/confirm", 200);
-  EXPECT_EQ(wait_final(), "promoted") << cluster.log();  // asked again within 5 s
+  EXPECT_EQ(shop.wait_final(), "promoted") << cluster.log();  // asked again within 5 s
 }
 
 TEST_F(WebhookTest, AHookThatNeverAnswersDoesNotDelayARollback) {
@@ -330,11 +276,11 @@ TEST_F(WebhookTest, AHookThatNeverAnswersDoesNotDelayARollback) {
         "[[service.rollout.webhook]]\nurl = \"" + receiver.url("/hang") +
             "\"\nevents = [\"pre-rollout\", \"confirm-promotion\", \"rollback\", \"event\"]\n"
             "timeout = \"60s\"\n");
-  Traffic traffic(cluster);
-  deploy("v3");
-  ASSERT_EQ(wait_final(), "rolled_back") << cluster.log();
+  Traffic traffic(cluster, 1);
+  shop.deploy("v3");
+  ASSERT_EQ(shop.wait_final(), "rolled_back") << cluster.log();
   std::int64_t started = 0, rolled_back = 0;
-  const auto events = json::parse(call("GET", "/api/v1/services/shop/rollouts/1/events").body);
+  const auto events = json::parse(shop.call("GET", "/api/v1/services/shop/rollouts/1/events").body);
   for (const auto& e : events.at("events").as_array()) {
     if (e.at("event").as_string() == "started") {
       started = unix_ms(e.at("at"));
@@ -358,9 +304,9 @@ TEST_F(WebhookTest, AfterKillNineTheDeliveryUnderWayIsMadeAgain) {
         "[[service.rollout.webhook]]\nurl = \"" + receiver.url("/later") +
             "\"\nevents = [\"rollback\"]\ntimeout = \"60s\"\n");
   {
-    Traffic traffic(cluster);
-    deploy("v3");
-    ASSERT_EQ(wait_final(), "rolled_back") << cluster.log();
+    Traffic traffic(cluster, 1);
+    shop.deploy("v3");
+    ASSERT_EQ(shop.wait_final(), "rolled_back") << cluster.log();
   }
   ASSERT_EQ(receiver.wait_for("/later", 1).size(), 1u) << cluster.log();
   EXPECT_EQ(deliveries().at(0).at("state").as_string(), "delivering");

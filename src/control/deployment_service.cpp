@@ -229,7 +229,7 @@ Result<ApplyResult> DeploymentService::apply(const config::Config& config, std::
 
       // The service's versions after the apply, for the split's order.
       std::vector<model::Version> versions = stored.version_records();
-      std::int64_t next_ordinal = versions.empty() ? 1 : versions.back().ordinal + 1;
+      std::int64_t next_ordinal = stored.next_ordinal();
       for (const auto& seed_version : seed.versions) {
         const StoredVersion* old = stored.find_version(seed_version.name);
         model::Version next;

@@ -74,7 +74,7 @@ Result<std::optional<model::Version>> declared_version(const DeployRequest& req,
   model::Version v;
   v.service = req.service;
   v.name = req.version;
-  v.ordinal = stored.versions.empty() ? 1 : stored.versions.back().version.ordinal + 1;
+  v.ordinal = stored.next_ordinal();
   v.upstreams = std::move(*upstreams);
   v.created_at = now;
   return std::optional(std::move(v));

@@ -65,6 +65,11 @@ struct StoredService {
     return out;
   }
 
+  // The ordinal a new version of the service gets: one past the last.
+  std::int64_t next_ordinal() const {
+    return versions.empty() ? 1 : versions.back().version.ordinal + 1;
+  }
+
   const StoredVersion* find_version(std::string_view name) const {
     for (const auto& v : versions) {
       if (v.version.name == name) {

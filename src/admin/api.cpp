@@ -140,8 +140,8 @@ Result<json::object> body_with(const Request& req, std::initializer_list<std::st
 }
 
 Api::Api(control::DeploymentService& service, const metrics::Registry& registry,
-         control::RolloutService& rollouts)
-    : service_(service), registry_(registry), rollouts_(rollouts) {}
+         control::RolloutService& rollouts, Extensions extensions)
+    : service_(service), registry_(registry), rollouts_(rollouts), extensions_(extensions) {}
 
 std::string Api::store_error() const {
   std::lock_guard lock(mutex_);
@@ -430,7 +430,7 @@ Response Api::serve(const Request& req, const Endpoint& entry, std::vector<std::
     return std::move(*refusal);
   }
   auto reply = entry.handler(Call{req, std::move(params), query_of(req), std::move(who->name),
-                                  rollouts_, service_, registry_});
+                                  rollouts_, service_, registry_, extensions_});
   if (!reply) {
     return failure(req, reply.error());
   }

@@ -31,9 +31,9 @@ namespace rampart::admin {
 
 class Api {
  public:
-  // REQUIRES: all three outlive this object.
+  // REQUIRES: all of them (and what `extensions` points to) outlive this object.
   Api(control::DeploymentService& service, const metrics::Registry& registry,
-      control::RolloutService& rollouts);
+      control::RolloutService& rollouts, Extensions extensions = {});
 
   // The response for a request under /api/v1/. For /health, /metrics and /reload (served by
   // the caller) a 405 with Allow when the method is not theirs, a 400 for a query parameter
@@ -61,6 +61,7 @@ class Api {
   control::DeploymentService& service_;
   const metrics::Registry& registry_;
   control::RolloutService& rollouts_;
+  const Extensions extensions_;
   mutable std::mutex mutex_;
   std::string store_error_;
 };

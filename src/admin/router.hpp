@@ -37,7 +37,28 @@
 #include <string_view>
 #include <vector>
 
+namespace rampart::gateway {
+class Gateway;
+}
+namespace rampart::runner {
+class Fleet;
+}
+namespace rampart::secrets {
+class SecretStore;
+}
+
 namespace rampart::admin {
+
+// The server's parts beyond the two services that some endpoints need; a null one is not
+// wired (unit tests, or a part the server does not run) and its endpoints answer 503.
+struct Extensions {
+  secrets::SecretStore* secrets = nullptr;  // secret put, list, delete
+  runner::Fleet* fleet = nullptr;           // instances, logs, restart
+  gateway::Gateway* gateway = nullptr;      // live request events (tail)
+  // Where the runner writes instance logs: {log_root}/{service}/{version}/instance-{i}.log
+  // (rotated: .1 newer ... .N older). Empty: not wired.
+  std::string log_root{};
+};
 
 // What a handler answers when it succeeds. A 2xx answer to a request other than GET (a write)
 // tells the Api the store works again (Api::store_error); another status is sent as it is.
@@ -55,6 +76,7 @@ struct Call {
   control::RolloutService& rollouts;
   control::DeploymentService& deployments;
   const metrics::Registry& registry;
+  const Extensions& extensions;
 };
 
 using EndpointHandler = Result<Reply> (*)(const Call& call);

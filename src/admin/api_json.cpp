@@ -3,6 +3,8 @@
 
 #include "admin/api.hpp"
 
+#include "model/run_codec.hpp"
+
 #include "common/time_text.hpp"
 #include "model/codec.hpp"
 
@@ -70,6 +72,9 @@ json::object api_json(const model::Version& v) {
   o["upstreams"] = std::move(ups);
   o["health_path"] = v.health_path;
   o["created_at"] = rfc3339(v.created_at);
+  if (v.run) {
+    o["run"] = model::to_json(*v.run);
+  }
   return o;
 }
 

@@ -5,6 +5,7 @@
 #include "common/json_text.hpp"
 #include "control/webhook_deliveries.hpp"
 #include "model/codec.hpp"
+#include "model/run_codec.hpp"
 #include "rollout/strategy.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -155,6 +156,35 @@ Result<std::vector<std::string>> upstreams_field(const json::object& body) {
     out.emplace_back(*text);
   }
   return out;
+}
+
+// "run": {"argv": ["./server", "--port", "{port}"], "instances": 2, ...}: a version that
+// rampart runs. Fields left out take RunSpec's defaults; an unknown one is refused.
+Result<std::optional<model::RunSpec>> run_field(const json::object& body) {
+  const auto* v = body.if_contains("run");
+  if (v == nullptr || v->is_null()) {
+    return std::optional<model::RunSpec>{};
+  }
+  const auto* given = v->if_object();
+  if (given == nullptr) {
+    return invalid("run: must be an object, e.g. {\"argv\": [\"./server\", \"--port\", "
+                   "\"{port}\"], \"instances\": 2}");
+  }
+  json::object full = model::to_json(model::RunSpec{});
+  for (const auto& [key, value] : *given) {
+    if (!full.contains(key)) {
+      return invalid(fmt::format("run: unknown field \"{}\"; known: argv, instances, workdir, "
+                                 "env, secrets, grace_ms, env_required, env_optional, "
+                                 "env_formats",
+                                 std::string_view(key)));
+    }
+    full[key] = value;
+  }
+  auto run = model::run_spec_from_json(full, "run");
+  if (!run) {
+    return run.error();
+  }
+  return std::optional(std::move(*run));
 }
 
 // "pre": [{"name": "tests", "passed": true, "ms": 1200}, ...]: what `rampart deploy` ran.
@@ -398,7 +428,7 @@ Result<control::DeployRequest> deploy_request(std::string_view service, const js
                                               std::string actor) {
   if (auto s = no_unknown_fields(
           body, {"version", "strategy", "steps", "pause", "interval", "replace", "force", "message",
-                 "skip_checks", "dry_run", "pre", "upstreams"});
+                 "skip_checks", "dry_run", "pre", "upstreams", "run", "health_path"});
       !s) {
     return s.error();
   }
@@ -475,6 +505,16 @@ Result<control::DeployRequest> deploy_request(std::string_view service, const js
     return upstreams.error();
   }
   req.upstreams = std::move(*upstreams);
+  auto run = run_field(body);
+  if (!run) {
+    return run.error();
+  }
+  req.run = std::move(*run);
+  auto health = string_field(body, "health_path");
+  if (!health) {
+    return health.error();
+  }
+  req.health_path = health->value_or(std::string(model::kDefaultHealthPath));
   auto pre = pre_field(body);
   if (!pre) {
     return pre.error();

@@ -6,6 +6,7 @@
 #include "config/quote.hpp"
 #include "config/reader.hpp"
 #include "config/rollout_reader.hpp"
+#include "config/run_reader.hpp"
 #include "rollout/strategy.hpp"
 
 #include <toml++/toml.h>
@@ -39,7 +40,8 @@ constexpr std::array<std::string_view, 6> kLimitsKeys = {
 constexpr std::array<std::string_view, 10> kServiceKeys = {
     "name",        "routes",       "sticky",  "salt",  "balance",
     "eject_after", "eject_for_ms", "version", "split", "rollout"};
-constexpr std::array<std::string_view, 2> kVersionKeys = {"name", "upstreams"};
+constexpr std::array<std::string_view, 9> kVersionKeys = {
+    "name", "upstreams", "run", "instances", "workdir", "health", "grace", "secrets", "env"};
 
 constexpr Range kTimeoutMs{1, 3'600'000, "1 ms to 1 hour"};
 constexpr Range kDnsRefreshMs{100, 86'400'000, "100 ms to 1 day"};
@@ -225,6 +227,20 @@ class Parser : public Reader {
         fail(*v, s.prefix + "the name is already used by the version at line " +
                      std::to_string(it->second) + "; version names must be unique in a service");
       }
+    }
+    ver.run = read_run(*this, s);
+    if (const auto* h = string_at(s, "health")) {
+      if (h->get().empty() || h->get().front() != '/') {
+        fail(*h, s.key("health") + " must be a path starting with '/', e.g. health = \"/health\"");
+      } else {
+        ver.health_path = h->get();
+      }
+    }
+    if (ver.run) {
+      if (const toml::node* u = t.get("upstreams")) {
+        fail(*u, s.prefix + "a version has either upstreams or run, not both; remove one");
+      }
+      return ver;
     }
     if (auto urls = strings_at(s, "upstreams", "upstreams = [\"http://127.0.0.1:9001\"]")) {
       for (const auto* v : *urls) {

@@ -13,8 +13,10 @@
 
 #include "common/result.hpp"
 #include "rollout/policy.hpp"
+#include "model/run_spec.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,7 +59,10 @@ enum class Balance { kLeastRequest, kRoundRobin };
 
 struct Version {
   std::string name;                 // [A-Za-z0-9][A-Za-z0-9._-]{0,62}; sent in X-Rampart-Version
-  std::vector<Upstream> upstreams;  // at least one, no duplicates
+  std::vector<Upstream> upstreams;  // at least one, no duplicates, unless `run`
+  // A version rampart runs (run = [...]): its instances' addresses are its upstreams.
+  std::optional<model::RunSpec> run;
+  std::string health_path = "/health";  // `health`: where its instances are checked
 };
 
 // One version's share of the traffic, in basis points (1 bp = 0.01%).

@@ -86,6 +86,14 @@ Status check_seed(const std::vector<model::SeedService>& seeds, const StoredStat
             Errc::kInvalidArgument,
             fmt::format("versions: service \"{}\" declares version \"{}\" twice", s.name, v.name));
       }
+      if (v.run) {
+        if (auto st = model::validate_run_spec(*v.run); !st) {
+          return make_error(Errc::kInvalidArgument,
+                            fmt::format("version \"{}\" of service \"{}\": {}", v.name, s.name,
+                                        st.error().message));
+        }
+        continue;
+      }
       if (v.upstreams.empty()) {
         return make_error(Errc::kInvalidArgument,
                           fmt::format("upstreams: version \"{}\" of service \"{}\" has no "
@@ -238,9 +246,12 @@ Result<ApplyResult> DeploymentService::apply(const config::Config& config, std::
           next.ordinal = next_ordinal++;
           next.created_at = now;
           versions.push_back(next);
-        } else if (old->version.upstreams != seed_version.upstreams) {
+        } else if (old->version.upstreams != seed_version.upstreams ||
+                   old->version.run != seed_version.run) {
           next = old->version;
           next.upstreams = seed_version.upstreams;
+          next.run = seed_version.run;
+          next.health_path = seed_version.health_path;
           before_versions.push_back(model::to_json(old->version));
           for (auto& v : versions) {
             if (v.name == next.name) {

@@ -198,7 +198,7 @@ Result<model::Rollout> RolloutService::start(const DeployRequest& req) {
     }
     const std::int64_t now = clock_();
     std::optional<model::Version> declared;
-    if (!req.upstreams.empty()) {
+    if (!req.upstreams.empty() || req.run) {
       auto d = declared_version(req, *stored, now);
       if (!d) {
         return d.error();

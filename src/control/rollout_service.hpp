@@ -17,6 +17,7 @@
 
 #include "common/result.hpp"
 #include "control/deployment_service.hpp"
+#include "model/records.hpp"
 #include "model/rollout_record.hpp"
 #include "rollout/machine.hpp"
 #include "store/store.hpp"
@@ -51,6 +52,10 @@ struct DeployRequest {
   // Non-empty: the deploy declares the version itself, in the rollout's transaction (a version
   // that exists must have these upstreams, else kConflict).
   std::vector<std::string> upstreams{};
+  // Set: the deploy declares a version that rampart runs (`deploy -- CMD`), in the rollout's
+  // transaction; one that exists must have this spec, else kConflict. Not with `upstreams`.
+  std::optional<model::RunSpec> run{};
+  std::string health_path{model::kDefaultHealthPath};  // of a version declared by `run`
   // Overrides of the service's policy for this rollout only.
   std::optional<std::string> strategy{};  // a name strategy_from_name() knows
   std::optional<std::vector<rollout::Step>> steps{};

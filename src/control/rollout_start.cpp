@@ -53,9 +53,50 @@ std::string pre_text(const DeployRequest& req) {
 
 // The version `req` declares: nullopt when it exists with the same upstreams (nothing to
 // write), the new record otherwise; kConflict when it exists with other upstreams.
+namespace {
+
+Result<std::optional<model::Version>> declared_run_version(const DeployRequest& req,
+                                                           const StoredService& stored,
+                                                           std::int64_t now) {
+  if (!req.upstreams.empty()) {
+    return make_error(Errc::kInvalidArgument,
+                      "run: a version has either upstreams or a command to run, not both");
+  }
+  if (auto s = model::validate_run_spec(*req.run); !s) {
+    return s.error();
+  }
+  if (req.health_path.empty() || req.health_path.front() != '/') {
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("health_path: \"{}\" must start with '/'", req.health_path));
+  }
+  if (const auto* old = stored.find_version(req.version)) {
+    if (old->version.run == req.run && old->version.health_path == req.health_path) {
+      return std::optional<model::Version>{};
+    }
+    return make_error(Errc::kConflict,
+                      fmt::format("run: version \"{}\" of service \"{}\" exists with another "
+                                  "{}; versions are immutable: pick a new version name",
+                                  req.version, req.service,
+                                  old->version.run ? "command or settings" : "kind (upstreams)"));
+  }
+  model::Version v;
+  v.service = req.service;
+  v.name = req.version;
+  v.ordinal = stored.next_ordinal();
+  v.run = req.run;
+  v.health_path = req.health_path;
+  v.created_at = now;
+  return std::optional(std::move(v));
+}
+
+}  // namespace
+
 Result<std::optional<model::Version>> declared_version(const DeployRequest& req,
                                                        const StoredService& stored,
                                                        std::int64_t now) {
+  if (req.run) {
+    return declared_run_version(req, stored, now);
+  }
   auto upstreams = normalized_upstreams(req.upstreams);
   if (!upstreams) {
     return upstreams.error();
@@ -101,7 +142,10 @@ std::string created_reason(const DeployRequest& req, const model::Rollout& r, bo
                            const std::optional<std::string>& refused) {
   std::string out = fmt::format("{} from {}: {}", r.plan.version, r.plan.stable,
                                 rollout::describe(r.plan.strategy.steps));
-  if (declared) {
+  if (declared && req.run) {
+    out += fmt::format("; version {} declared to run {} instance(s) of {}", r.plan.version,
+                       req.run->instances, req.run->argv.front());
+  } else if (declared) {
     out += fmt::format("; version {} declared with upstreams {}", r.plan.version,
                        joined(req.upstreams));
   }

@@ -39,6 +39,11 @@ void RoutePublisher::set_base(config::Config base) {
   base_changed_ = true;
 }
 
+void RoutePublisher::set_instances(model::InstanceAddresses instances) {
+  std::lock_guard lock(mutex_);
+  instances_ = std::move(instances);
+}
+
 config::Config RoutePublisher::base() const {
   std::lock_guard lock(mutex_);
   return base_;
@@ -84,7 +89,7 @@ Status RoutePublisher::refresh_locked(bool force) {
     last_error_.clear();
     return {};
   }
-  model::ServedConfig served = model::to_config(*snapshot, base_);
+  model::ServedConfig served = model::to_config(*snapshot, base_, instances_);
   keep_last_good(served);
   sink_(served.config);
   if (served.problems != problems_) {

@@ -66,6 +66,10 @@ class RoutePublisher {
   // The server settings and limits in use (services empty).
   config::Config base() const;
 
+  // Where the versions that rampart runs are served (their ready instances): asked at every
+  // publication. Call before start(); a change of its answers is published by refresh(true).
+  void set_instances(model::InstanceAddresses instances);
+
   // Re-reads the store and publishes when the served state changed (force: publish anyway).
   Status refresh(bool force = false);
 
@@ -81,6 +85,7 @@ class RoutePublisher {
   Sink sink_;
   mutable std::mutex mutex_;
   config::Config base_;
+  model::InstanceAddresses instances_;
   bool base_changed_ = false;  // set_base() since the last publication
   std::optional<model::Snapshot> served_;
   std::uint64_t publications_ = 0;

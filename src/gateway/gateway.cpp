@@ -3,11 +3,14 @@
 #include "gateway/listeners.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
+#include <future>
 #include <thread>
 
 namespace rampart::gateway {
 
+namespace asio = boost::asio;
 using boost::asio::ip::tcp;
 
 Gateway::Gateway(Options options, metrics::Registry& registry)
@@ -122,6 +125,48 @@ void Gateway::start() {
   for (auto& w : workers_) {
     w->start();
   }
+}
+
+namespace {
+
+bool listed(const RouteTable& table, const tcp::endpoint& endpoint) {
+  for (const auto& service : table.services) {
+    for (const auto& version : service.versions) {
+      for (const auto& upstream : version.upstreams) {
+        if (upstream.endpoint == endpoint) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Gateway::drained(const tcp::endpoint& endpoint, std::chrono::milliseconds wait) {
+  if (auto table = routes(); table && listed(*table, endpoint)) {
+    return false;
+  }
+  const auto id = upstream_ids_.find(endpoint);
+  if (!id) {
+    return true;  // no request ever went there
+  }
+  std::vector<std::future<uint32_t>> answers;
+  for (auto& worker : workers_) {
+    auto promise = std::make_shared<std::promise<uint32_t>>();
+    answers.push_back(promise->get_future());
+    asio::post(worker->io_context(), [w = worker.get(), promise, id = *id] {
+      promise->set_value(w->upstream(id).outstanding);
+    });
+  }
+  const auto until = std::chrono::steady_clock::now() + wait;
+  for (auto& answer : answers) {
+    if (answer.wait_until(until) != std::future_status::ready || answer.get() != 0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool Gateway::drain(std::chrono::milliseconds timeout) {

@@ -52,6 +52,13 @@ class Gateway {
   bool drain(std::chrono::milliseconds timeout);
 
   std::shared_ptr<const RouteTable> routes() const { return routes_.current(); }
+
+  // Whether `endpoint` has no request in flight on any worker and no version of the current
+  // route snapshot lists it: an instance that left the route has drained. Asks each worker on
+  // its own thread (nothing is added to the request path); a worker that does not answer
+  // within `wait` counts as busy. Thread-safe; not from a worker's thread.
+  bool drained(const boost::asio::ip::tcp::endpoint& endpoint,
+               std::chrono::milliseconds wait = std::chrono::milliseconds(200));
   uint64_t generation() const { return generation_; }
   std::size_t worker_count() const { return workers_.size(); }
   uint32_t active_connections() const { return connections_.load(std::memory_order_relaxed); }

@@ -29,6 +29,13 @@ uint32_t UpstreamIds::id_for(const tcp::endpoint& endpoint) {
   return it->second;
 }
 
+std::optional<uint32_t> UpstreamIds::find(const tcp::endpoint& endpoint) const {
+  std::string key = endpoint.address().to_string() + "|" + std::to_string(endpoint.port());
+  std::lock_guard lock(mutex_);
+  auto it = ids_.find(key);
+  return it == ids_.end() ? std::nullopt : std::optional(it->second);
+}
+
 uint32_t UpstreamIds::size() const {
   std::lock_guard lock(mutex_);
   return static_cast<uint32_t>(ids_.size());

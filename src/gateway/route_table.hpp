@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -77,6 +78,8 @@ struct RouteEntry {
 class UpstreamIds {
  public:
   uint32_t id_for(const boost::asio::ip::tcp::endpoint& endpoint);
+  // The endpoint's id if it ever had one.
+  std::optional<uint32_t> find(const boost::asio::ip::tcp::endpoint& endpoint) const;
   uint32_t size() const;
 
  private:

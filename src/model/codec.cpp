@@ -2,6 +2,7 @@
 
 #include "model/fields.hpp"
 #include "model/policy_codec.hpp"
+#include "model/run_codec.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -109,7 +110,7 @@ Result<Service> decode_service(std::string_view text) {
 // --- Version --------------------------------------------------------------------------------
 
 json::object to_json(const Version& version) {
-  return json::object{
+  json::object o{
       {"schema", kVersionSchema},
       {"service", version.service},
       {"name", version.name},
@@ -118,6 +119,10 @@ json::object to_json(const Version& version) {
       {"created_at", version.created_at},
       {"health_path", version.health_path},
   };
+  if (version.run) {
+    o["run"] = to_json(*version.run);
+  }
+  return o;
 }
 
 Result<Version> decode_version(std::string_view text) {
@@ -136,6 +141,15 @@ Result<Version> decode_version(std::string_view text) {
   if (schema >= 2) {
     v.health_path = f.string("health_path");
   }  // else: the default, kDefaultHealthPath
+  if (schema >= 3 && f.has("run")) {
+    if (const json::object* run = f.object("run")) {
+      auto spec = run_spec_from_json(*run, "version record: run");
+      if (!spec) {
+        return spec.error();
+      }
+      v.run = std::move(*spec);
+    }
+  }
   if (auto e = f.error()) {
     return *e;
   }

@@ -6,6 +6,7 @@
 // Every record is encoded as one JSON object carrying `"schema": N` (model/codec.hpp). Fields
 // marked "not encoded" are filled in by readers from the store (the key's mod_revision).
 
+#include "model/run_spec.hpp"
 #include "rollout/policy.hpp"
 
 #include <boost/json/value.hpp>
@@ -20,7 +21,7 @@ namespace rampart::model {
 
 // The schema each record is written with today. Readers accept 1..N and refuse newer ones.
 inline constexpr int kServiceSchema = 2;     // 2 added rollout
-inline constexpr int kVersionSchema = 2;     // 2 added health_path
+inline constexpr int kVersionSchema = 3;     // 2 added health_path, 3 run
 inline constexpr int kDeploymentSchema = 2;  // 2 added rolled_back_from, rolled_back_to
 inline constexpr int kCheckpointSchema = 1;
 inline constexpr int kAuditEventSchema = 1;
@@ -80,6 +81,9 @@ struct Version {
   std::vector<std::string> upstreams{};         // normalized base URLs, "http://host:port"
   std::int64_t created_at = 0;                  // unix ms
   std::string health_path{kDefaultHealthPath};  // schema 2; schema-1 records read "/health"
+  // Schema 3: the command rampart runs for this version (then `upstreams` is empty: its
+  // instances' addresses are joined in when routes are published); none: served by upstreams.
+  std::optional<RunSpec> run{};
 
   friend bool operator==(const Version&, const Version&) = default;
 };

@@ -72,6 +72,8 @@ std::vector<SeedService> seed_from_config(const config::Config& config) {
       for (const auto& upstream : cv.upstreams) {
         v.upstreams.push_back(upstream.url);
       }
+      v.health_path = cv.health_path;
+      v.run = cv.run;
       seed.versions.push_back(std::move(v));
     }
     for (const auto& entry : cs.split) {
@@ -102,7 +104,18 @@ Status check_routes_and_sticky(const Service& s) {
   return {};
 }
 
-Result<config::Version> served_version(const Version& v) {
+Result<config::Version> served_version(const Version& v, const InstanceAddresses& instances) {
+  if (v.run) {
+    // Its ready instances, which may be none yet: that share is answered 503 until one is.
+    config::Version cv;
+    cv.name = v.name;
+    for (const auto& url : instances ? instances(v.service, v.name) : std::vector<std::string>{}) {
+      if (auto upstream = config::parse_upstream(url)) {
+        cv.upstreams.push_back(*upstream);
+      }
+    }
+    return cv;
+  }
   if (v.upstreams.empty()) {
     return make_error(Errc::kInternal, fmt::format("version \"{}\" has no upstreams", v.name));
   }
@@ -120,7 +133,8 @@ Result<config::Version> served_version(const Version& v) {
 }
 
 // One deployed service as the gateway serves it. REQUIRES: state.latest.
-Result<config::Service> served_service(const ServiceState& state) {
+Result<config::Service> served_service(const ServiceState& state,
+                                       const InstanceAddresses& instances) {
   const Service& s = state.service;
   if (auto st = check_routes_and_sticky(s); !st) {
     return st.error();
@@ -144,7 +158,7 @@ Result<config::Service> served_service(const ServiceState& state) {
     auto v =
         std::find_if(state.versions.begin(), state.versions.end(),
                      [&](const Version& candidate) { return candidate.name == entry.version; });
-    auto cv = served_version(*v);  // validate_split() found it
+    auto cv = served_version(*v, instances);  // validate_split() found it
     if (!cv) {
       return cv.error();
     }
@@ -156,7 +170,8 @@ Result<config::Service> served_service(const ServiceState& state) {
 
 }  // namespace
 
-ServedConfig to_config(const Snapshot& snapshot, const config::Config& base) {
+ServedConfig to_config(const Snapshot& snapshot, const config::Config& base,
+                       const InstanceAddresses& instances) {
   ServedConfig out;
   out.config.server = base.server;
   out.config.limits = base.limits;
@@ -165,7 +180,7 @@ ServedConfig to_config(const Snapshot& snapshot, const config::Config& base) {
     if (!state.latest) {
       continue;
     }
-    auto cs = served_service(state);
+    auto cs = served_service(state, instances);
     if (!cs) {
       out.problems.push_back(ServiceProblem{state.service.name, cs.error().message});
       continue;

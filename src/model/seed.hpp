@@ -10,6 +10,8 @@
 #include "model/records.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -71,6 +73,12 @@ struct ServedConfig {
 // that is not a path, a split that validate_split() refuses, a version without upstreams or
 // with an upstream URL that does not parse, a sticky header or cookie without a name) is left
 // out too and named in `problems`: one service's data never keeps the others from being served.
-ServedConfig to_config(const Snapshot& snapshot, const config::Config& base);
+//
+// A version that rampart runs (Version::run) is served at `instances(service, version)`: the
+// base URLs of its instances that are ready now (none: that version's share is answered 503).
+using InstanceAddresses =
+    std::function<std::vector<std::string>(const std::string& service, const std::string& version)>;
+ServedConfig to_config(const Snapshot& snapshot, const config::Config& base,
+                       const InstanceAddresses& instances = {});
 
 }  // namespace rampart::model

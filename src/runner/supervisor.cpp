@@ -58,7 +58,7 @@ struct Supervisor::Slot {
 Supervisor::Supervisor(SupervisorOptions options) : options_(std::move(options)) {
   slots_.resize(std::clamp(options_.instances, 1u, kMaxInstances));
   for (unsigned i = 0; i < slots_.size(); ++i) {
-    slots_[i].view.index = i;
+    slots_[i].view.index = options_.first_index + i;
     slots_[i].next_backoff = options_.backoff.initial;
   }
 }

@@ -58,6 +58,7 @@ struct SupervisorOptions {
   std::string name;  // "shop/v2": in log lines and errors
   Command command;
   unsigned instances = 1;               // 1 to 64
+  unsigned first_index = 0;             // the instances are numbered from it (logs, snapshot)
   std::string health_path = "/health";  // must start with '/'
   std::chrono::milliseconds grace{10000};
   std::chrono::milliseconds start_timeout{10000};

@@ -1,0 +1,93 @@
+#pragma once
+// The server's side of the runner: which versions should run, read from the store, handed to
+// the Fleet (runner/fleet.hpp), and the fleet's instances joined into the published routes.
+//
+// What runs. For each service, every version that rampart runs (Version::run) and that
+//   - has a share of the latest deployment, or
+//   - is the new or the stable version of the service's active rollout, or
+//   - is the stable version of its last rollout, promoted, while the rollback window lasts
+//     (Progress::ready_until_ms), so that `rampart undo` is instant.
+// Everything else the fleet drains and stops. The desired set is read after every commit and
+// once a second (a rollback window ends without a commit).
+//
+// Kill -9. Instances die with rampart (PR_SET_PDEATHSIG, runner/instance.hpp); at start-up the
+// desired set is read before the gateway accepts, so the fleet starts every instance at once
+// and each version serves again as soon as its instances answer their health path.
+//
+// An instance's environment: the version's `env`, then each variable its EnvSpec declares
+// (required or optional) that the version does not set, from rampart's own environment, then
+// the service's secrets (all of them, or the version's `secrets` list), read at each start.
+//
+// Thread safety: every method may be called from any thread.
+
+#include "common/result.hpp"
+#include "control/deployment_service.hpp"
+#include "control/rollout_service.hpp"
+#include "runner/fleet.hpp"
+#include "store/store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace rampart::app {
+
+// The service's secrets by name with their values: all of them, or only `names` (a missing
+// one is an error naming it).
+using SecretValues = std::function<Result<std::map<std::string, std::string>>(
+    const std::string& service, const std::optional<std::vector<std::string>>& names)>;
+
+// The variables a version's instances get (the order of sources above).
+Result<std::map<std::string, std::string>> instance_env(const std::string& service,
+                                                        const model::RunSpec& run,
+                                                        const SecretValues& secrets);
+
+// The versions of one service that should run now (see above).
+std::vector<model::Version> wanted_versions(const model::ServiceState& state,
+                                            const std::optional<model::Rollout>& latest_rollout,
+                                            std::int64_t now_ms);
+
+class InstanceSync {
+ public:
+  struct Options {
+    std::filesystem::path log_root;  // {log_root}/{service}/{version}/instance-{id}.log
+    SecretValues secrets;            // empty: no secrets (none are injected)
+    control::UnixClock now_ms = control::system_unix_ms;
+  };
+
+  // REQUIRES: all outlive this object.
+  InstanceSync(store::Store& store, control::RolloutService& rollouts, runner::Fleet& fleet,
+               Options options);
+  ~InstanceSync();  // stop()
+
+  // Reads the desired set once (the fleet starts it), then follows commits on its own thread.
+  Status start();
+  void stop();
+
+ private:
+  Status sync();
+  runner::FleetVersion fleet_version(const model::Version& v) const;
+  void loop();
+
+  store::Store& store_;
+  control::RolloutService& rollouts_;
+  runner::Fleet& fleet_;
+  Options options_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool dirty_ = false;     // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
+  std::string last_error_;
+  store::Subscription subscription_;
+  std::thread thread_;
+};
+
+}  // namespace rampart::app

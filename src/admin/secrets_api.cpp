@@ -34,8 +34,9 @@ json::object secret_json(const secrets::SecretInfo& info) {
 Reply not_wired() {
   return Reply{bhttp::status::service_unavailable,
                json::object{{"error", "unavailable"},
-                            {"detail", "secrets are not available on this server: it runs "
-                                       "without a secret store (no master key was loaded)"}}};
+                            {"detail",
+                             "secrets are not available on this server: it runs "
+                             "without a secret store (no master key was loaded)"}}};
 }
 
 // The value of PUT's body {"value": "..."}. The messages name the problem, never the body.

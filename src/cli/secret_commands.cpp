@@ -221,12 +221,11 @@ std::vector<Verb> register_secret_verbs(CLI::App& app, ClientOptions& client) {
   remove->add_option("SERVICE", delete_args->service, "The service")->required();
   remove->add_option("NAME", delete_args->name, "The secret's name")->required();
   add_client_flags(remove, client);
-  return {{put,
-           [put_args](Context& ctx) {
-             return run_secret_put(ctx, *put_args, &read_value_from_stdin);
-           }},
-          {list, [list_args](Context& ctx) { return run_secret_list(ctx, *list_args); }},
-          {remove, [delete_args](Context& ctx) { return run_secret_delete(ctx, *delete_args); }}};
+  return {
+      {put,
+       [put_args](Context& ctx) { return run_secret_put(ctx, *put_args, &read_value_from_stdin); }},
+      {list, [list_args](Context& ctx) { return run_secret_list(ctx, *list_args); }},
+      {remove, [delete_args](Context& ctx) { return run_secret_delete(ctx, *delete_args); }}};
 }
 
 }  // namespace rampart::cli

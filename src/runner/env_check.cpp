@@ -19,13 +19,14 @@ Error invalid(std::string message) {
 Status check_limits(const model::EnvSpec& spec, const std::map<std::string, std::string>& vars) {
   const std::size_t declared = spec.required.size() + spec.optional.size() + spec.formats.size();
   if (declared > kMaxEnvSpecVariables) {
-    return invalid(fmt::format("env: the spec declares {} variables (required, optional and "
-                               "formats together); at most {}",
-                               declared, kMaxEnvSpecVariables));
+    return invalid(
+        fmt::format("env: the spec declares {} variables (required, optional and "
+                    "formats together); at most {}",
+                    declared, kMaxEnvSpecVariables));
   }
   if (vars.size() > kMaxEnvVariables) {
-    return invalid(fmt::format("env: {} variables given; at most {}", vars.size(),
-                               kMaxEnvVariables));
+    return invalid(
+        fmt::format("env: {} variables given; at most {}", vars.size(), kMaxEnvVariables));
   }
   for (const auto* list : {&spec.required, &spec.optional}) {
     for (const auto& name : *list) {

@@ -49,9 +49,9 @@ struct MalformedVariable {
 };
 
 struct EnvReport {
-  std::vector<std::string> missing;               // required and not given, in spec order
-  std::vector<MalformedVariable> malformed;       // by name
-  std::vector<std::string> missing_optional;      // warnings, in spec order
+  std::vector<std::string> missing;           // required and not given, in spec order
+  std::vector<MalformedVariable> malformed;   // by name
+  std::vector<std::string> missing_optional;  // warnings, in spec order
 
   // No errors (warnings allowed).
   bool ok() const { return missing.empty() && malformed.empty(); }

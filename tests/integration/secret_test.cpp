@@ -59,7 +59,7 @@ class SecretTest : public ::testing::Test {
   }
 
   std::vector<std::string> server_argv() const {
-    return {RAMPART_BIN, "server",  "--data",     data_dir(),
+    return {RAMPART_BIN, "server",      "--data",  data_dir(),
             "--listen",  "127.0.0.1:0", "--admin", "127.0.0.1:0"};
   }
   void start() {
@@ -85,7 +85,8 @@ class SecretTest : public ::testing::Test {
   // `rampart secret put SERVICE NAME` with `value` on its stdin (from a file: never an argument).
   RunResult put(const std::string& name, const std::string& value) {
     dir_.write("value.txt", value);
-    return run_to_completion({"/bin/sh", "-c", "exec \"$0\" secret put shop \"$1\" --data \"$2\" < \"$3\"",
+    return run_to_completion({"/bin/sh", "-c",
+                              "exec \"$0\" secret put shop \"$1\" --data \"$2\" < \"$3\"",
                               RAMPART_BIN, name, data_dir(), dir_.file("value.txt")});
   }
   // The versions `secret list shop --json` shows, by name.
@@ -121,8 +122,7 @@ TEST_F(SecretTest, PutListDeleteAndTheValueIsNowhereElse) {
 
   RunResult table = rampart({"secret", "list", "shop"});
   EXPECT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_TRUE(table.out.starts_with("NAME     VERSION  UPDATED\nAPI_KEY  2        "))
-      << table.out;
+  EXPECT_TRUE(table.out.starts_with("NAME     VERSION  UPDATED\nAPI_KEY  2        ")) << table.out;
 
   RunResult gone = rampart({"secret", "delete", "shop", "API_KEY"});
   EXPECT_EQ(gone.exit_code, 0) << gone.err;
@@ -207,8 +207,7 @@ TEST_F(SecretTest, AnotherMasterKeyAtRestart) {
   ASSERT_EQ(::chmod(key_file.c_str(), 0644), 0);
   RunResult wide = run_to_completion(server_argv());
   EXPECT_EQ(wide.exit_code, 1);
-  EXPECT_NE(wide.err.find("master key file \"" + key_file + "\": has mode 0644"),
-            std::string::npos)
+  EXPECT_NE(wide.err.find("master key file \"" + key_file + "\": has mode 0644"), std::string::npos)
       << wide.err;
 }
 

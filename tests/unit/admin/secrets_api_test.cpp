@@ -25,9 +25,9 @@ constexpr std::string_view kValue = "sk_live_9f8e7d6c5b4a";
 class SecretsApi : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (auto [name, role] : {std::pair{"root", model::Role::kAdmin},
-                              std::pair{"ci", model::Role::kDeployer},
-                              std::pair{"viewer", model::Role::kReadOnly}}) {
+    for (auto [name, role] :
+         {std::pair{"root", model::Role::kAdmin}, std::pair{"ci", model::Role::kDeployer},
+          std::pair{"viewer", model::Role::kReadOnly}}) {
       auto created = service_.create_token(name, role, "rampart");
       ASSERT_TRUE(created) << created.error().message;
       tokens_[name] = created->secret;

@@ -106,10 +106,9 @@ TEST_F(SecretCommands, PutReportsTheApiErrorInOneLine) {
 }
 
 TEST_F(SecretCommands, ListPrintsATableOrTheJson) {
-  const std::string body =
-      R"({"service":"shop","secrets":[{"name":"API_KEY","version":2,)"
-      R"("created_at":"2026-11-23T15:20:01.123Z"},{"name":"DB","version":1,)"
-      R"("created_at":"2026-11-22T10:00:00.000Z"}]})";
+  const std::string body = R"({"service":"shop","secrets":[{"name":"API_KEY","version":2,)"
+                           R"("created_at":"2026-11-23T15:20:01.123Z"},{"name":"DB","version":1,)"
+                           R"("created_at":"2026-11-22T10:00:00.000Z"}]})";
   answer(200, body);
   EXPECT_EQ(run_secret_list(ctx_, {"shop", ""}), kExitOk) << err_.str();
   EXPECT_EQ(sent_.at(0).target, "/api/v1/services/shop/secrets");

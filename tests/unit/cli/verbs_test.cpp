@@ -56,8 +56,8 @@ TEST_F(Verbs, EveryVerbIsRegisteredInHelpOrder) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"apply", "status", "split", "deployments list",
                                              "rollback", "checkpoint", "audit", "token create",
-                                             "token list", "token revoke", "reload",
-                                             "secret put", "secret list", "secret delete"}));
+                                             "token list", "token revoke", "reload", "secret put",
+                                             "secret list", "secret delete"}));
 }
 
 TEST_F(Verbs, ASecretValueIsNeverAnArgument) {

@@ -3,8 +3,8 @@
 
 #include "runner/env_check.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/serialize.hpp>
 
 #include <map>
 #include <string>
@@ -30,8 +30,14 @@ struct Case {
 const std::vector<Case>& cases() {
   static const std::vector<Case> kCases = {
       {"an empty spec accepts anything", {}, {{"X", "1"}}, {}, {}, {}, "", ""},
-      {"every required variable given", {{"A", "B"}, {}, {}}, {{"A", "1"}, {"B", "2"}}, {}, {}, {},
-       "", ""},
+      {"every required variable given",
+       {{"A", "B"}, {}, {}},
+       {{"A", "1"}, {"B", "2"}},
+       {},
+       {},
+       {},
+       "",
+       ""},
       {"missing required ones are listed in spec order",
        {{"DATABASE_URL", "API_KEY", "PORT_BASE"}, {}, {}},
        {{"PORT_BASE", "1"}},
@@ -40,8 +46,14 @@ const std::vector<Case>& cases() {
        {},
        "env: missing DATABASE_URL, API_KEY",
        ""},
-      {"an empty value counts as missing", {{"A"}, {}, {}}, {{"A", ""}}, {"A"}, {}, {},
-       "env: missing A", ""},
+      {"an empty value counts as missing",
+       {{"A"}, {}, {}},
+       {{"A", ""}},
+       {"A"},
+       {},
+       {},
+       "env: missing A",
+       ""},
       {"a missing optional one is a warning, not an error",
        {{}, {"LOG_LEVEL", "SENTRY_DSN"}, {}},
        {{"SENTRY_DSN", "x"}},
@@ -50,8 +62,14 @@ const std::vector<Case>& cases() {
        {"LOG_LEVEL"},
        "",
        "env: optional LOG_LEVEL not set"},
-      {"an empty optional one is a warning", {{}, {"A", "B"}, {}}, {{"A", ""}}, {}, {}, {"A", "B"},
-       "", "env: optional A, B not set"},
+      {"an empty optional one is a warning",
+       {{}, {"A", "B"}, {}},
+       {{"A", ""}},
+       {},
+       {},
+       {"A", "B"},
+       "",
+       "env: optional A, B not set"},
       {"a format must match the whole value",
        {{"PORT_BASE"}, {}, {{"PORT_BASE", "[0-9]+"}}},
        {{"PORT_BASE", "80a"}},
@@ -60,8 +78,14 @@ const std::vector<Case>& cases() {
        {},
        "env: malformed PORT_BASE (must match [0-9]+)",
        ""},
-      {"a value that matches its format", {{"P"}, {}, {{"P", "^[0-9]+$"}}}, {{"P", "8080"}}, {}, {},
-       {}, "", ""},
+      {"a value that matches its format",
+       {{"P"}, {}, {{"P", "^[0-9]+$"}}},
+       {{"P", "8080"}},
+       {},
+       {},
+       {},
+       "",
+       ""},
       {"missing and malformed together, in one line",
        {{"DATABASE_URL", "API_KEY", "PORT_BASE"}, {}, {{"PORT_BASE", "^[0-9]+$"}}},
        {{"PORT_BASE", "eighty"}},
@@ -78,17 +102,46 @@ const std::vector<Case>& cases() {
        {},
        "env: malformed A (must match a+), B (must match b+)",
        ""},
-      {"a format of a variable not given is not checked", {{}, {"A"}, {{"A", "[0-9]+"}}}, {}, {},
-       {}, {"A"}, "", "env: optional A not set"},
-      {"a format applies to a variable in neither list", {{}, {}, {{"MODE", "dev|prod"}}},
-       {{"MODE", "test"}}, {}, {"MODE"}, {}, "env: malformed MODE (must match dev|prod)", ""},
-      {"alternation is anchored as a whole", {{}, {}, {{"MODE", "dev|prod"}}},
-       {{"MODE", "production"}}, {}, {"MODE"}, {}, "env: malformed MODE (must match dev|prod)",
+      {"a format of a variable not given is not checked",
+       {{}, {"A"}, {{"A", "[0-9]+"}}},
+       {},
+       {},
+       {},
+       {"A"},
+       "",
+       "env: optional A not set"},
+      {"a format applies to a variable in neither list",
+       {{}, {}, {{"MODE", "dev|prod"}}},
+       {{"MODE", "test"}},
+       {},
+       {"MODE"},
+       {},
+       "env: malformed MODE (must match dev|prod)",
        ""},
-      {"the seed's SMTP format", {{"SMTP_INBOX_1"}, {}, {{"SMTP_INBOX_1", "([^|]+\\|){3,}[^|]+"}}},
-       {{"SMTP_INBOX_1", "a@b.c|pw|host|25|Name"}}, {}, {}, {}, "", ""},
-      {"names are case-sensitive", {{"api_key"}, {}, {}}, {{"API_KEY", "x"}}, {"api_key"}, {}, {},
-       "env: missing api_key", ""},
+      {"alternation is anchored as a whole",
+       {{}, {}, {{"MODE", "dev|prod"}}},
+       {{"MODE", "production"}},
+       {},
+       {"MODE"},
+       {},
+       "env: malformed MODE (must match dev|prod)",
+       ""},
+      {"the seed's SMTP format",
+       {{"SMTP_INBOX_1"}, {}, {{"SMTP_INBOX_1", "([^|]+\\|){3,}[^|]+"}}},
+       {{"SMTP_INBOX_1", "a@b.c|pw|host|25|Name"}},
+       {},
+       {},
+       {},
+       "",
+       ""},
+      {"names are case-sensitive",
+       {{"api_key"}, {}, {}},
+       {{"API_KEY", "x"}},
+       {"api_key"},
+       {},
+       {},
+       "env: missing api_key",
+       ""},
   };
   return kCases;
 }
@@ -151,14 +204,17 @@ struct SpecErrorCase {
 TEST(EnvCheck, SpecErrors) {
   model::EnvSpec too_many;
   for (std::size_t i = 0; i <= kMaxEnvSpecVariables; ++i) {
-    too_many.required.push_back("V" + std::to_string(i));
+    too_many.required.push_back(std::to_string(i).insert(0, "V"));
   }
   const std::vector<SpecErrorCase> kCases = {
-      {"a bad regex names the variable", {{}, {}, {{"PORT", "[0-9"}}},
+      {"a bad regex names the variable",
+       {{}, {}, {{"PORT", "[0-9"}}},
        "env.formats.PORT: \"[0-9\" is not a valid ECMAScript regex"},
-      {"a bad regex is an error even for a variable not given", {{}, {}, {{"X", "(a"}}},
+      {"a bad regex is an error even for a variable not given",
+       {{}, {}, {{"X", "(a"}}},
        "env.formats.X: "},
-      {"a format too long", {{}, {}, {{"X", std::string(kMaxEnvFormatBytes + 1, 'a')}}},
+      {"a format too long",
+       {{}, {}, {{"X", std::string(kMaxEnvFormatBytes + 1, 'a')}}},
        "env.formats.X: the format has 257 bytes; at most 256"},
       {"too many variables declared", too_many, "env: the spec declares 257 variables"},
       {"an empty required name", {{""}, {}, {}}, "env.required: a variable name is empty"},
@@ -177,7 +233,7 @@ TEST(EnvCheck, SpecErrors) {
 TEST(EnvCheck, TooManyVariablesGiven) {
   Vars vars;
   for (std::size_t i = 0; i <= kMaxEnvVariables; ++i) {
-    vars["V" + std::to_string(i)] = "x";
+    vars[std::to_string(i).insert(0, "V")] = "x";
   }
   auto report = check_env({}, vars);
   ASSERT_FALSE(report);

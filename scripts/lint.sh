@@ -36,6 +36,9 @@ curated=(
   src/admin/deployments_api.cpp
   src/admin/services_api.cpp
   src/admin/tokens_api.cpp
+  src/admin/secrets_api.cpp
+  src/runner/env_check.cpp
+  src/cli/secret_commands.cpp
   src/admin/rollouts_api.cpp
   src/cli/api_call.cpp
   src/cli/verbs.cpp

@@ -7,6 +7,7 @@
 //   tokens_api.cpp       tokens
 //   audit_api.cpp        the audit log
 //   rollouts_api.cpp     rollouts and their commands (admin/rollouts_api.hpp)
+//   secrets_api.cpp      a service's secrets (put, list, delete; never a value out)
 
 #include "admin/router.hpp"
 
@@ -18,5 +19,6 @@ std::span<const Endpoint> service_endpoints();
 std::span<const Endpoint> deployment_endpoints();
 std::span<const Endpoint> token_endpoints();
 std::span<const Endpoint> audit_endpoints();
+std::span<const Endpoint> secret_endpoints();
 
 }  // namespace rampart::admin

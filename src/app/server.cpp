@@ -15,6 +15,8 @@
 #include "gateway/gateway.hpp"
 #include "metrics/prometheus.hpp"
 #include "metrics/registry.hpp"
+#include "secrets/master_key.hpp"
+#include "secrets/secret_store.hpp"
 #include "store/sqlite_store.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -34,6 +36,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -440,6 +443,18 @@ int run_server(const ServerOptions& options) {
     return fail(1, store.error().message);
   }
   control::DeploymentService service(**store);
+  // The secrets' master key: RAMPART_MASTER_KEY, else DATA/master.key (0600, made at first
+  // start). A key that cannot be loaded stops the start; one that does not open the stored
+  // secrets (another key) is said at once, and the secrets can still be listed and put again.
+  auto master_key =
+      secrets::load_master_key(dir->path(), std::getenv(secrets::kMasterKeyVariable.data()));
+  if (!master_key) {
+    return fail(1, "cannot load the master key: " + master_key.error().message);
+  }
+  secrets::SecretStore secret_store(**store, *master_key);
+  if (auto s = secret_store.check_key(); !s) {
+    log::warn("the stored secrets do not open: {}", s.error().message);
+  }
   auto token = service.ensure_bootstrap_token(dir->file(kTokenFile));
   if (!token) {
     return fail(1, token.error().message);
@@ -483,9 +498,9 @@ int run_server(const ServerOptions& options) {
   control::WebhookNotifier notifier(**store, {});
 
   asio::thread_pool blocking(2);
-  admin::Api api(service, registry, rollouts);
+  admin::Api api(service, registry, rollouts, admin::Extensions{.secrets = &secret_store});
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
-                 admin_server, rollouts);
+                 admin_server, rollouts, secret_store);
   admin_server.run_handlers_on(blocking.get_executor());
   admin_server.set_limits(base->limits);
   if (auto s =

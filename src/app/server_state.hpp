@@ -11,6 +11,7 @@
 #include "control/route_publisher.hpp"
 #include "gateway/gateway.hpp"
 #include "metrics/registry.hpp"
+#include "secrets/secret_store.hpp"
 
 #include <cstdint>
 #include <mutex>
@@ -40,6 +41,8 @@ struct Server {
   admin::Api& api;
   admin::AdminServer& admin_server;
   control::RolloutService& rollouts;
+  // The service's secrets, sealed under the master key; get() answers a value (for the runner).
+  secrets::SecretStore& secrets;
   ReloadState reload;
 };
 

@@ -60,7 +60,8 @@ std::string parsed_verb_path(const CLI::App& app);
 int usage_error(std::ostream& err, const CLI::App& verb, std::string_view what);
 
 // The verbs of cli/commands.hpp (apply, status, split, deployments list, rollback, checkpoint,
-// audit, token create/list/revoke, reload), added to `app` in that order. REQUIRES: `app` and
+// audit, token create/list/revoke, reload), then the secret verbs (cli/secret_commands.hpp),
+// added to `app` in that order. REQUIRES: `app` and
 // `client` outlive the verbs' run functions.
 std::vector<Verb> register_client_verbs(CLI::App& app, ClientOptions& client);
 

@@ -280,4 +280,26 @@ Result<Secret> SecretStore::get(std::string_view service, std::string_view name)
   return Secret(std::move(stored->info), std::move(*value));
 }
 
+Status SecretStore::check_key() {
+  // Every secret key starts with the prefix of the service "" without its last slash.
+  std::string prefix = keys::secrets_prefix("");
+  prefix.pop_back();
+  auto range = store_.range(prefix, {.prefix = true, .limit = 1});
+  if (!range) {
+    return range.error();
+  }
+  if (range->kvs.empty()) {
+    return {};
+  }
+  auto key = keys::parse(range->kvs.front().key);
+  if (!key || key->kind != keys::KeyKind::kSecret) {
+    return stored_error(range->kvs.front(), make_error(Errc::kInternal, "is not a secret's key"));
+  }
+  auto secret = get(key->service, key->name);
+  if (!secret) {
+    return secret.error();
+  }
+  return {};
+}
+
 }  // namespace rampart::secrets

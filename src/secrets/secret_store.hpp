@@ -87,6 +87,11 @@ class SecretStore {
   // The secret's latest version with its value.
   Result<Secret> get(std::string_view service, std::string_view name);
 
+  // Whether the master key opens the secrets already stored: opens the first of them (in key
+  // order) and answers get()'s error when it does not open; none stored is success. The server
+  // calls it at start-up to say at once that it was started with another master key.
+  Status check_key();
+
  private:
   Status validate_names(std::string_view service, std::string_view name,
                         std::string_view actor) const;

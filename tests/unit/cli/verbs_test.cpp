@@ -56,7 +56,16 @@ TEST_F(Verbs, EveryVerbIsRegisteredInHelpOrder) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"apply", "status", "split", "deployments list",
                                              "rollback", "checkpoint", "audit", "token create",
-                                             "token list", "token revoke", "reload"}));
+                                             "token list", "token revoke", "reload", "secret put",
+                                             "secret list", "secret delete"}));
+}
+
+TEST_F(Verbs, ASecretValueIsNeverAnArgument) {
+  CLI::App app{"test", "rampart"};
+  ClientOptions client;
+  auto verbs = register_client_verbs(app, client);
+  EXPECT_THROW(app.parse(std::vector<std::string>{"hunter2", "API_KEY", "shop", "put", "secret"}),
+               CLI::ParseError);
 }
 
 TEST_F(Verbs, SplitFlagsReachItsRunFunction) {

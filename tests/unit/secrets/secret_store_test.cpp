@@ -183,6 +183,23 @@ TEST_F(SecretStoreTest, AnotherMasterKeyCannotOpenAndSaysWhy) {
   EXPECT_EQ(other.list("shop")->size(), 1u);
 }
 
+TEST_F(SecretStoreTest, CheckKeyTellsWhetherTheMasterKeyOpensTheStoredSecrets) {
+  EXPECT_TRUE(secrets_.check_key());  // nothing stored: nothing to tell
+  ASSERT_TRUE(secrets_.put("shop", "API_KEY", "hunter2", "alice"));
+  ASSERT_TRUE(secrets_.put("cart", "DB_PASSWORD", "pw", "alice"));
+  EXPECT_TRUE(secrets_.check_key());
+  SecretStore other(store_, key_of(2));
+  auto checked = other.check_key();
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().code, Errc::kInternal);
+  // The first secret in key order: cart's.
+  EXPECT_TRUE(checked.error().message.starts_with(
+      std::string("secret \"DB_PASSWORD\" of service \"cart\" (version 1): ") +
+      std::string(kWrongKeyMessage)))
+      << checked.error().message;
+  EXPECT_EQ(checked.error().message.find("pw"), std::string::npos);
+}
+
 TEST_F(SecretStoreTest, AChangedCiphertextIsDetected) {
   ASSERT_TRUE(secrets_.put("shop", "API_KEY", "hunter2", "alice"));
   edit_record("API_KEY", "API_KEY", [](boost::json::object& record) {

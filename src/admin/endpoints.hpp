@@ -6,12 +6,19 @@
 //   deployments_api.cpp  deployments (splits), rollback, checkpoints
 //   tokens_api.cpp       tokens
 //   audit_api.cpp        the audit log
+//   instances_api.cpp    the instances of the versions rampart runs, rolling restart
 //   rollouts_api.cpp     rollouts and their commands (admin/rollouts_api.hpp)
 //   secrets_api.cpp      a service's secrets (put, list, delete; never a value out)
 
 #include "admin/router.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <span>
+
+namespace rampart::runner {
+struct FleetStatus;
+}
 
 namespace rampart::admin {
 
@@ -19,6 +26,11 @@ std::span<const Endpoint> service_endpoints();
 std::span<const Endpoint> deployment_endpoints();
 std::span<const Endpoint> token_endpoints();
 std::span<const Endpoint> audit_endpoints();
+std::span<const Endpoint> instance_endpoints();
+
+// A version the fleet runs, as the instances endpoint and a service's status show it:
+// {"version", "phase", "error", "restarts", "churning", "instances": [...]}.
+boost::json::object fleet_version_json(const runner::FleetStatus& status);
 std::span<const Endpoint> secret_endpoints();
 
 }  // namespace rampart::admin

@@ -6,6 +6,8 @@
 #include "control/webhook_deliveries.hpp"
 #include "model/codec.hpp"
 #include "model/run_codec.hpp"
+#include "runner/env_check.hpp"
+#include "runner/instance_env.hpp"
 #include "rollout/strategy.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -263,6 +265,55 @@ Result<Reply> one(Result<model::Rollout> r, bhttp::status status = bhttp::status
 
 // --- handlers: parse, call, map ----------------------------------------------------------
 
+// The version's RunSpec: the one the deploy declares, else the stored version's; nullopt for a
+// version served by upstreams (or one that does not exist: start() says so).
+Result<std::optional<model::RunSpec>> run_of(const Call& call, const control::DeployRequest& req) {
+  if (req.run) {
+    return req.run;
+  }
+  auto versions = call.deployments.versions(req.service);
+  if (!versions) {
+    return versions.error().code == Errc::kNotFound ? Result<std::optional<model::RunSpec>>{}
+                                                    : versions.error();
+  }
+  for (const auto& v : *versions) {
+    if (v.name == req.version) {
+      return v.run;
+    }
+  }
+  return std::optional<model::RunSpec>{};
+}
+
+// Seed 002's gate: the environment a version that rampart runs would get, against its EnvSpec.
+// Errors refuse the deploy with every missing and malformed variable; the result (warnings
+// too) joins the pre-deploy gates, so the report shows it.
+Status check_environment(const Call& call, control::DeployRequest& req) {
+  auto run = run_of(call, req);
+  if (!run || !*run) {
+    return run ? Status{} : Status{run.error()};
+  }
+  const runner::SecretValues secrets = call.extensions.secrets != nullptr
+                                           ? runner::secret_values(*call.extensions.secrets)
+                                           : runner::SecretValues{};
+  auto vars = runner::instance_env(req.service, **run, secrets);
+  if (!vars) {
+    return make_error(Errc::kInvalidArgument, "env: " + vars.error().message);
+  }
+  auto report = runner::check_env((*run)->env_spec, *vars);
+  if (!report) {
+    return report.error();
+  }
+  if (!report->ok()) {
+    return make_error(Errc::kInvalidArgument, runner::env_error_text(*report));
+  }
+  const std::string warning = runner::env_warning_text(*report);
+  if (req.pre.size() < control::kMaxPreResults) {
+    req.pre.push_back(control::PreResult{
+        warning.empty() ? "env check" : "env check (" + warning + ")", true, 0});
+  }
+  return {};
+}
+
 Result<Reply> start_rollout(const Call& call) {
   auto body = body_object(call.request);
   if (!body) {
@@ -271,6 +322,9 @@ Result<Reply> start_rollout(const Call& call) {
   auto request = deploy_request(call.params[0], *body, call.actor);
   if (!request) {
     return request.error();
+  }
+  if (auto s = check_environment(call, *request); !s) {
+    return s.error();
   }
   if (!request->dry_run) {
     return one(call.rollouts.start(*request), bhttp::status::created);

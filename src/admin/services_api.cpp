@@ -3,6 +3,7 @@
 
 #include "admin/api.hpp"
 #include "admin/endpoints.hpp"
+#include "runner/fleet.hpp"
 
 #include "config/config.hpp"
 #include "model/policy_codec.hpp"
@@ -108,6 +109,18 @@ Result<Reply> get_service(const Call& call) {
   json::object o = api_summary(*service, latest ? &*latest : nullptr);
   o["rollout"] = model::to_json(service->rollout);  // what `deploy` runs and prints first
   o["versions"] = api_list(*versions);
+  if (call.extensions.fleet != nullptr) {
+    // A version rampart runs shows its instances (none yet: it is not running).
+    for (auto& v : o["versions"].as_array()) {
+      auto& version = v.as_object();
+      if (!version.contains("run")) {
+        continue;
+      }
+      auto status =
+          call.extensions.fleet->status(name, std::string_view(version["name"].as_string()));
+      version["instances"] = status ? json::value(fleet_version_json(*status)) : nullptr;
+    }
+  }
   o["checkpoints"] = checkpoints->size();
   o["analytics"] = analytics_json(*analytics);
   o["metrics"] = service_metrics_json(call.registry, name);

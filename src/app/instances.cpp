@@ -5,7 +5,6 @@
 
 #include <boost/json/serialize.hpp>
 
-#include <cstdlib>
 #include <set>
 
 namespace rampart::app {
@@ -28,33 +27,6 @@ bool wanted_by_rollout(const std::string& version, const std::optional<model::Ro
 }
 
 }  // namespace
-
-Result<std::map<std::string, std::string>> instance_env(const std::string& service,
-                                                        const model::RunSpec& run,
-                                                        const SecretValues& secrets) {
-  std::map<std::string, std::string> env = run.env;
-  for (const auto* names : {&run.env_spec.required, &run.env_spec.optional}) {
-    for (const auto& name : *names) {
-      if (env.contains(name)) {
-        continue;
-      }
-      if (const char* value = std::getenv(name.c_str())) {
-        env.emplace(name, value);
-      }
-    }
-  }
-  if (!secrets) {
-    return env;
-  }
-  auto values = secrets(service, run.secrets);
-  if (!values) {
-    return values.error();
-  }
-  for (auto& [name, value] : *values) {
-    env[name] = std::move(value);  // a secret wins over a plain variable of its name
-  }
-  return env;
-}
 
 std::vector<model::Version> wanted_versions(const model::ServiceState& state,
                                             const std::optional<model::Rollout>& latest_rollout,
@@ -163,7 +135,7 @@ runner::FleetVersion InstanceSync::fleet_version(const model::Version& v) const 
     o.name = v.service + "/" + v.name;
     o.command.argv = v.run->argv;
     o.command.workdir = v.run->workdir;
-    auto env = instance_env(v.service, *v.run, secrets);
+    auto env = runner::instance_env(v.service, *v.run, secrets);
     if (!env) {
       return make_error(env.error().code, o.name + ": " + env.error().message);
     }

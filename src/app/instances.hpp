@@ -14,9 +14,7 @@
 // desired set is read before the gateway accepts, so the fleet starts every instance at once
 // and each version serves again as soon as its instances answer their health path.
 //
-// An instance's environment: the version's `env`, then each variable its EnvSpec declares
-// (required or optional) that the version does not set, from rampart's own environment, then
-// the service's secrets (all of them, or the version's `secrets` list), read at each start.
+// An instance's environment: runner::instance_env, read at each start.
 //
 // Thread safety: every method may be called from any thread.
 
@@ -24,6 +22,7 @@
 #include "control/deployment_service.hpp"
 #include "control/rollout_service.hpp"
 #include "runner/fleet.hpp"
+#include "runner/instance_env.hpp"
 #include "store/store.hpp"
 
 #include <atomic>
@@ -40,16 +39,6 @@
 
 namespace rampart::app {
 
-// The service's secrets by name with their values: all of them, or only `names` (a missing
-// one is an error naming it).
-using SecretValues = std::function<Result<std::map<std::string, std::string>>(
-    const std::string& service, const std::optional<std::vector<std::string>>& names)>;
-
-// The variables a version's instances get (the order of sources above).
-Result<std::map<std::string, std::string>> instance_env(const std::string& service,
-                                                        const model::RunSpec& run,
-                                                        const SecretValues& secrets);
-
 // The versions of one service that should run now (see above).
 std::vector<model::Version> wanted_versions(const model::ServiceState& state,
                                             const std::optional<model::Rollout>& latest_rollout,
@@ -59,7 +48,7 @@ class InstanceSync {
  public:
   struct Options {
     std::filesystem::path log_root;  // {log_root}/{service}/{version}/instance-{id}.log
-    SecretValues secrets;            // empty: no secrets (none are injected)
+    runner::SecretValues secrets;            // empty: no secrets (none are injected)
     control::UnixClock now_ms = control::system_unix_ms;
   };
 

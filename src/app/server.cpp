@@ -1,6 +1,8 @@
 #include "app/server.hpp"
 
 #include "app/data_dir.hpp"
+#include "app/instances.hpp"
+#include "app/rollout_seams.hpp"
 #include "app/server_state.hpp"
 
 #include "admin/admin_server.hpp"
@@ -59,6 +61,8 @@ constexpr std::string_view kStoreFile = "rampart.db";
 constexpr std::string_view kTokenFile = "admin.token";
 constexpr std::string_view kAddressFile = "admin.addr";
 constexpr std::string_view kServerFile = "server.toml";
+// How long start-up waits for the versions rampart runs before it accepts connections.
+constexpr std::chrono::seconds kFirstStartWait{5};
 
 Result<tcp::endpoint> to_endpoint(const config::Endpoint& e) {
   std::string host = e.host;
@@ -320,72 +324,27 @@ class Signals {
   std::function<void(int)> on_stop_;
 };
 
-// The checks a rollout waits for (pending: before traffic; verifying: after full promotion):
-// the service's policy, the new version's upstreams, and the gateway's own address for the
-// verify requests.
-std::function<control::CheckOutcome(const model::Rollout&, const std::atomic<bool>&)>
-rollout_checks(control::DeploymentService& service, const tcp::endpoint& gateway) {
-  std::string host = gateway.address().is_unspecified()
-                         ? (gateway.address().is_v6() ? "::1" : "127.0.0.1")
-                         : gateway.address().to_string();
-  return [&service, host, port = gateway.port()](const model::Rollout& r,
-                                                 const std::atomic<bool>& cancelled) {
-    auto svc = service.service(r.service);
-    auto versions = service.versions(r.service);
-    if (!svc || !versions) {
-      return control::CheckOutcome{false,
-                                   "cannot read service " + r.service + ": " +
-                                       (!svc ? svc.error().message : versions.error().message),
-                                   {}};
-    }
-    control::CheckTargets targets;
-    targets.version = r.plan.version;
-    targets.gateway_host = host;
-    targets.gateway_port = port;
-    for (const auto& v : *versions) {
-      if (v.name == r.plan.version) {
-        targets.upstreams = v.upstreams;
-      }
-    }
-    for (const auto& route : svc->routes) {
-      if (!route.host.empty()) {
-        targets.route_host = route.host;
-        break;
-      }
-    }
-    // Sleeps in slices, so that a cancelled check (the rollout aborted, the server stopping)
-    // ends within 50 ms of a probe.
-    auto sleep = [&cancelled](std::chrono::milliseconds d) {
-      const auto until = std::chrono::steady_clock::now() + d;
-      while (!cancelled && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      return !cancelled.load();
-    };
-    if (r.progress.phase == rollout::Phase::kVerifying) {
-      return control::run_verify(svc->rollout, targets, control::http_probe(), sleep);
-    }
-    return control::run_checks(svc->rollout, targets, control::http_probe(), sleep);
-  };
-}
+// Takes the fleet's instances out of the publisher's view when the server's parts are taken
+// down (in reverse order of declaration).
+struct Unjoin {
+  control::RoutePublisher& publisher;
+  ~Unjoin() { publisher.set_instances({}); }
+};
 
-// The confirm-promotion seam: the service's policy as stored now, its hooks asked over HTTP(S),
-// each attempt cut short when the controller stops waiting.
-std::function<std::optional<std::string>(const model::Rollout&, std::uint32_t,
-                                         const std::atomic<bool>&)>
-rollout_confirm(control::DeploymentService& service) {
-  return [&service](const model::Rollout& r, std::uint32_t next_step,
-                    const std::atomic<bool>& cancelled) -> std::optional<std::string> {
-    auto svc = service.service(r.service);
-    if (!svc) {
-      return "cannot read service " + r.service + ": " + svc.error().message;
+// Whether no route lists `addresses` ("http://127.0.0.1:PORT") and none has a request in flight.
+bool drained(gateway::Gateway& gw, const std::vector<std::string>& addresses) {
+  for (const auto& url : addresses) {
+    auto up = config::parse_upstream(url);
+    if (!up) {
+      continue;
     }
-    auto send = [&cancelled](const control::PostRequest& request) {
-      return control::http_post(request, [&cancelled] { return cancelled.load(); });
-    };
-    return control::confirm_promotion(svc->rollout, r, next_step, control::system_unix_ms(), send,
-                                      control::secret_from_environment);
-  };
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(up->host, ec);
+    if (!ec && !gw.drained(tcp::endpoint(address, up->port))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void block_signals() {
@@ -475,6 +434,17 @@ int run_server(const ServerOptions& options) {
 
   control::RoutePublisher publisher(**store, *base,
                                     [&gw](const config::Config& cfg) { gw.publish(cfg); });
+  // The versions rampart runs: their instances join the routes as they become ready, and
+  // leave them (drained through the gateway) before they stop.
+  runner::Fleet fleet({.changed = [&publisher] { (void)publisher.refresh(/*force=*/true); },
+                       .drained = [&gw](const std::vector<std::string>& addresses) {
+                         return drained(gw, addresses);
+                       }});
+  publisher.set_instances([&fleet](const std::string& s, const std::string& v) {
+    return fleet.addresses(s, v);
+  });
+  // Destroyed before the fleet: no publication asks it once it is gone.
+  const Unjoin unjoin{publisher};
   if (auto s = publisher.start(); !s) {
     return fail(1, "cannot read the store's state: " + s.error().message);
   }
@@ -487,20 +457,30 @@ int run_server(const ServerOptions& options) {
             pub.problems.size());
 
   control::RolloutService rollouts(**store);
+  InstanceSync instances(**store, rollouts, fleet,
+                         {.log_root = std::filesystem::path(dir->path()) / "logs",
+                          .secrets = runner::secret_values(secret_store)});
+  if (auto s = instances.start(); !s) {
+    return fail(1, "cannot read which versions to run: " + s.error().message);
+  }
+  fleet.start();
   control::RolloutController controller(
       rollouts,
       {.now_ms = control::system_unix_ms,
        .counters = [&registry](const std::string& s,
                                const std::string& v) { return registry.snapshot_version(s, v); },
-       .checks = rollout_checks(service, *bound),
+       .checks = rollout_checks(service, fleet, *bound),
        .confirm = rollout_confirm(service)});
   // Off the controller's path: a webhook that hangs never delays a rollback.
   control::WebhookNotifier notifier(**store, {});
 
   asio::thread_pool blocking(2);
-  admin::Api api(service, registry, rollouts, admin::Extensions{.secrets = &secret_store});
+  admin::Api api(service, registry, rollouts,
+                 admin::Extensions{.secrets = &secret_store,
+                                   .fleet = &fleet,
+                                   .log_root = (std::filesystem::path(dir->path()) / "logs").string()});
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
-                 admin_server, rollouts, secret_store);
+                 admin_server, rollouts, secret_store, fleet);
   admin_server.run_handlers_on(blocking.get_executor());
   admin_server.set_limits(base->limits);
   if (auto s =
@@ -518,6 +498,12 @@ int run_server(const ServerOptions& options) {
   });
   file_watch.start();
   signals.start();
+  // After a restart (kill -9 too) the versions rampart runs start again first: until they
+  // answer (at most kFirstStartWait), connections wait in the listen queue.
+  if (!fleet.wait_started(std::chrono::steady_clock::now() + kFirstStartWait)) {
+    log::warn("serving before every version's instances started (waited {} s)",
+              kFirstStartWait.count());
+  }
   gw.start();
   admin_server.start();
   controller.start(kRolloutTick);
@@ -534,6 +520,8 @@ int run_server(const ServerOptions& options) {
   if (!gw.drain(std::chrono::milliseconds(base->server.drain_timeout_ms))) {
     log::warn("drain timeout reached with requests still in flight; they were cut");
   }
+  instances.stop();
+  fleet.stop();  // after the gateway: no request is left for an instance to answer
   log::info("stopped");
   return 0;
 }

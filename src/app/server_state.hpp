@@ -11,6 +11,7 @@
 #include "control/route_publisher.hpp"
 #include "gateway/gateway.hpp"
 #include "metrics/registry.hpp"
+#include "runner/fleet.hpp"
 #include "secrets/secret_store.hpp"
 
 #include <cstdint>
@@ -43,6 +44,8 @@ struct Server {
   control::RolloutService& rollouts;
   // The service's secrets, sealed under the master key; get() answers a value (for the runner).
   secrets::SecretStore& secrets;
+  // The versions rampart runs (their instances, restarts and churn for /metrics).
+  runner::Fleet& fleet;
   ReloadState reload;
 };
 

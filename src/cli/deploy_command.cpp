@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <array>
 
 namespace rampart::cli {
@@ -148,6 +149,48 @@ int dry_run(Context& ctx, const DeployArgs& args, json::object body, const json:
   return kExitOk;
 }
 
+// The "run" object of a deploy by command (nullopt without one): the command as given, and the
+// directory it is run in (the one `rampart deploy` runs in unless --workdir).
+Result<std::optional<json::object>> run_body(const DeployArgs& args) {
+  const bool run_flags = args.instances != 1 || !args.workdir.empty() || !args.env.empty() ||
+                         !args.secrets.empty() || !args.grace.empty() || !args.health.empty();
+  if (args.command.empty()) {
+    if (run_flags) {
+      return make_error(Errc::kInvalidArgument,
+                        "--instances, --workdir, --env, --secret, --health and --grace go with a "
+                        "command: rampart deploy SERVICE --version V -- ./server --port {port}");
+    }
+    return std::optional<json::object>{};
+  }
+  json::object run;
+  run["argv"] = json::array(args.command.begin(), args.command.end());
+  run["instances"] = args.instances;
+  std::error_code ec;
+  run["workdir"] = args.workdir.empty() ? std::filesystem::current_path(ec).string()
+                                        : std::filesystem::absolute(args.workdir, ec).string();
+  json::object env;
+  for (const auto& item : args.env) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("--env: \"{}\" is not NAME=VALUE", item));
+    }
+    env[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  run["env"] = std::move(env);
+  if (!args.secrets.empty()) {
+    run["secrets"] = json::array(args.secrets.begin(), args.secrets.end());
+  }
+  if (!args.grace.empty()) {
+    auto d = parse_duration(args.grace);
+    if (!d) {
+      return make_error(Errc::kInvalidArgument, "--grace: " + d.error().message);
+    }
+    run["grace_ms"] = d->count();
+  }
+  return std::optional(std::move(run));
+}
+
 }  // namespace
 
 Result<json::object> deploy_body(const DeployArgs& args) {
@@ -195,6 +238,18 @@ Result<json::object> deploy_body(const DeployArgs& args) {
       upstreams.emplace_back(u);
     }
     body["upstreams"] = std::move(upstreams);
+  }
+  if (auto run = run_body(args); !run) {
+    return run.error();
+  } else if (*run) {
+    if (!args.upstreams.empty()) {
+      return make_error(Errc::kInvalidArgument,
+                        "--upstream and a command (-- CMD) both declare the version; give one");
+    }
+    body["run"] = std::move(**run);
+    if (!args.health.empty()) {
+      body["health_path"] = args.health;
+    }
   }
   for (auto [key, on] : {std::pair{"replace", args.replace},
                          {"force", args.force},

@@ -301,6 +301,52 @@ std::string upstream_problems(const json::value& metrics) {
   return out;
 }
 
+// The UPSTREAMS cell of a version rampart runs: "run: 2/2 ready".
+std::string run_cell(const json::value& v) {
+  const json::value& status = field(v, "instances");
+  const auto wanted = integer(field(field(v, "run"), "instances")).value_or(0);
+  std::int64_t ready = 0;
+  for (const auto& i : array_or_empty(field(status, "instances"))) {
+    const json::value& r = field(i, "ready");
+    ready += (r.is_bool() && r.get_bool()) ? 1 : 0;
+  }
+  if (!status.is_object()) {
+    return fmt::format("run: {} (not running)", wanted);
+  }
+  return fmt::format("run: {}/{} ready ({})", ready, wanted, text(status, "phase"));
+}
+
+// One line per instance of the versions rampart runs (seed 001's churn watch: young instances
+// and restarts), then a version's start error; empty when none runs.
+std::string instances_text(const json::value& versions, std::int64_t now_ms) {
+  std::vector<Row> rows;
+  std::string errors;
+  for (const auto& v : array_or_empty(versions)) {
+    const json::value& status = field(v, "instances");
+    for (const auto& i : array_or_empty(field(status, "instances"))) {
+      const json::value& ready = field(i, "ready");
+      const std::string started = text(i, "started_at");
+      rows.push_back({text(v, "name") + "/" + text(i, "id"), text(i, "pid"), text(i, "port"),
+                      ready.is_bool() && ready.get_bool() ? "ready" : "not ready",
+                      started == "-" ? "-" : age_of(started, now_ms), text(i, "restarts"),
+                      text(i, "last_exit")});
+    }
+    if (field(status, "churning").is_bool() && field(status, "churning").get_bool()) {
+      errors += fmt::format("warning: {} restarts often ({} restarts)\n", text(v, "name"),
+                            text(status, "restarts"));
+    }
+    if (field(status, "error").is_string()) {
+      errors += fmt::format("{}: {}\n", text(v, "name"), text(status, "error"));
+    }
+  }
+  if (rows.empty() && errors.empty()) {
+    return "";
+  }
+  return "\n" +
+         render_table({"INSTANCE", "PID", "PORT", "STATE", "UP", "RESTARTS", "LAST EXIT"}, rows) +
+         errors;
+}
+
 std::string service_detail(const json::value& s, std::int64_t now_ms) {
   std::vector<Row> head;
   head.push_back({"service:", text(s, "name")});
@@ -333,7 +379,8 @@ std::string service_detail(const json::value& s, std::int64_t now_ms) {
     std::string name = text(v, "name");
     const json::value& share = field(split, name);
     std::string weight = split.is_object() ? (share.is_null() ? "0%" : percent_of(share)) : "-";
-    Row row{name, weight, join_strings(field(v, "upstreams"), ",")};
+    Row row{name, weight,
+            field(v, "run").is_object() ? run_cell(v) : join_strings(field(v, "upstreams"), ",")};
     const json::value& m = field(metrics, name);
     auto requests = integer(field(m, "requests"));
     if (!m.is_object() || !requests) {
@@ -356,6 +403,7 @@ std::string service_detail(const json::value& s, std::int64_t now_ms) {
   out += "\n";
   out += render_table({"VERSION", "WEIGHT", "UPSTREAMS", "REQUESTS", "5XX%", "P50", "P99"}, rows);
   out += upstream_problems(metrics);
+  out += instances_text(field(s, "versions"), now_ms);
 
   const json::value& a = field(s, "analytics");
   if (a.is_object()) {

@@ -441,6 +441,23 @@ RolloutVerbs::RolloutVerbs(CLI::App& app, const std::function<void(CLI::App*)>& 
   deploy_->add_option("--upstream", deploy_args_.upstreams,
                       "The new version's upstream, http://host:port (repeat for more): the "
                       "deploy declares the version");
+  deploy_->add_option("COMMAND", deploy_args_.command,
+                      "After --: the command rampart runs for the new version, e.g. -- ./server "
+                      "--port {port} ({port} and $PORT: each instance's port)");
+  deploy_->add_option("--instances", deploy_args_.instances,
+                      "With a command: how many instances (default 1)")
+      ->check(CLI::Range(1, 64));
+  deploy_->add_option("--workdir", deploy_args_.workdir,
+                      "With a command: its working directory (default: this one)");
+  deploy_->add_option("--env", deploy_args_.env,
+                      "With a command: NAME=VALUE for its environment (repeat for more)");
+  deploy_->add_option("--secret", deploy_args_.secrets,
+                      "With a command: a secret it gets (repeat; default: every secret of the "
+                      "service)");
+  deploy_->add_option("--health", deploy_args_.health,
+                      "With a command: the path its instances answer 2xx on (default /health)");
+  deploy_->add_option("--grace", deploy_args_.grace,
+                      "With a command: how long a stopping instance may take (default 10s)");
   deploy_->add_flag("--skip-checks", deploy_args_.skip_checks,
                     "Do not run the service's pre commands (audited as rollout.start.unchecked)");
   deploy_->add_option("--pre-timeout", deploy_args_.pre_timeout,

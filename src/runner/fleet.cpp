@@ -419,6 +419,19 @@ Status Fleet::wait_running(std::string_view service, std::string_view version,
   }
 }
 
+bool Fleet::wait_started(Clock::time_point deadline) const {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_until(lock, deadline, [this] {
+    for (const auto& [key, want] : desired_) {
+      auto it = entries_.find(key);
+      if (it == entries_.end() || it->second->phase == FleetPhase::kStarting) {
+        return false;
+      }
+    }
+    return true;
+  });
+}
+
 Status Fleet::restart(std::string_view service) {
   std::lock_guard lock(mutex_);
   if (stopping_) {

@@ -117,6 +117,11 @@ class Fleet {
                       std::chrono::steady_clock::time_point deadline,
                       const std::atomic<bool>& cancelled) const;
 
+  // Blocks until every version reconcile() asked for has finished its start (running or
+  // failed) or `deadline` passes; false then. The server waits for it before it accepts, so
+  // that requests after a restart wait in the listen queue instead of finding no instance.
+  bool wait_started(std::chrono::steady_clock::time_point deadline) const;
+
   // Replaces every instance of the service's running versions, one at a time (above). Returns
   // at once: kNotFound when the fleet runs none of its versions, kConflict when one is not
   // running (starting, restarting, stopping); status() follows the restart.

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 #include <optional>
+#include <thread>
 #include <type_traits>
 
 namespace rampart::gateway {
@@ -253,6 +254,27 @@ TailBatch TailHub::read(const TailCursor& from, const TailFilter& filter, std::s
   for (const auto& r : readers) {
     batch.next.next.push_back(r.has_pending ? r.pos - 1 : r.pos);  // a pending one is not taken
   }
+  return batch;
+}
+
+TailBatch TailHub::wait_read(const TailCursor& from, const TailFilter& filter, std::size_t max,
+                             std::chrono::milliseconds wait) {
+  TailBatch batch = read(from, filter, max);
+  if (wait <= std::chrono::milliseconds(0)) {
+    batch.waited = true;
+    return batch;
+  }
+  if (waiters_.fetch_add(1) >= kMaxWaiters) {
+    waiters_.fetch_sub(1);
+    return batch;
+  }
+  const auto deadline = Clock::now() + wait;
+  while (batch.events.empty() && batch.dropped == 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::min<Clock::duration>(kPollInterval, deadline - Clock::now()));
+    batch = read(batch.next, filter, max);
+  }
+  waiters_.fetch_sub(1);
+  batch.waited = true;
   return batch;
 }
 

@@ -124,6 +124,7 @@ struct TailBatch {
   std::vector<TailEvent> events;  // oldest first
   TailCursor next;                // where the following read starts
   uint64_t dropped = 0;           // events after the cursor the rings no longer had
+  bool waited = false;            // wait_read() could wait (false: other readers were waiting)
 };
 
 class TailHub {
@@ -153,6 +154,15 @@ class TailHub {
   // Up to `max` events after `from` that match `filter`, merged by time across workers.
   // A cursor ahead of a ring (a server restarted since) is taken back to its head.
   TailBatch read(const TailCursor& from, const TailFilter& filter, std::size_t max) const;
+  // read(), repeated every kPollInterval while it finds nothing (no event, none dropped) until
+  // `wait` has passed: a long poll that costs the workers nothing (they notify no one). At most
+  // kMaxWaiters callers wait at once, as each holds a thread; the others get read()'s answer
+  // at once. The answer's `waited` says which.
+  TailBatch wait_read(const TailCursor& from, const TailFilter& filter, std::size_t max,
+                      std::chrono::milliseconds wait);
+
+  static constexpr int kMaxWaiters = 1;
+  static constexpr std::chrono::milliseconds kPollInterval{50};
 
  private:
   // REQUIRES: mutex_ held. Drops expired subscriptions and recomputes record_until_.
@@ -163,6 +173,7 @@ class TailHub {
   // Steady-clock nanoseconds until which requests are recorded: the latest subscription's
   // last touch plus the idle timeout; 0 when none.
   alignas(64) std::atomic<int64_t> record_until_{0};
+  std::atomic<int> waiters_{0};
   alignas(64) std::mutex mutex_;
   std::map<uint64_t, Clock::time_point> last_touch_;  // GUARDED_BY(mutex_)
   uint64_t next_subscription_ = 1;                    // GUARDED_BY(mutex_)

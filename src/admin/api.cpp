@@ -349,12 +349,14 @@ constexpr std::array<OtherEndpoint, 3> kOtherEndpoints = {{
 // what they do not serve (router.hpp, Conventions).
 std::span<const EndpointTable> endpoint_tables() {
   constexpr auto kFirstRelease = Conventions::kFirstRelease;
-  static const std::array<EndpointTable, 5> kTables = {{
+  static const std::array<EndpointTable, 7> kTables = {{
       {token_endpoints(), kFirstRelease},
       {audit_endpoints(), kFirstRelease},
       {service_endpoints(), kFirstRelease},
       {deployment_endpoints(), kFirstRelease},
       {rollout_endpoints(), Conventions::kCurrent},
+      {tail_endpoints(), Conventions::kCurrent},
+      {log_endpoints(), Conventions::kCurrent},
   }};
   return kTables;
 }

@@ -7,6 +7,8 @@
 //   tokens_api.cpp       tokens
 //   audit_api.cpp        the audit log
 //   rollouts_api.cpp     rollouts and their commands (admin/rollouts_api.hpp)
+//   tail_api.cpp         a service's live request events (the gateway's tail)
+//   logs_api.cpp         a service's instance logs (the runner's log files)
 
 #include "admin/router.hpp"
 
@@ -18,5 +20,7 @@ std::span<const Endpoint> service_endpoints();
 std::span<const Endpoint> deployment_endpoints();
 std::span<const Endpoint> token_endpoints();
 std::span<const Endpoint> audit_endpoints();
+std::span<const Endpoint> tail_endpoints();
+std::span<const Endpoint> log_endpoints();
 
 }  // namespace rampart::admin

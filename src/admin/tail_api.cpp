@@ -47,8 +47,9 @@ Result<gateway::TailFilter> tail_filter(const Call& call, const gateway::Gateway
   gateway::TailFilter filter;
   filter.service = call.params[0];
   auto routes = gw.routes();
-  const bool routed = routes && std::any_of(routes->services.begin(), routes->services.end(),
-                                            [&](const auto& s) { return s.name == filter.service; });
+  const bool routed =
+      routes && std::any_of(routes->services.begin(), routes->services.end(),
+                            [&](const auto& s) { return s.name == filter.service; });
   if (!routed) {
     return make_error(Errc::kNotFound,
                       fmt::format("service \"{}\" is not routed by the gateway", filter.service));

@@ -4,6 +4,7 @@
 
 #include "app/server_verb.hpp"
 #include "cli/commands.hpp"
+#include "cli/observe_commands.hpp"
 #include "cli/rollout_commands.hpp"
 #include "cli/settings.hpp"
 #include "cli/verbs.hpp"
@@ -43,7 +44,10 @@ int main(int argc, char** argv) {
 
   const auto server = rampart::app::register_server_verb(app);
   cli::ClientOptions client;
-  const auto verbs = cli::register_client_verbs(app, client);
+  auto verbs = cli::register_client_verbs(app, client);
+  for (auto& verb : cli::register_observe_verbs(app, client)) {
+    verbs.push_back(std::move(verb));
+  }
   auto rollout_verbs = cli::register_rollout_verbs(
       app, [&](CLI::App* verb) { cli::add_client_flags(verb, client); });
   // `rampart --json VERB` as well as `rampart VERB --json`.

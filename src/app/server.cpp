@@ -483,7 +483,8 @@ int run_server(const ServerOptions& options) {
   control::WebhookNotifier notifier(**store, {});
 
   asio::thread_pool blocking(2);
-  admin::Api api(service, registry, rollouts);
+  admin::Api api(service, registry, rollouts,
+                 admin::Extensions{.gateway = &gw, .log_root = dir->path() + "/logs"});
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
                  admin_server, rollouts);
   admin_server.run_handlers_on(blocking.get_executor());

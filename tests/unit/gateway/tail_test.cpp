@@ -230,3 +230,38 @@ TEST(TailHub, ConcurrentReadsNeverSeeTornEvents) {
 
 }  // namespace
 }  // namespace rampart::gateway
+
+namespace rampart::gateway {
+namespace {
+
+TEST(TailHubWait, AnswersWhenAnEventComesAndOnlyOneCallerWaits) {
+  TailHub hub(1);
+  auto cursor = hub.subscribe(TailHub::Clock::now());
+  ASSERT_TRUE(cursor);
+  TailFilter f;
+  f.service = "shop";
+  std::atomic<bool> waiting_done{false};
+  TailBatch waited;
+  std::thread waiter([&] {
+    waited = hub.wait_read(*cursor, f, 10, std::chrono::milliseconds(5000));
+    waiting_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // A second caller while the first waits: answered at once, not waited for.
+  auto other = hub.wait_read(*cursor, f, 10, std::chrono::milliseconds(5000));
+  EXPECT_FALSE(other.waited);
+  EXPECT_FALSE(waiting_done.load());
+  TailEvent e;
+  e.service.set("shop");
+  e.status = 200;
+  hub.ring(0).push(e);
+  waiter.join();
+  EXPECT_TRUE(waited.waited);
+  EXPECT_EQ(waited.events.size(), 1u);
+  auto none = hub.wait_read(waited.next, f, 10, std::chrono::milliseconds(60));
+  EXPECT_TRUE(none.waited);
+  EXPECT_TRUE(none.events.empty());
+}
+
+}  // namespace
+}  // namespace rampart::gateway

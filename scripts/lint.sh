@@ -44,6 +44,11 @@ curated=(
   src/cli/verbs.cpp
   src/app/server_verb.cpp
   src/cli/split_arg.cpp
+  src/gateway/tail.cpp
+  src/runner/log_reader.cpp
+  src/admin/tail_api.cpp
+  src/admin/logs_api.cpp
+  src/cli/observe_commands.cpp
   src/cli/times.cpp
   src/cli/settings.cpp
   src/cli/table.cpp

@@ -349,7 +349,7 @@ constexpr std::array<OtherEndpoint, 3> kOtherEndpoints = {{
 // what they do not serve (router.hpp, Conventions).
 std::span<const EndpointTable> endpoint_tables() {
   constexpr auto kFirstRelease = Conventions::kFirstRelease;
-  static const std::array<EndpointTable, 7> kTables = {{
+  static const std::array<EndpointTable, 9> kTables = {{
       {token_endpoints(), kFirstRelease},
       {audit_endpoints(), kFirstRelease},
       {service_endpoints(), kFirstRelease},
@@ -357,6 +357,8 @@ std::span<const EndpointTable> endpoint_tables() {
       {rollout_endpoints(), Conventions::kCurrent},
       {secret_endpoints(), Conventions::kCurrent},
       {instance_endpoints(), Conventions::kCurrent},
+      {tail_endpoints(), Conventions::kCurrent},
+      {log_endpoints(), Conventions::kCurrent},
   }};
   return kTables;
 }

@@ -9,6 +9,8 @@
 //   instances_api.cpp    the instances of the versions rampart runs, rolling restart
 //   rollouts_api.cpp     rollouts and their commands (admin/rollouts_api.hpp)
 //   secrets_api.cpp      a service's secrets (put, list, delete; never a value out)
+//   tail_api.cpp         a service's live request events (the gateway's tail)
+//   logs_api.cpp         a service's instance logs (the runner's log files)
 
 #include "admin/router.hpp"
 
@@ -32,5 +34,7 @@ std::span<const Endpoint> instance_endpoints();
 // {"version", "phase", "error", "restarts", "churning", "instances": [...]}.
 boost::json::object fleet_version_json(const runner::FleetStatus& status);
 std::span<const Endpoint> secret_endpoints();
+std::span<const Endpoint> tail_endpoints();
+std::span<const Endpoint> log_endpoints();
 
 }  // namespace rampart::admin

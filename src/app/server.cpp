@@ -478,6 +478,7 @@ int run_server(const ServerOptions& options) {
   admin::Api api(service, registry, rollouts,
                  admin::Extensions{.secrets = &secret_store,
                                    .fleet = &fleet,
+                                   .gateway = &gw,
                                    .log_root = (std::filesystem::path(dir->path()) / "logs").string()});
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
                  admin_server, rollouts, secret_store, fleet);

@@ -3,6 +3,7 @@
 #include "cli/render.hpp"
 #include "cli/rollout_commands.hpp"
 #include "cli/instance_commands.hpp"
+#include "cli/observe_commands.hpp"
 #include "cli/secret_commands.hpp"
 #include "cli/split_arg.hpp"
 #include "cli/times.hpp"
@@ -532,6 +533,9 @@ std::vector<Verb> register_client_verbs(CLI::App& app, ClientOptions& client) {
   }
   verbs.push_back(reload_verb(app, client));
   for (auto& verb : register_secret_verbs(app, client)) {
+    verbs.push_back(std::move(verb));
+  }
+  for (auto& verb : register_observe_verbs(app, client)) {
     verbs.push_back(std::move(verb));
   }
   for (auto& verb : register_instance_verbs(app, client)) {

@@ -16,9 +16,10 @@ using boost::asio::ip::tcp;
 Gateway::Gateway(Options options, metrics::Registry& registry)
     : registry_(registry),
       first_lookup_wait_(options.first_lookup_wait),
+      tail_(options.workers),
       resolver_(UpstreamResolver::Options{.lookup = std::move(options.lookup)},
                 [this] { republish(); }) {
-  WorkerShared shared{&routes_, &registry_, &connections_, options.max_connections};
+  WorkerShared shared{&routes_, &registry_, &connections_, options.max_connections, &tail_};
   workers_.reserve(options.workers);
   for (std::size_t i = 0; i < options.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, shared));

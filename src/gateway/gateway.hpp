@@ -7,6 +7,7 @@
 #include "gateway/resolver.hpp"
 #include "gateway/route_table.hpp"
 #include "gateway/snapshot.hpp"
+#include "gateway/tail.hpp"
 #include "gateway/worker.hpp"
 #include "metrics/registry.hpp"
 
@@ -63,6 +64,10 @@ class Gateway {
   std::size_t worker_count() const { return workers_.size(); }
   uint32_t active_connections() const { return connections_.load(std::memory_order_relaxed); }
 
+  // Live request events (gateway/tail.hpp): subscribe, read since a cursor, unsubscribe.
+  // Thread-safe.
+  TailHub& tail() { return tail_; }
+
  private:
   // REQUIRES: publish_mutex_ held.
   void publish_locked(const config::Config& config, const HostAnswers& answers);
@@ -77,6 +82,7 @@ class Gateway {
   config::Config published_;       // GUARDED_BY(publish_mutex_)
   HostAnswers published_answers_;  // GUARDED_BY(publish_mutex_): what published_ was built with
   std::atomic<uint64_t> generation_{0};
+  TailHub tail_;  // before workers_: they write into its rings
   std::vector<std::unique_ptr<Worker>> workers_;
   UpstreamResolver resolver_;  // last: its callback uses the members above
 };

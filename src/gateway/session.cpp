@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -324,6 +325,50 @@ std::string_view upstream_authority(const VersionRoute* version, uint32_t upstre
   return {};
 }
 
+// What a request became, for `rampart tail` (gateway/tail.hpp).
+struct TailNote {
+  std::string_view service;
+  std::string_view version;
+  unsigned status = 0;
+  const VersionRoute* route = nullptr;  // with upstream_id: the upstream it went to, if any
+  uint32_t upstream_id = UINT32_MAX;
+  uint8_t failure = kNoFailure;
+};
+
+// Writes the request's event into the worker's ring. Only called while someone tails.
+[[gnu::noinline]] void record_tail(Worker* worker, Clock::time_point started,
+                                   const bhttp::request_header<>& req, const TailNote& note) {
+  if (note.service.empty()) {
+    return;  // no service matched: no tail can ask for it
+  }
+  TailEvent e;
+  e.unix_ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  e.latency_us = static_cast<uint32_t>(
+      std::min<uint64_t>(elapsed_ns(started) / 1000, std::numeric_limits<uint32_t>::max()));
+  e.status = static_cast<uint16_t>(note.status);
+  e.failure = note.failure;
+  e.method.set(req.method_string());
+  e.service.set(note.service);
+  e.version.set(note.version);
+  const std::string_view target = req.target();
+  e.path.set(target.substr(0, target.find('?')));
+  if (note.route != nullptr && note.upstream_id != UINT32_MAX) {
+    e.upstream.set(upstream_authority(note.route, note.upstream_id));
+  }
+  worker->tail_ring().push(e);
+}
+
+// The request path's whole cost while nobody tails: one relaxed load.
+[[gnu::always_inline]] inline void tail_request(Worker* worker, Clock::time_point started,
+                                                const bhttp::request_header<>& req,
+                                                const TailNote& note) {
+  if (worker->tail().recording(started)) [[unlikely]] {
+    record_tail(worker, started, req, note);
+  }
+}
+
 struct Acquired {
   std::unique_ptr<UpstreamConnection> conn;
   bhttp::status status = bhttp::status::bad_gateway;  // when conn is null
@@ -497,6 +542,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
                 std::string_view(static_cast<const char*>(cbuf.data().data()), cbuf.size())))
           : route_request(*routes, rq.get(), rq.keep_alive(), client_ip, worker->random_bucket());
   std::optional<Refusal> refusal;
+  const VersionRoute* tail_route = nullptr;  // where the request went, for the tail
+  uint32_t tail_upstream = UINT32_MAX;
   if (auto* r = std::get_if<Refusal>(&routing)) {
     refusal = std::move(*r);
   } else {
@@ -538,6 +585,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
       std::unique_ptr<UpstreamConnection> conn = std::move(acquired.conn);
       UpstreamState& upstream = worker->upstream(conn->upstream_id);
       OutstandingGuard outstanding(upstream);
+      tail_route = version;
+      tail_upstream = conn->upstream_id;
 
       if (request.expect_continue && !continue_sent) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -694,6 +743,11 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         if (got.wrote) {
           // The upstream failed mid-body: the client has part of an answer and must be closed.
           stats.record_response(status, latency, sent.body_bytes, got.body_bytes);
+          tail_request(
+              worker, started, req,
+              TailNote{service->name, version->name, status, version, conn->upstream_id,
+                       static_cast<uint8_t>(timed_out ? metrics::Rejection::kUpstreamTimeout
+                                                      : metrics::Rejection::kUpstreamReset)});
           co_return After::kClose;
         }
         // Nothing of the answer has left yet (the head goes out with the first body piece):
@@ -709,6 +763,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         break;
       }
       stats.record_response(status, latency, sent.body_bytes, got.body_bytes);
+      tail_request(worker, started, req,
+                   TailNote{service->name, version->name, status, version, conn->upstream_id});
       if (got.write_error) {
         co_return After::kClose;
       }
@@ -722,6 +778,9 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
 
   // An answer of the gateway's own.
   gm.record_rejection(refusal->rejection);
+  tail_request(worker, started, rq.get(),
+               TailNote{refusal->service, refusal->version, static_cast<unsigned>(refusal->status),
+                        tail_route, tail_upstream, static_cast<uint8_t>(refusal->rejection)});
   const bool keep_alive = refusal->after == After::kKeepAlive;
   auto res = http::make_error_response(refusal->status, refusal->error(), refusal->detail,
                                        refusal->service, refusal->version, keep_alive);

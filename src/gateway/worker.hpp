@@ -7,6 +7,7 @@
 #include "gateway/deadline.hpp"
 #include "gateway/route_table.hpp"
 #include "gateway/snapshot.hpp"
+#include "gateway/tail.hpp"
 #include "metrics/registry.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -62,6 +63,7 @@ struct WorkerShared {
   metrics::Registry* registry = nullptr;
   std::atomic<uint32_t>* connections = nullptr;  // across all workers
   uint32_t max_connections = 10000;
+  TailHub* tail = nullptr;  // live request events (gateway/tail.hpp)
 };
 
 class Worker {
@@ -104,6 +106,8 @@ class Worker {
   DeadlineWheel& deadlines() { return deadlines_; }
   uint32_t random_bucket();
   uint32_t next_rotation() { return rotation_++; }
+  const TailHub& tail() const { return *shared_.tail; }
+  TailRing& tail_ring() { return shared_.tail->ring(index_); }
 
   // The state of upstream `id` (UpstreamTarget::id) on this worker, created on first use.
   // References stay valid for the worker's life.

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
 
   const auto server = rampart::app::register_server_verb(app);
   cli::ClientOptions client;
-  auto verbs = cli::register_client_verbs(app, client);
+  const auto verbs = cli::register_client_verbs(app, client);
   auto rollout_verbs = cli::register_rollout_verbs(
       app, [&](CLI::App* verb) { cli::add_client_flags(verb, client); });
   // `rampart --json VERB` as well as `rampart VERB --json`.

@@ -142,7 +142,7 @@ bool Supervisor::start_instances() {
   const auto now = Clock::now();
   for (unsigned i = 0; i < slots_.size(); ++i) {
     auto& slot = slots_[i];
-    auto instance = Instance::start(instance_options(i));
+    auto instance = Instance::start(instance_options(slot.view.index));
     std::lock_guard lock(mutex_);
     if (!instance) {
       start_error_ = Error{instance.error().code, options_.name + " instance " + std::to_string(i) +

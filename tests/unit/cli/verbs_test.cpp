@@ -57,7 +57,8 @@ TEST_F(Verbs, EveryVerbIsRegisteredInHelpOrder) {
   EXPECT_EQ(names, (std::vector<std::string>{"apply", "status", "split", "deployments list",
                                              "rollback", "checkpoint", "audit", "token create",
                                              "token list", "token revoke", "reload", "secret put",
-                                             "secret list", "secret delete"}));
+                                             "secret list", "secret delete", "tail", "logs",
+                                             "restart"}));
 }
 
 TEST_F(Verbs, ASecretValueIsNeverAnArgument) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -526,6 +527,27 @@ TEST(RolloutConfig, APresetAndAStepUntilPromoted) {
   const Config manual = parse_ok(read_file(kCases / "rollout_ok_until_promoted.toml"));
   EXPECT_EQ(rollout::describe(manual.services[0].rollout.strategy.steps),
             "5% until promoted, 100%");
+}
+
+TEST(ConfigRun, AVersionThatRampartRunsReadsEveryKey) {
+  std::ifstream in(kCases / "run_ok.toml");
+  std::ostringstream text;
+  text << in.rdbuf();
+  const Config cfg = parse_ok(text.str());
+  ASSERT_EQ(cfg.services.size(), 1u);
+  const auto& v = cfg.services[0].versions.at(0);
+  ASSERT_TRUE(v.run);
+  EXPECT_TRUE(v.upstreams.empty());
+  EXPECT_EQ(v.run->argv, (std::vector<std::string>{"./server", "--port", "{port}"}));
+  EXPECT_EQ(v.run->instances, 2u);
+  EXPECT_EQ(v.run->workdir, "/srv/shop");
+  EXPECT_EQ(v.health_path, "/healthz");
+  EXPECT_EQ(v.run->grace_ms, 5000u);
+  EXPECT_EQ(v.run->secrets, std::vector<std::string>{"API_KEY"});
+  EXPECT_EQ(v.run->env, (std::map<std::string, std::string>{{"LOG_LEVEL", "info"}}));
+  EXPECT_EQ(v.run->env_spec.required, std::vector<std::string>{"DATABASE_URL"});
+  EXPECT_EQ(v.run->env_spec.optional, std::vector<std::string>{"SENTRY_DSN"});
+  EXPECT_EQ(v.run->env_spec.formats.at("DATABASE_URL"), "^postgres://.+");
 }
 
 }  // namespace

@@ -92,6 +92,27 @@ Version sample_version() {
                  .health_path = "/healthz"};
 }
 
+// A version that rampart runs (schema 3's "run").
+Version sample_run_version() {
+  RunSpec run;
+  run.argv = {"./server", "--port", "{port}"};
+  run.instances = 2;
+  run.workdir = "/srv/shop";
+  run.env = {{"LOG_LEVEL", "info"}};
+  run.grace_ms = 5000;
+  run.env_spec.required = {"DATABASE_URL"};
+  run.env_spec.optional = {"SENTRY_DSN"};
+  run.env_spec.formats = {{"DATABASE_URL", "^postgres://.+"}};
+  run.secrets = std::vector<std::string>{"API_KEY"};
+  return Version{.service = "shop",
+                 .name = "v3",
+                 .ordinal = 3,
+                 .upstreams = {},
+                 .created_at = 1700000000900,
+                 .health_path = "/health",
+                 .run = run};
+}
+
 Deployment sample_rollback() {
   Deployment d;
   d.service = "shop";
@@ -214,7 +235,8 @@ TEST(Codec, TokenRoundTripsEveryRole) {
 
 TEST(Golden, CurrentSchemasEncodeExactly) {
   EXPECT_EQ(encode(sample_service()), golden("service.schema2.json"));
-  EXPECT_EQ(encode(sample_version()), golden("version.schema2.json"));
+  EXPECT_EQ(encode(sample_version()), golden("version.schema3.json"));
+  EXPECT_EQ(encode(sample_run_version()), golden("version.schema3.run.json"));
   EXPECT_EQ(encode(sample_rollback()), golden("deployment.schema2.json"));
   EXPECT_EQ(encode(sample_checkpoint()), golden("checkpoint.schema1.json"));
   EXPECT_EQ(encode(sample_audit_event()), golden("audit_event.schema1.json"));
@@ -225,9 +247,16 @@ TEST(Golden, CurrentSchemasDecode) {
   auto s = decode_service(golden("service.schema2.json"));
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(*s, sample_service());
-  auto v = decode_version(golden("version.schema2.json"));
+  auto v = decode_version(golden("version.schema3.json"));
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, sample_version());
+  auto run = decode_version(golden("version.schema3.run.json"));
+  ASSERT_TRUE(run) << run.error().message;
+  EXPECT_EQ(*run, sample_run_version());
+  // Schema 2, before "run": a version served by its upstreams.
+  auto two = decode_version(golden("version.schema2.json"));
+  ASSERT_TRUE(two) << two.error().message;
+  EXPECT_EQ(*two, sample_version());
   auto d = decode_deployment(golden("deployment.schema2.json"));
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(*d, sample_rollback());
@@ -312,8 +341,23 @@ TEST(Golden, SchemaOneVersionReadsTheDefaultHealthPath) {
             (std::vector<std::string>{"http://127.0.0.1:9001", "http://127.0.0.1:9011"}));
   EXPECT_EQ(v->health_path, "/health");
   // Written back, it is a current record.
-  EXPECT_NE(encode(*v).find(R"("schema":2)"), std::string::npos);
+  EXPECT_NE(encode(*v).find(R"("schema":3)"), std::string::npos);
   EXPECT_NE(encode(*v).find(R"("health_path":"/health")"), std::string::npos);
+}
+
+TEST(Golden, ARunVersionWithABadRunIsRefusedNamingTheField) {
+  auto text = golden("version.schema3.run.json");
+  text.replace(text.find(R"("instances":2)"), 13, R"("instances":0)");
+  auto bad = decode_version(text);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("version record: run: field \"instances\""),
+            std::string::npos)
+      << bad.error().message;
+  auto empty = golden("version.schema3.run.json");
+  empty.replace(empty.find(R"(["./server","--port","{port}"])"), 30, "[]");
+  auto no_command = decode_version(empty);
+  ASSERT_FALSE(no_command);
+  EXPECT_NE(no_command.error().message.find("argv"), std::string::npos);
 }
 
 TEST(Golden, SchemaOneDeploymentReadsWithoutRollbackLinks) {

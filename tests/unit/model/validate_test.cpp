@@ -147,5 +147,57 @@ TEST(FormatPercent, Table) {
   EXPECT_EQ(rollout::percent_text(4294967295U), "42949672.95%");
 }
 
+RunSpec good_run() {
+  RunSpec run;
+  run.argv = {"./server", "--port", "{port}"};
+  run.env = {{"LOG_LEVEL", "info"}};
+  run.env_spec.required = {"DATABASE_URL"};
+  run.env_spec.formats = {{"DATABASE_URL", "^postgres://"}};
+  return run;
+}
+
+TEST(ValidateRunSpec, AcceptsAGoodSpecAndNamesTheFieldOfEachProblem) {
+  EXPECT_TRUE(validate_run_spec(good_run()));
+  struct Case {
+    std::string_view name;
+    void (*mutate)(RunSpec&);
+    std::string_view expect;
+  };
+  const Case cases[] = {
+      {"no command", [](RunSpec& r) { r.argv.clear(); }, "run.argv: is empty"},
+      {"empty program", [](RunSpec& r) { r.argv = {""}; }, "run.argv: is empty"},
+      {"zero instances", [](RunSpec& r) { r.instances = 0; }, "run.instances: is 0"},
+      {"too many", [](RunSpec& r) { r.instances = 65; }, "run.instances: is 65"},
+      {"PORT", [](RunSpec& r) { r.env["PORT"] = "1"; }, "run.env: PORT is set by rampart"},
+      {"bad name", [](RunSpec& r) { r.env["1X"] = "1"; }, "run.env: \"1X\" is not"},
+      {"NUL value", [](RunSpec& r) { r.env["X"] = std::string("a\0b", 3); }, "run.env: X:"},
+      {"grace", [](RunSpec& r) { r.grace_ms = kMaxGraceMs + 1; }, "run.grace:"},
+      {"secret twice", [](RunSpec& r) { r.secrets = std::vector<std::string>{"A", "A"}; },
+       "run.secrets: \"A\" is listed twice"},
+      {"both lists",
+       [](RunSpec& r) { r.env_spec.optional = {"DATABASE_URL"}; },
+       "run.env_optional: \"DATABASE_URL\" is also required"},
+      {"empty format", [](RunSpec& r) { r.env_spec.formats["X"] = ""; }, "run.env_formats: X:"},
+  };
+  for (const auto& c : cases) {
+    RunSpec run = good_run();
+    c.mutate(run);
+    auto s = validate_run_spec(run);
+    ASSERT_FALSE(s) << c.name;
+    EXPECT_EQ(s.error().code, Errc::kInvalidArgument) << c.name;
+    EXPECT_NE(s.error().message.find(c.expect), std::string::npos)
+        << c.name << ": " << s.error().message;
+  }
+}
+
+TEST(ValidateRunSpec, EnvNames) {
+  EXPECT_TRUE(is_valid_env_name("API_KEY"));
+  EXPECT_TRUE(is_valid_env_name("_x9"));
+  EXPECT_FALSE(is_valid_env_name(""));
+  EXPECT_FALSE(is_valid_env_name("9X"));
+  EXPECT_FALSE(is_valid_env_name("A-B"));
+  EXPECT_FALSE(is_valid_env_name(std::string(129, 'A')));
+}
+
 }  // namespace
 }  // namespace rampart::model

@@ -84,6 +84,33 @@ std::string decision_metrics(const Server& server) {
   return out;
 }
 
+// The versions rampart runs (seed 001's churn watch): instances by state, and restarts since
+// each instance started (an instance that keeps crashing shows here long before a rollback).
+std::string instance_metrics(const Server& server) {
+  std::string out =
+      "# HELP rampart_instances Instances of the versions rampart runs, by state.\n"
+      "# TYPE rampart_instances gauge\n";
+  std::string restarts =
+      "# HELP rampart_instance_restarts_total Restarts of a version's instances since they "
+      "were started.\n# TYPE rampart_instance_restarts_total counter\n";
+  std::string churning =
+      "# HELP rampart_instance_churning 1 while a version restarts more often than its churn "
+      "limit.\n# TYPE rampart_instance_churning gauge\n";
+  for (const auto& v : server.fleet.all()) {
+    const std::string labels = fmt::format("service=\"{}\",version=\"{}\"", v.service, v.version);
+    std::size_t ready = 0;
+    for (const auto& i : v.instances) {
+      ready += i.state.ready ? 1 : 0;
+    }
+    out += fmt::format("rampart_instances{{{},state=\"ready\"}} {}\n", labels, ready);
+    out += fmt::format("rampart_instances{{{},state=\"not_ready\"}} {}\n", labels,
+                       v.instances.size() - ready);
+    restarts += fmt::format("rampart_instance_restarts_total{{{}}} {}\n", labels, v.restarts);
+    churning += fmt::format("rampart_instance_churning{{{}}} {}\n", labels, v.churning ? 1 : 0);
+  }
+  return out + restarts + churning;
+}
+
 admin::Response metrics_endpoint(const Call& c) {
   admin::Response res{bhttp::status::ok, c.req.version()};
   res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -100,6 +127,7 @@ admin::Response metrics_endpoint(const Call& c) {
       pub.revision, pub.publications, pub.problems.size());
   res.body() += rollout_metrics(c.server);
   res.body() += decision_metrics(c.server);
+  res.body() += instance_metrics(c.server);
   res.keep_alive(c.req.keep_alive());
   res.prepare_payload();
   return res;

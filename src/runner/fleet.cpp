@@ -52,6 +52,7 @@ struct Fleet::Entry {
   FleetPhase phase = FleetPhase::kStarting;
   std::string error;
   unsigned next_id = 0;
+  unsigned retired_restarts = 0;  // of the members replaced or stopped: restarts only grow
   bool busy = false;    // an operation runs on `op`
   bool remove = false;  // stopped: the watcher erases it
   Clock::time_point retry_at{};
@@ -290,10 +291,13 @@ void Fleet::retire(Entry& entry, const std::vector<std::shared_ptr<Member>>& old
     }
     std::this_thread::sleep_for(kDrainPoll);
   }
+  unsigned restarts = 0;
   for (const auto& m : old) {
+    restarts += m->supervisor->snapshot().restarts;
     m->supervisor->stop();  // SIGTERM, SIGKILL after the grace
   }
   std::lock_guard lock(mutex_);
+  entry.retired_restarts += restarts;
   std::erase_if(entry.members, [&](const std::shared_ptr<Member>& m) {
     return std::find(old.begin(), old.end(), m) != old.end();
   });
@@ -373,13 +377,17 @@ std::optional<FleetStatus> Fleet::status(std::string_view service,
 }
 
 std::vector<FleetStatus> Fleet::list(std::string_view service) const {
+  auto out = all();
+  std::erase_if(out, [&](const FleetStatus& s) { return s.service != service; });
+  return out;
+}
+
+std::vector<FleetStatus> Fleet::all() const {
   std::lock_guard lock(mutex_);
   std::vector<FleetStatus> out;
   for (const auto& [key, entry] : entries_) {
-    if (key.first != service) {
-      continue;
-    }
-    FleetStatus s{key.first, key.second, entry->phase, entry->error, 0, false, {}};
+    FleetStatus s{key.first, key.second, entry->phase, entry->error, entry->retired_restarts,
+                  false, {}};
     for (const auto& m : entry->members) {
       const auto snap = m->supervisor->snapshot();
       s.restarts += snap.restarts;

@@ -110,6 +110,8 @@ class Fleet {
   std::optional<FleetStatus> status(std::string_view service, std::string_view version) const;
   // Every version of `service` the fleet runs, by version name.
   std::vector<FleetStatus> list(std::string_view service) const;
+  // Every version the fleet runs, by service and version.
+  std::vector<FleetStatus> all() const;
 
   // Blocks until the version is running (ok), its start failed (that error), `deadline`
   // passes (kUnavailable) or `cancelled` turns true (kCancelled-like kUnavailable).

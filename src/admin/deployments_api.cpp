@@ -93,6 +93,40 @@ Result<Reply> get_deployment(const Call& call) {
   return Reply{bhttp::status::ok, api_json(*d)};
 }
 
+// The versions `split` gives traffic, started first when rampart runs them (Extensions::prepare).
+Status prepare_split(const Call& call, const std::vector<model::SplitEntry>& split) {
+  if (!call.extensions.prepare) {
+    return {};
+  }
+  std::vector<std::string> versions;
+  for (const auto& e : split) {
+    if (e.basis_points > 0) {
+      versions.push_back(e.version);
+    }
+  }
+  return call.extensions.prepare(call.params[0], versions);
+}
+
+// The split a rollback restores (its errors are rollback()'s to tell: nothing to prepare).
+std::vector<model::SplitEntry> rollback_split(const Call& call,
+                                              const control::RollbackTarget& target) {
+  std::optional<std::int64_t> id = target.deployment_id;
+  if (!id && target.checkpoint_id) {
+    if (auto list = call.deployments.checkpoints(call.params[0])) {
+      for (const auto& c : *list) {
+        if (c.id == *target.checkpoint_id) {
+          id = c.deployment_id;
+        }
+      }
+    }
+  }
+  if (!id) {
+    return {};
+  }
+  auto d = call.deployments.deployment(call.params[0], *id);
+  return d ? d->split : std::vector<model::SplitEntry>{};
+}
+
 Result<Reply> set_split(const Call& call) {
   auto body = body_with(call.request, {"split", "message", "expected_revision", "force"});
   if (!body) {
@@ -113,6 +147,9 @@ Result<Reply> set_split(const Call& call) {
   auto force = bool_field(*body, "force");
   if (!force) {
     return force.error();
+  }
+  if (auto s = prepare_split(call, *split); !s) {
+    return s.error();
   }
   // Versions the body does not name get 0 (set_split fills them in).
   auto d = call.deployments.set_split(call.params[0], *split, call.actor, message->value_or(""),
@@ -143,6 +180,9 @@ Result<Reply> rollback(const Call& call) {
     return message.error();
   }
   control::RollbackTarget target{*deployment_id, *checkpoint_id};
+  if (auto s = prepare_split(call, rollback_split(call, target)); !s) {
+    return s.error();
+  }
   auto d = call.deployments.rollback(call.params[0], target, call.actor, message->value_or(""));
   if (!d) {
     return d.error();

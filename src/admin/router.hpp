@@ -58,6 +58,10 @@ struct Extensions {
   // Where the runner writes instance logs: {log_root}/{service}/{version}/instance-{i}.log
   // (rotated: .1 newer ... .N older). Empty: not wired.
   std::string log_root{};
+  // Before a split or a rollback gives versions traffic: starts the ones rampart runs and
+  // waits until they run (app::InstanceSync::prepare). Empty: nothing to prepare.
+  std::function<Status(const std::string& service, const std::vector<std::string>& versions)>
+      prepare{};
 };
 
 // What a handler answers when it succeeds. A 2xx answer to a request other than GET (a write)

@@ -5,13 +5,18 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <set>
+
+#include <fmt/format.h>
 
 namespace rampart::app {
 
 namespace {
 
 constexpr std::chrono::seconds kResync{1};
+// How long a change waits for the instances it gives traffic to.
+constexpr std::chrono::seconds kPrepareWait{30};
 
 bool wanted_by_rollout(const std::string& version, const std::optional<model::Rollout>& r,
                        std::int64_t now_ms) {
@@ -105,6 +110,14 @@ Status InstanceSync::sync() {
     return snapshot.error();
   }
   const std::int64_t now = options_.now_ms();
+  std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> prepared;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(prepared_, [](const auto& p) {
+      return p.second < std::chrono::steady_clock::now();
+    });
+    prepared = prepared_;
+  }
   std::vector<runner::FleetVersion> desired;
   for (const auto& state : snapshot->services) {
     std::optional<model::Rollout> latest;
@@ -113,11 +126,60 @@ Status InstanceSync::sync() {
     } else if (r.error().code != Errc::kNotFound) {
       return r.error();
     }
-    for (const auto& v : wanted_versions(state, latest, now)) {
+    auto wanted = wanted_versions(state, latest, now);
+    for (const auto& v : state.versions) {
+      const bool listed = std::any_of(wanted.begin(), wanted.end(),
+                                      [&](const model::Version& w) { return w.name == v.name; });
+      if (v.run && !listed && prepared.contains({v.service, v.name})) {
+        wanted.push_back(v);
+      }
+    }
+    for (const auto& v : wanted) {
       desired.push_back(fleet_version(v));
     }
   }
   fleet_.reconcile(std::move(desired));
+  return {};
+}
+
+Status InstanceSync::prepare(const std::string& service, const std::vector<std::string>& versions) {
+  auto snapshot = control::read_snapshot(store_);
+  if (!snapshot) {
+    return snapshot.error();
+  }
+  std::vector<std::string> run;
+  for (const auto& state : snapshot->services) {
+    if (state.service.name != service) {
+      continue;
+    }
+    for (const auto& v : state.versions) {
+      if (v.run && std::find(versions.begin(), versions.end(), v.name) != versions.end()) {
+        run.push_back(v.name);
+      }
+    }
+  }
+  if (run.empty()) {
+    return {};
+  }
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& v : run) {
+      prepared_[{service, v}] = std::chrono::steady_clock::now() + kPreparedFor;
+    }
+  }
+  if (auto s = sync(); !s) {
+    return s;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kPrepareWait;
+  const std::atomic<bool> never{false};
+  for (const auto& v : run) {
+    if (auto s = fleet_.wait_running(service, v, deadline, never); !s) {
+      return make_error(Errc::kUnavailable,
+                        fmt::format("version \"{}\" of service \"{}\" is not running, so it "
+                                    "cannot take traffic: {}",
+                                    v, service, s.error().message));
+    }
+  }
   return {};
 }
 

@@ -61,6 +61,14 @@ class InstanceSync {
   Status start();
   void stop();
 
+  // Before a change gives `versions` of `service` traffic (a split, a rollback): starts the
+  // ones rampart runs and waits until they run, so the change is not acknowledged before
+  // they can serve it. Their start failure (with log lines) is the answer; versions served by
+  // upstreams, or unknown, pass. A prepared version is kept running for kPreparedFor even if
+  // no change follows.
+  static constexpr std::chrono::seconds kPreparedFor{60};
+  Status prepare(const std::string& service, const std::vector<std::string>& versions);
+
  private:
   Status sync();
   runner::FleetVersion fleet_version(const model::Version& v) const;
@@ -75,6 +83,8 @@ class InstanceSync {
   bool dirty_ = false;     // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
   std::string last_error_;
+  // Prepared versions and until when they are kept; guarded by mutex_.
+  std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> prepared_;
   store::Subscription subscription_;
   std::thread thread_;
 };

@@ -479,7 +479,11 @@ int run_server(const ServerOptions& options) {
                  admin::Extensions{.secrets = &secret_store,
                                    .fleet = &fleet,
                                    .gateway = &gw,
-                                   .log_root = (std::filesystem::path(dir->path()) / "logs").string()});
+                                   .log_root = (std::filesystem::path(dir->path()) / "logs").string(),
+                                   .prepare = [&instances](const std::string& s,
+                                                           const std::vector<std::string>& v) {
+                                     return instances.prepare(s, v);
+                                   }});
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
                  admin_server, rollouts, secret_store, fleet);
   admin_server.run_handlers_on(blocking.get_executor());

@@ -188,7 +188,9 @@ void RolloutController::start_sequential_step(const model::Rollout& r, Tracked& 
   if (!t.sequential) {
     t.sequential = std::make_unique<rollout::SequentialJudge>(
         r.plan.analysis.checks,
-        rollout::SequentialOptions{.alpha = r.plan.analysis.alpha, .check_split = !r.plan.sticky});
+        rollout::SequentialOptions{.alpha = r.plan.analysis.alpha,
+                                   .check_split = !r.plan.sticky,
+                                   .require_evidence = r.plan.analysis.require_evidence});
   }
   t.sequential->start_step(rollout::weight_at(r.plan, r.progress.step),
                            seams_.counters(r.service, r.plan.stable).latency);

@@ -163,6 +163,104 @@ TEST(SequentialJudge, ASplitThatIsNotTheConfiguredOnePausesTheRollout) {
   }
 }
 
+Check absolute_errors(double max) {
+  Check c;
+  c.metric = Metric::kErrorRate;
+  c.max = max;
+  return c;
+}
+
+// 400 canary requests a second without an error, against a bound of 0.1% at alpha 1% (one
+// test): about 9766 requests bound the rate under it (sequential_test.cpp computes it by
+// hand). At the end of the dwell, 1000 in: ~8766 more, ~22 s at 400/s.
+TEST(SequentialJudge, RequireEvidenceHoldsAStepUntilTheBoundIsUnderTheCheckThenMovesOn) {
+  SequentialJudge judge({absolute_errors(0.001)}, {.require_evidence = true});
+  judge.start_step(1000, stable_latency(20));
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_EQ(judge.observe(tick(version(100, 0), version(900, 0)), false).decision,
+              Decision::kContinue);
+  }
+  Judgement j = judge.observe(tick(version(100, 0), version(900, 0)), true);
+  ASSERT_EQ(j.decision, Decision::kContinue) << j.reason;
+  ASSERT_TRUE(j.needs);
+  EXPECT_TRUE(j.needs->expected);
+  EXPECT_NEAR(static_cast<double>(j.needs->canary_requests), 8766, 2);
+  ASSERT_TRUE(j.needs->seconds);
+  EXPECT_NEAR(*j.needs->seconds, 8766 / 400.0, 0.01);
+  EXPECT_NE(j.reason.find("held for evidence (require_evidence): error_rate: the upper bound"),
+            std::string::npos)
+      << j.reason;
+  EXPECT_NE(j.reason.find("needs ~876"), std::string::npos) << j.reason;
+  EXPECT_NE(j.reason.find("(~22s at the current rate)"), std::string::npos) << j.reason;
+  int canary = 1000;
+  while (j.decision == Decision::kContinue && canary < 20'000) {
+    j = judge.observe(tick(version(100, 0), version(900, 0)), true);
+    canary += 100;
+  }
+  EXPECT_EQ(j.decision, Decision::kNextStep) << j.reason;
+  EXPECT_GE(canary, 9766);  // promoted at the first tick whose evidence suffices
+  EXPECT_LT(canary, 9766 + 100);
+  EXPECT_FALSE(j.needs);
+  // Without require_evidence the same step moves on at the end of its dwell.
+  SequentialJudge plain({absolute_errors(0.001)});
+  plain.start_step(1000, stable_latency(20));
+  EXPECT_EQ(plain.observe(tick(version(100, 0), version(900, 0)), true).decision,
+            Decision::kNextStep);
+}
+
+TEST(SequentialJudge, RequireEvidenceOnARelativeCheckBoundsTheRateRatio) {
+  // Canary and stable both at 1%: the ratio's upper bound comes down towards 1, under 1.2.
+  SequentialJudge judge({relative_errors()}, {.require_evidence = true});
+  judge.start_step(1000, stable_latency(20));
+  Judgement j = judge.observe(tick(version(1000, 10), version(9000, 90)), true);
+  ASSERT_EQ(j.decision, Decision::kContinue) << j.reason;
+  ASSERT_TRUE(j.needs && j.needs->expected);
+  const auto expected = *seq::requests_for_ratio_upper(10, 90, 1000, 9000, 1.2, 0.01) - 1000;
+  EXPECT_EQ(j.needs->canary_requests, expected);
+  EXPECT_NE(j.reason.find("the canary/stable ratio is at most"), std::string::npos) << j.reason;
+  uint64_t canary = 1000;
+  while (j.decision == Decision::kContinue && canary < 10'000'000) {
+    j = judge.observe(tick(version(1000, 10), version(9000, 90)), true);
+    canary += 1000;
+  }
+  EXPECT_EQ(j.decision, Decision::kNextStep) << j.reason;
+  EXPECT_NEAR(static_cast<double>(canary), static_cast<double>(expected + 1000), 1000);
+}
+
+TEST(SequentialJudge, RequireEvidenceSaysWhenTheRatesSeenDoNotPromiseIt) {
+  // 1.3x stable's rate against a tolerance of 1.2: no amount of the same traffic suffices.
+  SequentialJudge worse({relative_errors()}, {.require_evidence = true});
+  worse.start_step(1000, stable_latency(20));
+  Judgement j = worse.observe(tick(version(1000, 13), version(9000, 90)), true);
+  ASSERT_EQ(j.decision, Decision::kContinue) << j.reason;
+  ASSERT_TRUE(j.needs);
+  EXPECT_FALSE(j.needs->expected);
+  EXPECT_NE(j.reason.find("the rates seen so far do not promise it"), std::string::npos)
+      << j.reason;
+  // No error from either version and no absolute bound: nothing to compare with.
+  SequentialJudge none({relative_errors()}, {.require_evidence = true});
+  none.start_step(1000, stable_latency(20));
+  j = none.observe(tick(version(1000, 0), version(9000, 0)), true);
+  EXPECT_EQ(j.decision, Decision::kContinue);
+  EXPECT_NE(j.reason.find("no event of either version yet"), std::string::npos) << j.reason;
+  // With an absolute bound as well, the canary's own rate decides.
+  Check both = relative_errors();
+  both.max = 0.01;
+  SequentialJudge bounded({both}, {.require_evidence = true});
+  bounded.start_step(1000, stable_latency(20));
+  for (int i = 0; i < 20; ++i) {
+    j = bounded.observe(tick(version(1000, 0), version(9000, 0)), true);
+  }
+  EXPECT_EQ(j.decision, Decision::kNextStep) << j.reason;
+}
+
+TEST(SequentialJudge, RequireEvidenceWaivesRelativeChecksAt100Percent) {
+  SequentialJudge judge({relative_errors()}, {.require_evidence = true});
+  judge.start_step(10000, stable_latency(20));
+  EXPECT_EQ(judge.observe(tick(version(1000, 10), version(0, 0)), true).decision,
+            Decision::kNextStep);
+}
+
 namespace json = boost::json;
 
 std::optional<double> number_at(const json::object& o, std::string_view key) {
@@ -206,7 +304,9 @@ struct Outcome {
 };
 
 Outcome run_case(const json::object& c) {
-  SequentialJudge judge(checks_from(c));
+  SequentialOptions options;
+  options.require_evidence = c.contains("require_evidence") && c.at("require_evidence").as_bool();
+  SequentialJudge judge(checks_from(c), options);
   metrics::LatencyHistogram recent;
   if (c.contains("stable_latency_ms")) {
     for (const auto& [ms, n] : c.at("stable_latency_ms").as_object()) {

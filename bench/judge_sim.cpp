@@ -10,6 +10,7 @@
 //
 //   judge_sim [--reps N] [--seed S] [--only false|subtle|gross|latency|sticky|evidence]
 
+#include "metrics/version_stats.hpp"
 #include "rollout/judge.hpp"
 #include "rollout/sequential.hpp"
 #include "rollout/sequential_judge.hpp"
@@ -21,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -430,14 +432,15 @@ void evidence_cost(int reps, uint64_t seed) {
 
 // Good canaries with sticky routing: users, not requests, are assigned to a version, and a few
 // users fail far more than the rest (a broken account), so one user's errors come together. The
-// false-rollback rate of the sequential judge with every error counted, and with at most `cap`
-// counted per user and step (the bound on one key's influence); and how often the SRM guard
+// false-rollback rate of the sequential judge with every error counted, and with at most
+// metrics::kMaxErrorsPerKey counted per user and step by the gateway's own VersionShard (the
+// bound on one key's influence); and how often the SRM guard
 // paused (the request split follows the users', which is not the configured weight).
 void sticky(int reps, uint64_t seed) {
   constexpr int kUsers = 2000;
   constexpr double kBrokenShare = 0.03, kBrokenRate = 0.2, kNormalRate = 0.005;
   constexpr int kTicks = 10 * 60 * 4;  // one 10-minute step at 10%
-  constexpr uint64_t kCap = 2;
+  constexpr uint64_t kCap = rampart::metrics::kMaxErrorsPerKey;
   fmt::print(
       "### Sticky routing: {} good canaries, {} users ({}% of them failing {}% of their "
       "requests, the rest {}%), 10 minutes at 10%\n\n",
@@ -446,7 +449,10 @@ void sticky(int reps, uint64_t seed) {
   int rolled_back[2] = {0, 0}, paused[2] = {0, 0};
   for (int i = 0; i < reps; ++i) {
     std::vector<bool> canary(kUsers), broken(kUsers);
-    std::vector<uint64_t> errors(kUsers, 0);
+    // The gateway's own bound: each version's errors through a worker's VersionShard, keyed by
+    // the user's sticky hash (a fixed mix of the user's number here), one epoch for the step.
+    auto shards = std::make_unique<rampart::metrics::VersionShard[]>(2);
+    uint64_t capped_before[2] = {0, 0};
     for (int u = 0; u < kUsers; ++u) {
       canary[u] = uniform01(rng) < 0.1;
       broken[u] = uniform01(rng) < kBrokenShare;
@@ -461,16 +467,21 @@ void sticky(int reps, uint64_t seed) {
       for (uint64_t r = 0; r < kRequestsPerTick; ++r) {
         const auto u = static_cast<std::size_t>(rng() % kUsers);
         const bool failed = uniform01(rng) < (broken[u] ? kBrokenRate : kNormalRate);
-        const bool first = failed && ++errors[u] <= kCap;
         for (TickCounts* t : {&all, &capped}) {
           ++(canary[u] ? t->nc : t->nb);
         }
         if (failed) {
           ++(canary[u] ? all.ec : all.eb);
         }
-        if (first) {
-          ++(canary[u] ? capped.ec : capped.eb);
+        if (failed) {
+          const rampart::metrics::StickyKey key{(u + 1) * 0x9E3779B97F4A7C15ULL, 1};
+          shards[canary[u] ? 0 : 1].record_response(key, 500, 1 * kNs, 0, 0);
         }
+      }
+      for (int v = 0; v < 2; ++v) {
+        const uint64_t now = shards[v].capped_errors.load(std::memory_order_relaxed);
+        (v == 0 ? capped.ec : capped.eb) = now - capped_before[v];
+        capped_before[v] = now;
       }
       const TickCounts* fed[2] = {&all, &capped};
       for (int k = 0; k < 2; ++k) {

@@ -90,6 +90,10 @@ std::vector<Check> default_checks();
 struct VersionWindow {
   uint64_t requests = 0;
   uint64_t errors = 0;  // 5xx answers, the gateway's own 502/503/504 among them
+  // The errors with at most metrics::kMaxErrorsPerKey per sticky key and step counted (equal
+  // to errors without sticky routing): what the sequential judge's relative tests count on a
+  // sticky service.
+  uint64_t capped_errors = 0;
   metrics::LatencyHistogram latency;
 
   // The metric's value over `seconds`; nullopt without requests (no value to speak of).

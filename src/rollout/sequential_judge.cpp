@@ -205,8 +205,12 @@ CheckResult SequentialJudge::judge_absolute(Test& t, const Window& tick) const {
 // Which version each event came from, against the canary's share of the tick's requests.
 CheckResult SequentialJudge::judge_relative(Test& t, const Window& tick) const {
   const bool latency = is_latency(t.check.metric);
-  const auto [ec, nc] = events_of(t.check.metric, t.latency_ns, tick.canary);
-  const auto [eb, nb] = events_of(t.check.metric, t.latency_ns, tick.stable);
+  auto [ec, nc] = events_of(t.check.metric, t.latency_ns, tick.canary);
+  auto [eb, nb] = events_of(t.check.metric, t.latency_ns, tick.stable);
+  if (options_.capped_errors && !latency) {
+    ec = std::min(ec, tick.canary.capped_errors);
+    eb = std::min(eb, tick.stable.capped_errors);
+  }
   // A tick without requests of both versions says nothing about the split of its events; a
   // latency test waits for its threshold (the stable version's quantile at the step's start).
   if (nc > 0 && nb > 0 && (!latency || t.latency_ns > 0)) {

@@ -52,6 +52,10 @@ struct SequentialOptions {
   // against it (not with sticky routing: the split follows the keys').
   bool check_split = true;
   bool require_evidence = false;  // AnalysisPolicy::require_evidence
+  // Sticky routing: relative error tests count VersionWindow::capped_errors (at most a few
+  // errors per sticky key and step), so that one user's many errors weigh as a few. Absolute
+  // checks count every error: a canary failing for a few heavy users is still over its bound.
+  bool capped_errors = false;
 };
 
 class SequentialJudge {

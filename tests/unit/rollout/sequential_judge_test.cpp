@@ -261,6 +261,39 @@ TEST(SequentialJudge, RequireEvidenceWaivesRelativeChecksAt100Percent) {
             Decision::kNextStep);
 }
 
+// On a sticky service the relative test counts each key's first few errors only (the
+// gateway's capped_errors): a few broken users' many errors on the canary are not a
+// regression. The absolute bound still counts every error.
+TEST(SequentialJudge, WithCappedErrorsTheRelativeTestCountsTheCappedOnes) {
+  const auto heavy_users = [] {
+    Window w = tick(version(100, 20), version(900, 9));
+    w.canary.capped_errors = 1;  // 20 errors, from users who had had their share
+    w.stable.capped_errors = 9;
+    return w;
+  };
+  SequentialJudge capped({relative_errors()}, {.capped_errors = true});
+  capped.start_step(1000, stable_latency(20));
+  SequentialJudge every({relative_errors()}, {.check_split = false});
+  every.start_step(1000, stable_latency(20));
+  Judgement j;
+  for (int i = 0; i < 200; ++i) {
+    j = capped.observe(heavy_users(), false);
+    ASSERT_EQ(j.decision, Decision::kContinue) << i << ": " << j.reason;
+  }
+  EXPECT_EQ(j.checks.front().canary_events, 200u);
+  for (int i = 0; i < 20 && j.decision != Decision::kRollback; ++i) {
+    j = every.observe(heavy_users(), false);
+  }
+  EXPECT_EQ(j.decision, Decision::kRollback) << j.reason;
+  Check both = relative_errors();
+  both.max = 0.01;
+  SequentialJudge absolute({both}, {.capped_errors = true});
+  absolute.start_step(1000, stable_latency(20));
+  j = absolute.observe(heavy_users(), false);  // 20% errors, all counted: over max at once
+  EXPECT_EQ(j.decision, Decision::kRollback);
+  EXPECT_NE(j.reason.find("the error rate is"), std::string::npos) << j.reason;
+}
+
 namespace json = boost::json;
 
 std::optional<double> number_at(const json::object& o, std::string_view key) {

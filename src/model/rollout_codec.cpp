@@ -33,12 +33,17 @@ json::object plan_json(const ro::Plan& p) {
 }
 
 json::object progress_json(const ro::Progress& p) {
-  return json::object{
-      {"phase", ro::to_string(p.phase)},          {"step", p.step},
-      {"step_started_ms", p.step_started_ms},     {"paused_at_ms", p.paused_at_ms},
-      {"paused_total_ms", p.paused_total_ms},     {"window_started_ms", p.window_started_ms},
-      {"failed_windows", p.judge.failed_windows}, {"resumed_ms", p.resumed_ms},
-      {"ready_until_ms", p.ready_until_ms},       {"reason", p.reason}};
+  json::object o{{"phase", ro::to_string(p.phase)},
+                 {"step", p.step},
+                 {"step_started_ms", p.step_started_ms},
+                 {"paused_at_ms", p.paused_at_ms},
+                 {"paused_total_ms", p.paused_total_ms},
+                 {"window_started_ms", p.window_started_ms},
+                 {"failed_windows", p.judge.failed_windows},
+                 {"ready_until_ms", p.ready_until_ms},
+                 {"reason", p.reason}};
+  o["resumed_ms"] = p.resumed_ms;  // since max_step_duration
+  return o;
 }
 
 ro::Plan read_plan(Fields& parent, const json::object& o) {

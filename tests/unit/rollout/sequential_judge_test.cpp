@@ -254,6 +254,31 @@ TEST(SequentialJudge, RequireEvidenceSaysWhenTheRatesSeenDoNotPromiseIt) {
   EXPECT_EQ(j.decision, Decision::kNextStep) << j.reason;
 }
 
+// A step without any error of either version compares the canary's bound on its rate with the
+// tolerance times the stable version's rate over the rollout (its errors in earlier steps).
+TEST(SequentialJudge, RequireEvidenceWithoutEventsInTheStepUsesStablesRateOverTheRollout) {
+  SequentialJudge judge({relative_errors()}, {.require_evidence = true});
+  judge.start_step(1000, stable_latency(20));
+  for (int i = 0; i < 10; ++i) {
+    judge.observe(tick(version(1000, 0), version(9000, 90)), false);  // stable: 1%
+  }
+  judge.start_step(5000, stable_latency(20));
+  Judgement j = judge.observe(tick(version(100, 0), version(100, 0)), true);
+  ASSERT_EQ(j.decision, Decision::kContinue) << j.reason;
+  EXPECT_NE(j.reason.find("no event yet; the canary's rate is at most"), std::string::npos)
+      << j.reason;
+  EXPECT_NE(j.reason.find("not yet under 1.2 x stable's rate 0.009989"), std::string::npos)
+      << j.reason;  // 900 errors of 90,100 stable requests
+  // Its bound must fall under 1.2 × 0.9989% = 1.199%: rate_cs(0, n) at alpha 1% does so at n.
+  const auto n = seq::requests_for_rate_upper(0, 100, 1.2 * 900 / 90'100.0, 0.01);
+  ASSERT_TRUE(n && j.needs && j.needs->expected);
+  EXPECT_EQ(j.needs->canary_requests, *n - 100);
+  for (uint64_t seen = 100; seen < *n; seen += 100) {
+    j = judge.observe(tick(version(100, 0), version(100, 0)), true);
+  }
+  EXPECT_EQ(j.decision, Decision::kNextStep) << j.reason;
+}
+
 TEST(SequentialJudge, RequireEvidenceWaivesRelativeChecksAt100Percent) {
   SequentialJudge judge({relative_errors()}, {.require_evidence = true});
   judge.start_step(10000, stable_latency(20));

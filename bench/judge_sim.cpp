@@ -8,8 +8,9 @@
 // weight (or, in the sticky scenario, by user). Results: markdown tables on stdout, as
 // docs/benchmarks.md records them.
 //
-//   judge_sim [--reps N] [--seed S] [--only false|subtle|gross|latency|sticky]
+//   judge_sim [--reps N] [--seed S] [--only false|subtle|gross|latency|sticky|evidence]
 
+#include "metrics/version_stats.hpp"
 #include "rollout/judge.hpp"
 #include "rollout/sequential.hpp"
 #include "rollout/sequential_judge.hpp"
@@ -21,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -362,16 +364,83 @@ void detection(const std::string& title, const Scenario& s, bool latency,
   fmt::print("\n");
 }
 
+// Good canaries (the canary's error rate equal to stable's) with require_evidence, at 10%
+// weight and 500 requests/s, the step's dwell over from the start: the canary requests until
+// the step moves on (median, p90), for a few tolerances and base rates. Without
+// require_evidence it moves on at once; this is what the evidence costs.
+void evidence_cost(int reps, uint64_t seed) {
+  constexpr int kMaxTicks = 4 * 60 * 60;  // an hour
+  fmt::print(
+      "### require_evidence: canary requests to promote a good canary at 10% weight, 500 "
+      "requests/s (at most an hour); {} replications per row\n\n",
+      reps);
+  fmt::print(
+      "| check | base error rate | promoted within the hour | median canary requests | p90 | "
+      "median time |\n|---|---|---|---|---|---|\n");
+  struct Row {
+    ro::Check check;
+    double rate;
+  };
+  std::vector<Row> rows;
+  for (double tol : {1.2, 1.5, 2.0}) {
+    ro::Check c = error_check();
+    c.max_ratio_to_stable = tol;
+    rows.push_back({c, 0.01});
+  }
+  ro::Check loose = error_check();
+  loose.max_ratio_to_stable = 2;
+  rows.push_back({loose, 0.001});
+  rows.push_back({loose, 0.05});
+  ro::Check absolute;
+  absolute.metric = ro::Metric::kErrorRate;
+  absolute.max = 0.01;
+  rows.push_back({absolute, 0.001});
+  const Scenario base{.weight = [](int) { return 0.1; }};
+  for (const Row& row : rows) {
+    Scenario s = base;
+    s.canary_errors = row.rate;
+    s.stable_errors = row.rate;
+    Rng rng(seed);
+    std::vector<double> costs;
+    for (int i = 0; i < reps; ++i) {
+      ro::SequentialJudge judge({row.check}, {.alpha = kAlpha, .require_evidence = true});
+      judge.start_step(1000, stable_recent());
+      uint64_t canary = 0;
+      for (int tick = 0; tick < kMaxTicks; ++tick) {
+        const TickCounts t = draw(rng, s, tick);
+        canary += t.nc;
+        const auto d = judge.observe(window_of(t, kTickSeconds), true).decision;
+        if (d == ro::Decision::kNextStep) {
+          costs.push_back(static_cast<double>(canary));
+          break;
+        }
+        if (d != ro::Decision::kContinue) {
+          break;  // a (false) rollback or a pause: not promoted
+        }
+      }
+    }
+    const std::string what = row.check.max ? fmt::format("error_rate max {}", *row.check.max)
+                                           : fmt::format("error_rate max_ratio_to_stable {}",
+                                                         *row.check.max_ratio_to_stable);
+    const double median = percentile(costs, 0.5);
+    fmt::print("| {} | {}% | {} of {} | {:.0f} | {:.0f} | {:.0f} s |\n", what, 100 * row.rate,
+               costs.size(), reps, median, percentile(costs, 0.9),
+               median / (0.1 * kRequestsPerTick / kTickSeconds));
+  }
+  fmt::print("\n");
+}
+
 // Good canaries with sticky routing: users, not requests, are assigned to a version, and a few
 // users fail far more than the rest (a broken account), so one user's errors come together. The
-// false-rollback rate of the sequential judge with every error counted, and with at most `cap`
-// counted per user and step (the bound on one key's influence); and how often the SRM guard
+// false-rollback rate of the sequential judge with every error counted, and with at most
+// metrics::kMaxErrorsPerKey counted per user and step by the gateway's own VersionShard (the
+// bound on one key's influence); and how often the SRM guard
 // paused (the request split follows the users', which is not the configured weight).
 void sticky(int reps, uint64_t seed) {
   constexpr int kUsers = 2000;
   constexpr double kBrokenShare = 0.03, kBrokenRate = 0.2, kNormalRate = 0.005;
   constexpr int kTicks = 10 * 60 * 4;  // one 10-minute step at 10%
-  constexpr uint64_t kCap = 2;
+  constexpr uint64_t kCap = rampart::metrics::kMaxErrorsPerKey;
   fmt::print(
       "### Sticky routing: {} good canaries, {} users ({}% of them failing {}% of their "
       "requests, the rest {}%), 10 minutes at 10%\n\n",
@@ -380,7 +449,10 @@ void sticky(int reps, uint64_t seed) {
   int rolled_back[2] = {0, 0}, paused[2] = {0, 0};
   for (int i = 0; i < reps; ++i) {
     std::vector<bool> canary(kUsers), broken(kUsers);
-    std::vector<uint64_t> errors(kUsers, 0);
+    // The gateway's own bound: each version's errors through a worker's VersionShard, keyed by
+    // the user's sticky hash (a fixed mix of the user's number here), one epoch for the step.
+    auto shards = std::make_unique<rampart::metrics::VersionShard[]>(2);
+    uint64_t capped_before[2] = {0, 0};
     for (int u = 0; u < kUsers; ++u) {
       canary[u] = uniform01(rng) < 0.1;
       broken[u] = uniform01(rng) < kBrokenShare;
@@ -395,16 +467,21 @@ void sticky(int reps, uint64_t seed) {
       for (uint64_t r = 0; r < kRequestsPerTick; ++r) {
         const auto u = static_cast<std::size_t>(rng() % kUsers);
         const bool failed = uniform01(rng) < (broken[u] ? kBrokenRate : kNormalRate);
-        const bool first = failed && ++errors[u] <= kCap;
         for (TickCounts* t : {&all, &capped}) {
           ++(canary[u] ? t->nc : t->nb);
         }
         if (failed) {
           ++(canary[u] ? all.ec : all.eb);
         }
-        if (first) {
-          ++(canary[u] ? capped.ec : capped.eb);
+        if (failed) {
+          const rampart::metrics::StickyKey key{(u + 1) * 0x9E3779B97F4A7C15ULL, 1};
+          shards[canary[u] ? 0 : 1].record_response(key, 500, 1 * kNs, 0, 0);
         }
+      }
+      for (int v = 0; v < 2; ++v) {
+        const uint64_t now = shards[v].capped_errors.load(std::memory_order_relaxed);
+        (v == 0 ? capped.ec : capped.eb) = now - capped_before[v];
+        capped_before[v] = now;
       }
       const TickCounts* fed[2] = {&all, &capped};
       for (int k = 0; k < 2; ++k) {
@@ -440,7 +517,7 @@ int main(int argc, char** argv) {
   std::string only;
   app.add_option("--reps", reps, "Replications per row")->check(CLI::Range(10, 1000000));
   app.add_option("--seed", seed, "The first random seed");
-  app.add_option("--only", only, "One scenario: false, subtle, gross, latency, sticky");
+  app.add_option("--only", only, "One scenario: false, subtle, gross, latency, sticky, evidence");
   CLI11_PARSE(app, argc, argv);
   const auto want = [&](std::string_view name) { return only.empty() || only == name; };
   const auto ten_percent = [](int) { return 0.1; };
@@ -470,6 +547,9 @@ int main(int argc, char** argv) {
   }
   if (want("sticky")) {
     sticky(std::max(50, reps / 5), seed);
+  }
+  if (want("evidence")) {
+    evidence_cost(std::max(20, reps / 5), seed);
   }
   return 0;
 }

@@ -71,6 +71,11 @@ json::object analysis_json(const rollout::AnalysisPolicy& a) {
       {"min_requests", a.min_requests},
       {"failure_limit", a.failure_limit},
       {"inconclusive", a.inconclusive == rollout::Inconclusive::kPause ? "pause" : "extend"},
+      {"require_evidence", a.require_evidence},
+      {"max_step_duration", a.max_step_duration.count() > 0
+                                ? json::value(format_duration(a.max_step_duration))
+                                : json::value("off")},
+      {"on_inconclusive", rollout::to_string(a.on_inconclusive)},
       {"default_checks", defaults},
       {"checks", std::move(checks)}};
 }

@@ -1,5 +1,7 @@
 #include "config/rollout_reader.hpp"
 
+#include "common/duration.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,8 +18,10 @@ namespace ro = rollout;
 
 constexpr std::array<std::string_view, 7> kRolloutKeys = {
     "strategy", "steps", "deploy_windows", "rollback_window", "analysis", "checks", "webhook"};
-constexpr std::array<std::string_view, 7> kAnalysisKeys = {
-    "judge", "alpha", "interval", "min_requests", "failure_limit", "inconclusive", "check"};
+constexpr std::array<std::string_view, 10> kAnalysisKeys = {
+    "judge",           "alpha",        "interval",         "min_requests",
+    "failure_limit",   "inconclusive", "require_evidence", "max_step_duration",
+    "on_inconclusive", "check"};
 constexpr std::array<std::string_view, 5> kCheckKeys = {"metric", "max", "min", "critical",
                                                         "max_ratio_to_stable"};
 constexpr std::array<std::string_view, 4> kChecksKeys = {"pre", "health", "verify", "verify_tries"};
@@ -192,6 +196,31 @@ void read_check(Reader& r, const Scope& s, const toml::table& t, ro::AnalysisPol
   out.checks.push_back(check);
 }
 
+// require_evidence, and what a step still undecided past its pause does: max_step_duration
+// ("30m", or "off") and on_inconclusive.
+void read_undecided(Reader& r, const Scope& a, ro::AnalysisPolicy& out) {
+  if (auto v = r.bool_at(a, "require_evidence")) {
+    out.require_evidence = *v;
+  }
+  const auto* text = a.table.get_as<std::string>("max_step_duration");
+  if (text != nullptr && text->get() == "off") {
+    out.max_step_duration = milliseconds(0);
+  } else if (text != nullptr && !parse_duration(text->get())) {
+    r.fail(*text, a.key("max_step_duration") + " is " + in_quotes(text->get()) +
+                      "; write a duration such as \"30m\", or \"off\" for no limit");
+  } else if (auto d = r.duration_at(a, "max_step_duration", milliseconds(1000), kMaxPause)) {
+    out.max_step_duration = *d;
+  }
+  if (const auto* v = r.string_at(a, "on_inconclusive")) {
+    if (v->get() == "rollback") {
+      out.on_inconclusive = ro::Inconclusive::kRollback;
+    } else if (v->get() != "pause") {
+      r.fail(*v, a.key("on_inconclusive") + " is " + in_quotes(v->get()) +
+                     "; use \"pause\" (a person decides, the default) or \"rollback\"");
+    }
+  }
+}
+
 void read_analysis(Reader& r, const Scope& s, ro::Policy& out) {
   const toml::table* t = r.sub_table(s, "analysis", "[service.rollout.analysis]");
   if (t == nullptr) {
@@ -218,11 +247,16 @@ void read_analysis(Reader& r, const Scope& s, ro::Policy& out) {
   if (const auto* v = r.string_at(a, "inconclusive")) {
     if (v->get() == "pause") {
       out.analysis.inconclusive = ro::Inconclusive::kPause;
+    } else if (v->get() == "rollback") {
+      r.fail(*v, a.key("inconclusive") +
+                     " cannot be \"rollback\": an undecided step is rolled back only past "
+                     "max_step_duration; set on_inconclusive = \"rollback\" for that");
     } else if (v->get() != "extend") {
       r.fail(*v, a.key("inconclusive") + " is " + in_quotes(v->get()) +
                      "; use \"extend\" or \"pause\"");
     }
   }
+  read_undecided(r, a, out.analysis);
   for (const toml::table* c : tables(r, a, "check", "[[service.rollout.analysis.check]]")) {
     read_check(r, a, *c, out.analysis);
   }

@@ -22,6 +22,7 @@ rollout::VersionWindow window_between(const metrics::VersionSnapshot& before,
   rollout::VersionWindow w;
   w.requests = now.requests() - before.requests();
   w.errors = now.responses(5) - before.responses(5);
+  w.capped_errors = now.capped_errors - before.capped_errors;
   w.latency = now.latency.since(before.latency);
   return w;
 }
@@ -188,7 +189,10 @@ void RolloutController::start_sequential_step(const model::Rollout& r, Tracked& 
   if (!t.sequential) {
     t.sequential = std::make_unique<rollout::SequentialJudge>(
         r.plan.analysis.checks,
-        rollout::SequentialOptions{.alpha = r.plan.analysis.alpha, .check_split = !r.plan.sticky});
+        rollout::SequentialOptions{.alpha = r.plan.analysis.alpha,
+                                   .check_split = !r.plan.sticky,
+                                   .require_evidence = r.plan.analysis.require_evidence,
+                                   .capped_errors = r.plan.sticky});
   }
   t.sequential->start_step(rollout::weight_at(r.plan, r.progress.step),
                            seams_.counters(r.service, r.plan.stable).latency);

@@ -6,8 +6,12 @@ namespace rampart::gateway {
 
 uint64_t salt_seed(std::string_view salt) { return XXH64(salt.data(), salt.size(), 0); }
 
+uint64_t sticky_hash(uint64_t seed, std::string_view key) {
+  return XXH64(key.data(), key.size(), seed);
+}
+
 uint32_t sticky_bucket(uint64_t seed, std::string_view key) {
-  return static_cast<uint32_t>(XXH64(key.data(), key.size(), seed) % kBucketCount);
+  return static_cast<uint32_t>(sticky_hash(seed, key) % kBucketCount);
 }
 
 const VersionRoute* version_for_bucket(const ServiceRoute& service, uint32_t bucket) {
@@ -28,14 +32,16 @@ Pick pick_version(const ServiceRoute& service, const PickInput& input) {
     return Pick{v, std::nullopt};
   }
   uint32_t bucket = input.random_bucket % kBucketCount;
+  uint64_t hash = 0;
   if (service.sticky.kind != config::StickyKind::kNone && input.sticky_key) {
-    bucket = sticky_bucket(service.salt_seed, *input.sticky_key);
+    hash = sticky_hash(service.salt_seed, *input.sticky_key);
+    bucket = static_cast<uint32_t>(hash % kBucketCount);
   }
   const VersionRoute* v = version_for_bucket(service, bucket);
   if (v == nullptr) {
     return Pick{nullptr, PickError::kNoVersion};
   }
-  return Pick{v, std::nullopt};
+  return Pick{v, std::nullopt, hash};
 }
 
 namespace {

@@ -17,6 +17,8 @@ namespace rampart::gateway {
 
 uint64_t salt_seed(std::string_view salt);
 uint32_t sticky_bucket(uint64_t salt_seed, std::string_view key);
+// XXH64(key, salt_seed): sticky_bucket is it mod 10000.
+uint64_t sticky_hash(uint64_t salt_seed, std::string_view key);
 
 struct PickInput {
   std::optional<std::string_view> override_version;  // X-Rampart-Version, when present
@@ -29,6 +31,7 @@ enum class PickError { kVersionNotDeployed, kNoVersion };
 struct Pick {
   const VersionRoute* version = nullptr;  // set when error is empty
   std::optional<PickError> error;
+  uint64_t sticky_hash = 0;  // the key's hash when the sticky key chose the version, else 0
 };
 
 Pick pick_version(const ServiceRoute& service, const PickInput& input);

@@ -225,6 +225,7 @@ std::variant<Refusal, RoutedRequest> route_request(const RouteTable& routes,
                    .after = early};
   }
   out.version = pick.version;
+  out.sticky_hash = pick.sticky_hash;
   return out;
 }
 

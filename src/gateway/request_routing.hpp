@@ -58,10 +58,13 @@ struct RoutedRequest {
   std::string_view origin_form;      // with absolute_form: the target's path and query
   std::string_view forwarded_for;    // the request's X-Forwarded-For, if one
   std::string joined_forwarded_for;  // when it has several: their values joined with ", "
+  uint64_t sticky_hash = 0;          // the sticky key's hash when it chose the version, else 0
 
   bool has_body() const { return framing != http::Framing::kNone; }
   // What the gateway adds as it forwards the request from `client_ip`. Views into this object.
   http::Forwarding forwarding(std::string_view client_ip) const;
+  // The key its errors are bounded by (metrics/version_stats.hpp). REQUIRES: version set.
+  metrics::StickyKey sticky_key() const { return {sticky_hash, version->key_epoch}; }
 };
 
 // Routes a request by its header (PRODUCT.md, "The gateway's routing rules"): checks its

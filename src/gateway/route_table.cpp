@@ -154,6 +154,7 @@ std::shared_ptr<const RouteTable> build_route_table(const config::Config& config
             UpstreamTarget{std::move(authority), endpoint, upstream_ids.id_for(endpoint)});
       }
       v.stats = registry.version_stats(svc.name, ver.name);
+      v.key_epoch = v.stats->key_epoch(v.basis_points, generation);
       s.versions.push_back(std::move(v));
     }
     assign_buckets(s.versions);

@@ -52,6 +52,9 @@ struct VersionRoute {
   std::vector<UpstreamTarget> upstreams;  // those with an address
   std::vector<UnresolvedUpstream> unresolved;
   std::shared_ptr<metrics::VersionStats> stats;
+  // Changes with this version's weight (VersionStats::key_epoch): errors per sticky key are
+  // bounded per epoch, that is per rollout step.
+  uint32_t key_epoch = 0;
 };
 
 struct ServiceRoute {

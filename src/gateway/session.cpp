@@ -552,6 +552,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
     const ServiceRoute* service = request.service;
     const VersionRoute* version = request.version;
     metrics::VersionShard& stats = version->stats->shard(worker->index());
+    const metrics::StickyKey key = request.sticky_key();
     const bool has_body = request.has_body();
     const bool is_head = req.method() == bhttp::verb::head;
     bool client_keep_alive = rq.keep_alive();
@@ -572,7 +573,8 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
                                              milliseconds(limits.connect_timeout_ms), pick);
       }
       if (!acquired.conn) {
-        stats.record_response(static_cast<unsigned>(acquired.status), elapsed_ns(started), 0, 0);
+        stats.record_response(key, static_cast<unsigned>(acquired.status), elapsed_ns(started), 0,
+                              0);
         refusal = Refusal{
             .status = acquired.status,
             .detail = std::move(acquired.detail),
@@ -644,7 +646,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
           continue;  // a pooled connection the upstream had closed: try a fresh one
         }
         stats.record_upstream_failure(metrics::UpstreamFailure::kReset);
-        stats.record_response(502, elapsed_ns(started), sent.body_bytes, 0);
+        stats.record_response(key, 502, elapsed_ns(started), sent.body_bytes, 0);
         refusal = refuse_upstream_failure(
             false,
             "the upstream closed the connection while receiving the request: " +
@@ -682,7 +684,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
         // Protocol upgrades are not proxied yet; the upstream connection has switched, so it
         // is dropped.
         refusal = refuse_upgrade(request, client_keep_alive ? After::kKeepAlive : After::kClose);
-        stats.record_response(502, elapsed_ns(started), sent.body_bytes, 0);
+        stats.record_response(key, 502, elapsed_ns(started), sent.body_bytes, 0);
         break;
       }
       if (read_ec) {
@@ -699,7 +701,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
                             std::to_string(limits.response_timeout_ms) + " ms"
                       : "the upstream failed before answering: " + read_ec.message(),
             request, client_keep_alive ? After::kKeepAlive : After::kClose);
-        stats.record_response(static_cast<unsigned>(refusal->status), elapsed_ns(started),
+        stats.record_response(key, static_cast<unsigned>(refusal->status), elapsed_ns(started),
                               sent.body_bytes, 0);
         break;
       }
@@ -742,7 +744,7 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
                                                 : metrics::UpstreamFailure::kReset);
         if (got.wrote) {
           // The upstream failed mid-body: the client has part of an answer and must be closed.
-          stats.record_response(status, latency, sent.body_bytes, got.body_bytes);
+          stats.record_response(key, status, latency, sent.body_bytes, got.body_bytes);
           tail_request(
               worker, started, req,
               TailNote{service->name, version->name, status, version, conn->upstream_id,
@@ -759,10 +761,11 @@ Awaitable<After> handle_request(Worker* worker, TimedSocket& client, beast::flat
                       : "the upstream's response body is malformed or cut short: " +
                             got.read_error.message(),
             request, client_keep_alive ? After::kKeepAlive : After::kClose);
-        stats.record_response(static_cast<unsigned>(refusal->status), latency, sent.body_bytes, 0);
+        stats.record_response(key, static_cast<unsigned>(refusal->status), latency, sent.body_bytes,
+                              0);
         break;
       }
-      stats.record_response(status, latency, sent.body_bytes, got.body_bytes);
+      stats.record_response(key, status, latency, sent.body_bytes, got.body_bytes);
       tail_request(worker, started, req,
                    TailNote{service->name, version->name, status, version, conn->upstream_id});
       if (got.write_error) {

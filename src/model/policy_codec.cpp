@@ -82,6 +82,9 @@ json::object analysis_json(const ro::AnalysisPolicy& a) {
       {"min_requests", a.min_requests},
       {"failure_limit", a.failure_limit},
       {"inconclusive", a.inconclusive == ro::Inconclusive::kPause ? "pause" : "extend"},
+      {"require_evidence", a.require_evidence},
+      {"max_step_duration_ms", a.max_step_duration.count()},
+      {"on_inconclusive", ro::to_string(a.on_inconclusive)},
       {"checks", std::move(checks)}};
 }
 
@@ -118,6 +121,20 @@ ro::AnalysisPolicy read_analysis(Fields& parent, const json::object& o, const st
   a.failure_limit = static_cast<uint32_t>(f.integer("failure_limit", 1, detail::kUint32Max));
   const std::string inconclusive = f.string("inconclusive");
   a.inconclusive = inconclusive == "pause" ? ro::Inconclusive::kPause : ro::Inconclusive::kExtend;
+  // Absent from the records of rampart before require_evidence and max_step_duration: the
+  // defaults (a rollout record's reader turns an absent duration off, rollout_codec.cpp).
+  a.require_evidence = f.has("require_evidence") && f.boolean("require_evidence");
+  if (f.has("max_step_duration_ms")) {
+    a.max_step_duration = milliseconds(f.integer("max_step_duration_ms", 0, kMaxMs));
+  }
+  if (f.has("on_inconclusive")) {
+    const std::string on = f.string("on_inconclusive");
+    if (on == "rollback") {
+      a.on_inconclusive = ro::Inconclusive::kRollback;
+    } else if (on != "pause" && !f.error()) {
+      f.fail("on_inconclusive", "is \"" + on + "\"; it is \"pause\" or \"rollback\"");
+    }
+  }
   if (const json::array* checks = f.array("checks")) {
     for (std::size_t i = 0; i < checks->size(); ++i) {
       if (const json::object* c = f.element_object("checks", i, (*checks)[i])) {

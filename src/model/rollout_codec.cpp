@@ -33,15 +33,17 @@ json::object plan_json(const ro::Plan& p) {
 }
 
 json::object progress_json(const ro::Progress& p) {
-  return json::object{{"phase", ro::to_string(p.phase)},
-                      {"step", p.step},
-                      {"step_started_ms", p.step_started_ms},
-                      {"paused_at_ms", p.paused_at_ms},
-                      {"paused_total_ms", p.paused_total_ms},
-                      {"window_started_ms", p.window_started_ms},
-                      {"failed_windows", p.judge.failed_windows},
-                      {"ready_until_ms", p.ready_until_ms},
-                      {"reason", p.reason}};
+  json::object o{{"phase", ro::to_string(p.phase)},
+                 {"step", p.step},
+                 {"step_started_ms", p.step_started_ms},
+                 {"paused_at_ms", p.paused_at_ms},
+                 {"paused_total_ms", p.paused_total_ms},
+                 {"window_started_ms", p.window_started_ms},
+                 {"failed_windows", p.judge.failed_windows},
+                 {"ready_until_ms", p.ready_until_ms},
+                 {"reason", p.reason}};
+  o["resumed_ms"] = p.resumed_ms;  // since max_step_duration
+  return o;
 }
 
 ro::Plan read_plan(Fields& parent, const json::object& o) {
@@ -56,6 +58,10 @@ ro::Plan read_plan(Fields& parent, const json::object& o) {
     // A rollout started before the sequential judge was judged by the threshold judge.
     p.analysis =
         detail::read_analysis(f, *a, "rollout record: plan: analysis", ro::JudgeKind::kThreshold);
+    // A rollout started before max_step_duration had none: it keeps going as it was told to.
+    if (!a->contains("max_step_duration_ms")) {
+      p.analysis.max_step_duration = std::chrono::milliseconds(0);
+    }
   }
   p.interval = std::chrono::milliseconds(f.integer("interval_ms", 1, kInt64Max));
   // Absent from the records of rampart before post-promotion verification.
@@ -87,6 +93,9 @@ ro::Progress read_progress(Fields& parent, const json::object& o) {
   p.paused_total_ms = f.integer("paused_total_ms", 0, kInt64Max);
   p.window_started_ms = f.integer("window_started_ms", 0, kInt64Max);
   p.judge.failed_windows = static_cast<uint32_t>(f.integer("failed_windows", 0, 1'000'000));
+  if (f.has("resumed_ms")) {  // absent from records before max_step_duration
+    p.resumed_ms = f.integer("resumed_ms", 0, kInt64Max);
+  }
   if (f.has("ready_until_ms")) {
     p.ready_until_ms = f.integer("ready_until_ms", 0, kInt64Max);
   }
@@ -123,8 +132,17 @@ json::value to_json(const ro::Judgement& j) {
       o["stable_events"] = c.stable_events;
     }
   }
-  return json::object{
+  json::object out{
       {"decision", ro::to_string(j.decision)}, {"reason", j.reason}, {"checks", std::move(checks)}};
+  if (j.needs) {  // a step held for evidence: how much more canary traffic it expects to need
+    json::object needs{{"expected", j.needs->expected}};
+    if (j.needs->expected) {
+      needs["canary_requests"] = j.needs->canary_requests;
+      needs["seconds"] = j.needs->seconds ? json::value(*j.needs->seconds) : json::value(nullptr);
+    }
+    out["needs"] = std::move(needs);
+  }
+  return out;
 }
 
 json::object to_json(const Rollout& r) {

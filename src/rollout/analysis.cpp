@@ -22,6 +22,27 @@ double quantile_ms(const metrics::LatencyHistogram& h, double q) {
 
 }  // namespace
 
+std::string_view to_string(Inconclusive inconclusive) {
+  switch (inconclusive) {
+    case Inconclusive::kExtend:
+      return "extend";
+    case Inconclusive::kPause:
+      return "pause";
+    case Inconclusive::kRollback:
+      return "rollback";
+  }
+  return "unknown";
+}
+
+std::optional<Inconclusive> parse_inconclusive(std::string_view text) {
+  for (auto i : {Inconclusive::kExtend, Inconclusive::kPause, Inconclusive::kRollback}) {
+    if (to_string(i) == text) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string_view to_string(JudgeKind kind) {
   return kind == JudgeKind::kSequential ? "sequential" : "threshold";
 }

@@ -6,6 +6,7 @@
 
 #include "metrics/latency_histogram.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,7 +45,15 @@ struct Check {
   friend bool operator==(const Check&, const Check&) = default;
 };
 
-enum class Inconclusive { kExtend, kPause };
+// What an undecided step does. `inconclusive` (a window or step that cannot decide: too few
+// requests) extends it or pauses it at once; `on_inconclusive` (a step still undecided
+// max_step_duration after its pause) pauses it or rolls it back, reported as inconclusive and
+// never as a regression. kRollback is only for on_inconclusive, kExtend only for inconclusive.
+enum class Inconclusive { kExtend, kPause, kRollback };
+std::string_view to_string(Inconclusive inconclusive);  // "extend", "pause", "rollback"
+std::optional<Inconclusive> parse_inconclusive(std::string_view text);
+
+inline constexpr std::chrono::milliseconds kDefaultMaxStepDuration{30 * 60 * 1000};
 
 // Which judge decides: the sequential judge (rollout/sequential_judge.hpp), anytime-valid,
 // looking at every tick; or the threshold judge (rollout/judge.hpp), once per window.
@@ -59,6 +68,14 @@ struct AnalysisPolicy {
                                 // before it may move on
   uint32_t failure_limit = 2;   // threshold: failed windows in a step before the rollback
   Inconclusive inconclusive = Inconclusive::kExtend;
+  // sequential: a step moves on only on evidence that the canary is within every check's
+  // bound (each upper confidence bound under it, at alpha / K), not only on none against it.
+  bool require_evidence = false;
+  // How long a step may stay undecided once its pause is over (a judge that keeps it going:
+  // too few requests, not enough evidence), then on_inconclusive; 0 = no limit. Steps that
+  // wait until promoted by hand have none.
+  std::chrono::milliseconds max_step_duration{kDefaultMaxStepDuration};
+  Inconclusive on_inconclusive = Inconclusive::kPause;  // kPause or kRollback
   std::vector<Check> checks;
 
   friend bool operator==(const AnalysisPolicy&, const AnalysisPolicy&) = default;
@@ -73,6 +90,10 @@ std::vector<Check> default_checks();
 struct VersionWindow {
   uint64_t requests = 0;
   uint64_t errors = 0;  // 5xx answers, the gateway's own 502/503/504 among them
+  // The errors with at most metrics::kMaxErrorsPerKey per sticky key and step counted (equal
+  // to errors without sticky routing): what the sequential judge's relative tests count on a
+  // sticky service.
+  uint64_t capped_errors = 0;
   metrics::LatencyHistogram latency;
 
   // The metric's value over `seconds`; nullopt without requests (no value to speak of).

@@ -59,11 +59,20 @@ struct JudgeState {
   friend bool operator==(const JudgeState&, const JudgeState&) = default;
 };
 
+// A step that require_evidence holds: how much more canary traffic it expects to need, if the
+// rates observed so far hold (the largest need over the checks still short of evidence).
+struct EvidenceNeed {
+  bool expected = true;           // false: at the observed rates no amount of traffic suffices
+  uint64_t canary_requests = 0;   // more canary requests, when expected
+  std::optional<double> seconds;  // the time they take at the step's canary rate so far
+};
+
 struct Judgement {
   Decision decision = Decision::kContinue;
   std::string reason;  // one line: the deciding check and its numbers, or why nothing was decided
   std::vector<CheckResult> checks;
-  JudgeState state;  // to pass to the next window of the same step
+  JudgeState state;                   // to pass to the next window of the same step
+  std::optional<EvidenceNeed> needs;  // the sequential judge, holding for require_evidence
 };
 
 // Judges `window` under `policy` (its checks, or default_checks() when it has none).

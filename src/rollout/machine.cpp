@@ -41,6 +41,7 @@ Transition enter_step(const Plan& plan, const Progress& progress, uint32_t step,
   t.next.step_started_ms = now_ms;
   t.next.paused_at_ms = 0;
   t.next.paused_total_ms = 0;
+  t.next.resumed_ms = 0;
   t.next.window_started_ms = now_ms;
   t.next.judge = {};
   t.next.reason = std::move(reason);
@@ -113,6 +114,39 @@ Transition held(const Progress& progress, const Judgement& j, int64_t now_ms) {
   return t;
 }
 
+Transition paused_by_analysis(const Progress& progress, int64_t now_ms, std::string reason) {
+  Transition t;
+  t.next = progress;
+  t.next.phase = Phase::kPaused;
+  t.next.paused_at_ms = now_ms;
+  t.next.reason = std::move(reason);
+  t.event = "paused";
+  return t;
+}
+
+// A step undecided for max_step_duration past its pause: what on_inconclusive says, and the
+// judgement rewritten to say so. nullopt while it may go on.
+std::optional<Transition> past_max_duration(const Plan& plan, const Progress& progress,
+                                            Judgement& j, int64_t now_ms) {
+  const AnalysisPolicy& a = plan.analysis;
+  const auto undecided = undecided_for(plan, progress, now_ms);
+  if (a.max_step_duration.count() <= 0 || !undecided || *undecided < a.max_step_duration) {
+    return std::nullopt;
+  }
+  const bool rollback = a.on_inconclusive == Inconclusive::kRollback;
+  const std::string why = fmt::format(
+      "inconclusive: step {} of {} is still undecided {} after its pause (max_step_duration {}, "
+      "on_inconclusive = \"{}\"): {}",
+      progress.step + 1, step_count(plan), format_duration(*undecided),
+      format_duration(a.max_step_duration), to_string(a.on_inconclusive), j.reason);
+  j.decision = rollback ? Decision::kRollback : Decision::kPause;
+  j.reason = why;
+  if (rollback) {
+    return rolled_back(progress, why + "; rolled back as inconclusive, not for a regression");
+  }
+  return paused_by_analysis(progress, now_ms, why + "; a person decides: promote or abort");
+}
+
 Error not_now(std::string message) { return make_error(Errc::kConflict, std::move(message)); }
 
 Result<Transition> promote(const Plan& plan, const Progress& progress, bool full, int64_t now_ms) {
@@ -158,6 +192,7 @@ Result<Transition> resume(const Progress& progress, int64_t now_ms) {
   t.next.phase = Phase::kProgressing;
   t.next.paused_total_ms += now_ms - progress.paused_at_ms;
   t.next.paused_at_ms = 0;
+  t.next.resumed_ms = now_ms;
   t.next.window_started_ms = now_ms;  // a window starts afresh: the paused time is not judged
   t.next.reason = "resumed";
   t.event = "resumed";
@@ -261,6 +296,25 @@ std::optional<std::chrono::milliseconds> pause_left(const Plan& plan, const Prog
   return std::chrono::milliseconds(std::max<int64_t>(0, pause - served));
 }
 
+std::optional<std::chrono::milliseconds> undecided_for(const Plan& plan, const Progress& progress,
+                                                       int64_t now_ms) {
+  const Step* s = step_of(plan, progress.step);
+  if (s != nullptr && s->until_promoted) {
+    return std::nullopt;
+  }
+  const int64_t pause = s == nullptr ? 0 : s->pause.count();
+  const int64_t paused_now = progress.phase == Phase::kPaused ? now_ms - progress.paused_at_ms : 0;
+  const int64_t served = now_ms - progress.step_started_ms - progress.paused_total_ms - paused_now;
+  if (served < pause) {
+    return std::nullopt;
+  }
+  int64_t undecided = served - pause;
+  if (progress.resumed_ms > 0) {
+    undecided = std::min(undecided, now_ms - progress.resumed_ms);
+  }
+  return std::chrono::milliseconds(std::max<int64_t>(0, undecided));
+}
+
 std::optional<Transition> on_window(const Plan& plan, const Progress& progress,
                                     const Window& window, int64_t now_ms) {
   if (progress.phase != Phase::kProgressing) {
@@ -293,13 +347,13 @@ std::optional<Transition> on_judgement(const Plan& plan, const Progress& progres
       t = advance(plan, progress, now_ms, "analysis passed");
       break;
     case Decision::kPause:
-      t.next = progress;
-      t.next.phase = Phase::kPaused;
-      t.next.paused_at_ms = now_ms;
-      t.next.reason = "paused by the analysis: " + j.reason;
-      t.event = "paused";
+      t = paused_by_analysis(progress, now_ms, "paused by the analysis: " + j.reason);
       break;
     case Decision::kContinue:
+      if (auto over = past_max_duration(plan, progress, j, now_ms)) {
+        t = std::move(*over);
+        break;
+      }
       t.next = progress;
       t.next.judge = j.state;
       t.next.window_started_ms = now_ms;

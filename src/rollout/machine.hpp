@@ -62,6 +62,9 @@ struct Progress {
   int64_t paused_total_ms = 0;    // time this step spent paused (it does not count as pause)
   int64_t window_started_ms = 0;  // the analysis window under way began here
   JudgeState judge;
+  // When this step was last resumed (0: not since it began): a step paused for being undecided
+  // past max_step_duration gets the whole duration again from there.
+  int64_t resumed_ms = 0;
   int64_t ready_until_ms = 0;  // once promoted: the stable version is kept ready until then
   std::string reason;          // why the last transition happened
 
@@ -117,9 +120,16 @@ struct Confirmation {
   std::string held;  // "confirm-promotion https://... answered 503"
 };
 
+// How long the step has stayed undecided past its pause at `now_ms` (since its last resume,
+// if later); nullopt while the pause runs and for steps that wait to be promoted by hand.
+std::optional<std::chrono::milliseconds> undecided_for(const Plan& plan, const Progress& progress,
+                                                       int64_t now_ms);
+
 // A judgement the controller's own judge made (the sequential judge, which keeps its evidence
 // between ticks) carried out as on_window carries out the threshold judge's. Only while
-// progressing (else nullopt).
+// progressing (else nullopt). A judgement that keeps a step going (kContinue) once the step is
+// undecided_for max_step_duration or longer follows on_inconclusive instead: paused, or rolled
+// back with a reason that says it is inconclusive (never a regression). Both judges.
 std::optional<Transition> on_judgement(const Plan& plan, const Progress& progress, Judgement j,
                                        const Confirmation& confirmation, int64_t now_ms);
 

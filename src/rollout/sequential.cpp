@@ -24,6 +24,29 @@ double bisect(const std::function<double(double)>& f, double lo, double hi) {
   return 0.5 * (lo + hi);
 }
 
+// The smallest n in (from, kMaxProjectedRequests] with enough(n), for an `enough` that holds from
+// some n on: doubling to a bracket, then bisection. nullopt when it never holds.
+std::optional<uint64_t> smallest_with(uint64_t from, const std::function<bool(uint64_t)>& enough) {
+  uint64_t lo = from;  // enough(lo) is taken as false
+  uint64_t hi = std::max<uint64_t>(from * 2, from + 1);
+  while (!enough(hi)) {
+    if (hi >= kMaxProjectedRequests) {
+      return std::nullopt;
+    }
+    lo = hi;
+    hi = std::min(hi * 2, kMaxProjectedRequests);
+  }
+  while (hi - lo > 1) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    (enough(mid) ? hi : lo) = mid;
+  }
+  return hi;
+}
+
+uint64_t scaled(uint64_t count, double factor) {
+  return static_cast<uint64_t>(std::llround(static_cast<double>(count) * factor));
+}
+
 }  // namespace
 
 double log_beta(double a, double b) { return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b); }
@@ -110,6 +133,42 @@ double ratio_upper(uint64_t canary_events, uint64_t stable_events, double theta0
     return kInfinity;
   }
   return (high / (1 - high)) / (theta0 / (1 - theta0));
+}
+
+std::optional<uint64_t> requests_for_rate_upper(uint64_t events, uint64_t requests, double bound,
+                                                double alpha) {
+  assert(events <= requests);
+  const double hat = requests == 0 ? 0.0 : static_cast<double>(events) / requests;
+  if (hat >= bound) {
+    return std::nullopt;
+  }
+  return smallest_with(requests, [&](uint64_t n) {
+    const auto e = std::min(n, static_cast<uint64_t>(std::llround(hat * static_cast<double>(n))));
+    return rate_cs(e, n, alpha).high < bound;
+  });
+}
+
+std::optional<uint64_t> requests_for_ratio_upper(uint64_t canary_events, uint64_t stable_events,
+                                                 uint64_t canary_requests, uint64_t stable_requests,
+                                                 double tolerance, double alpha, double k) {
+  if (canary_requests == 0 || stable_requests == 0 || canary_events + stable_events == 0) {
+    return std::nullopt;
+  }
+  const auto nc = static_cast<double>(canary_requests);
+  const auto nb = static_cast<double>(stable_requests);
+  const double theta0 = nc / (nc + nb);
+  // The observed ratio of the rates (infinite without stable events): the bound tends to it,
+  // so it must be under the tolerance.
+  const double observed =
+      (static_cast<double>(canary_events) / nc) / (static_cast<double>(stable_events) / nb);
+  if (!(observed < tolerance)) {
+    return std::nullopt;
+  }
+  return smallest_with(canary_requests, [&](uint64_t n) {
+    const double m = static_cast<double>(n) / nc;
+    return ratio_upper(scaled(canary_events, m), scaled(stable_events, m), theta0, alpha, k) <
+           tolerance;
+  });
 }
 
 // E = B(a + n_c, b + n_b) / B(a, b) · θ0^(−n_c) (1 − θ0)^(−n_b), a = kθ0, b = k(1 − θ0): the

@@ -14,9 +14,12 @@
 //   ratio_upper     an anytime-valid upper bound on the canary/stable rate ratio: the evidence
 //                   that promotes under `require_evidence`.
 //   srm_log_e       the sample-ratio-mismatch guard: do the requests split as configured?
+//   requests_for_*  how much traffic a bound needs to fall under a limit if the rates observed
+//                   so far hold: the estimate `status` shows for a step held for evidence.
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -78,5 +81,24 @@ double srm_log_e(uint64_t canary_requests, uint64_t stable_requests, double thet
 
 // The canary's share of events under H0 for the rate ratio r: θ0·r / (θ0·r + 1 − θ0).
 double share_for_ratio(double theta0, double r);
+
+// The projections are searched up to this many requests; past it, "not expected".
+inline constexpr uint64_t kMaxProjectedRequests = 1'000'000'000'000;
+
+// The fewest requests n (counting the `requests` seen, at least requests + 1) after which
+// rate_cs(round(p̂·n), n, alpha).high < bound, where p̂ = events / requests is the rate seen
+// (0 without requests: the events stay at none). nullopt when no n up to
+// kMaxProjectedRequests does (p̂ at or over the bound). REQUIRES: events <= requests.
+std::optional<uint64_t> requests_for_rate_upper(uint64_t events, uint64_t requests, double bound,
+                                                double alpha);
+
+// The fewest canary requests n (counting the canary_requests seen) after which
+// ratio_upper(round(e_c·m), round(e_b·m), θ0, alpha, k) < tolerance with m = n / canary_requests:
+// both versions' traffic and events grow in proportion, at the rates seen, the split θ0 =
+// n_c / (n_c + n_b) staying. nullopt when none does (the observed ratio at or over the
+// tolerance, or no event, or no requests of a version).
+std::optional<uint64_t> requests_for_ratio_upper(uint64_t canary_events, uint64_t stable_events,
+                                                 uint64_t canary_requests, uint64_t stable_requests,
+                                                 double tolerance, double alpha, double k = 100);
 
 }  // namespace rampart::rollout::seq

@@ -1,8 +1,11 @@
 #include "rollout/sequential_judge.hpp"
 
+#include "common/duration.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace rampart::rollout {
@@ -67,6 +70,23 @@ void set_absolute_bounds(const Check& c, double& bound, double& critical) {
   }
 }
 
+// A relative error check's own absolute bound on the error rate (max, or 1 − min), or 0 (none;
+// a latency check's absolute bound counts other events than its relative test).
+double own_rate_bound(const Check& c) {
+  double bound = 0;
+  double critical = 0;
+  if (!is_latency(c.metric)) {
+    set_absolute_bounds(c, bound, critical);
+  }
+  return bound;
+}
+
+// "1.5h" style: whole seconds rounded up.
+std::string seconds_text(double seconds) {
+  const auto ms = static_cast<int64_t>(std::ceil(std::max(0.0, seconds))) * 1000;
+  return format_duration(std::chrono::milliseconds(ms));
+}
+
 }  // namespace
 
 uint64_t relative_latency_threshold(Metric metric, const metrics::LatencyHistogram& stable) {
@@ -122,6 +142,7 @@ void SequentialJudge::start_step(uint32_t weight_bp, const metrics::LatencyHisto
   weight_bp_ = weight_bp;
   step_canary_requests_ = 0;
   step_stable_requests_ = 0;
+  step_seconds_ = 0;
   for (Test& t : tests_) {
     if (t.kind != Kind::kRelative) {
       continue;  // absolute evidence holds across steps: the canary's rate is its own
@@ -129,6 +150,8 @@ void SequentialJudge::start_step(uint32_t weight_bp, const metrics::LatencyHisto
     t.latency_ns = relative_latency_threshold(t.check.metric, stable);
     t.canary_events = 0;
     t.stable_events = 0;
+    t.canary_requests = 0;
+    t.stable_requests = 0;
     // The e-process runs on: it stays valid across weight changes (theta0 is set per tick).
   }
 }
@@ -182,8 +205,12 @@ CheckResult SequentialJudge::judge_absolute(Test& t, const Window& tick) const {
 // Which version each event came from, against the canary's share of the tick's requests.
 CheckResult SequentialJudge::judge_relative(Test& t, const Window& tick) const {
   const bool latency = is_latency(t.check.metric);
-  const auto [ec, nc] = events_of(t.check.metric, t.latency_ns, tick.canary);
-  const auto [eb, nb] = events_of(t.check.metric, t.latency_ns, tick.stable);
+  auto [ec, nc] = events_of(t.check.metric, t.latency_ns, tick.canary);
+  auto [eb, nb] = events_of(t.check.metric, t.latency_ns, tick.stable);
+  if (options_.capped_errors && !latency) {
+    ec = std::min(ec, tick.canary.capped_errors);
+    eb = std::min(eb, tick.stable.capped_errors);
+  }
   // A tick without requests of both versions says nothing about the split of its events; a
   // latency test waits for its threshold (the stable version's quantile at the step's start).
   if (nc > 0 && nb > 0 && (!latency || t.latency_ns > 0)) {
@@ -191,6 +218,10 @@ CheckResult SequentialJudge::judge_relative(Test& t, const Window& tick) const {
     t.e.update(theta0, ec, eb);
     t.canary_events += ec;
     t.stable_events += eb;
+    t.canary_requests += nc;
+    t.stable_requests += nb;
+    t.rollout_stable_events += eb;
+    t.rollout_stable_requests += nb;
   }
   const double threshold = static_cast<double>(tests_.size()) / options_.alpha;
   const double e = t.e.e_value();
@@ -245,9 +276,112 @@ std::optional<std::string> SequentialJudge::srm_refusal() const {
       num(std::exp(log_e)), num(1 / options_.alpha_srm));
 }
 
+// An absolute check has evidence once its interval lies under its bound (max, else critical).
+std::optional<SequentialJudge::Shortfall> SequentialJudge::absolute_shortfall(const Test& t) const {
+  const double limit = t.bound > 0 ? t.bound : t.critical;
+  const seq::Interval ci = seq::rate_cs(t.canary_events, t.canary_requests, level());
+  if (ci.high < limit) {
+    return std::nullopt;
+  }
+  return Shortfall{fmt::format("{}: the upper bound {} of the canary's rate is not yet under {}",
+                               to_string(t.check.metric), num(ci.high), num(limit)),
+                   seq::requests_for_rate_upper(t.canary_events, t.canary_requests, limit, level()),
+                   t.canary_requests};
+}
+
+// A relative check has evidence once the upper bound on the canary/stable rate ratio over the
+// step lies under its tolerance; without events, once the canary's rate is bounded under the
+// tolerance times stable's rate over the rollout (or under the check's own absolute bound).
+std::optional<SequentialJudge::Shortfall> SequentialJudge::relative_shortfall(const Test& t) const {
+  if (weight_bp_ >= 10000) {
+    return std::nullopt;  // no stable traffic to compare with: the earlier steps had to
+  }
+  const double tol = t.check.max_ratio_to_stable.value_or(1);
+  const std::string metric(to_string(t.check.metric));
+  if (t.canary_requests == 0 || t.stable_requests == 0) {
+    return Shortfall{metric + ": no traffic of both versions compared yet", std::nullopt, 0};
+  }
+  if (t.canary_events + t.stable_events > 0) {
+    const double theta0 = static_cast<double>(t.canary_requests) /
+                          static_cast<double>(t.canary_requests + t.stable_requests);
+    const double up = seq::ratio_upper(t.canary_events, t.stable_events, theta0, level());
+    if (up < tol) {
+      return std::nullopt;
+    }
+    return Shortfall{
+        fmt::format("{}: the canary/stable ratio is at most {}, not yet under {}", metric, num(up),
+                    num(tol)),
+        seq::requests_for_ratio_upper(t.canary_events, t.stable_events, t.canary_requests,
+                                      t.stable_requests, tol, level()),
+        t.canary_requests};
+  }
+  double limit = own_rate_bound(t.check);
+  std::string against = fmt::format("its own bound {}", num(limit));
+  if (t.rollout_stable_events > 0) {
+    const double stable_rate = static_cast<double>(t.rollout_stable_events) /
+                               static_cast<double>(t.rollout_stable_requests);
+    limit = tol * stable_rate;
+    against = fmt::format("{} x stable's rate {}", num(tol), num(stable_rate));
+  }
+  if (limit <= 0) {
+    return Shortfall{metric +
+                         ": no event of either version yet, so nothing to compare the canary "
+                         "with (an absolute bound, max, lets it promote on its own rate)",
+                     std::nullopt, t.canary_requests};
+  }
+  const double high = seq::rate_cs(0, t.canary_requests, level()).high;
+  if (high < limit) {
+    return std::nullopt;
+  }
+  return Shortfall{fmt::format("{}: no event yet; the canary's rate is at most {}, not yet under "
+                               "{}",
+                               metric, num(high), against),
+                   seq::requests_for_rate_upper(0, t.canary_requests, limit, level()),
+                   t.canary_requests};
+}
+
+std::optional<Judgement> SequentialJudge::held_for_evidence(Judgement j) const {
+  std::vector<Shortfall> short_of;
+  for (const Test& t : tests_) {
+    auto s = t.kind == Kind::kRelative ? relative_shortfall(t) : absolute_shortfall(t);
+    if (s) {
+      short_of.push_back(std::move(*s));
+    }
+  }
+  if (short_of.empty()) {
+    return std::nullopt;
+  }
+  EvidenceNeed need;
+  for (const Shortfall& s : short_of) {
+    if (!s.needed) {
+      need.expected = false;
+    } else {
+      need.canary_requests = std::max(need.canary_requests, *s.needed - s.seen);
+    }
+  }
+  std::string estimate = "the rates seen so far do not promise it";
+  if (need.expected) {
+    estimate = fmt::format("needs ~{} more canary requests", need.canary_requests);
+    if (step_canary_requests_ > 0 && step_seconds_ > 0) {
+      need.seconds = static_cast<double>(need.canary_requests) * step_seconds_ /
+                     static_cast<double>(step_canary_requests_);
+      estimate += fmt::format(" (~{} at the current rate)", seconds_text(*need.seconds));
+    }
+  }
+  j.decision = Decision::kContinue;
+  j.reason = fmt::format("held for evidence (require_evidence): {}{}; {}", short_of.front().reason,
+                         short_of.size() > 1
+                             ? fmt::format(", and {} more checks short of it", short_of.size() - 1)
+                             : std::string(),
+                         estimate);
+  j.needs = need;
+  return j;
+}
+
 Judgement SequentialJudge::observe(const Window& tick, bool dwell_over) {
   step_canary_requests_ += tick.canary.requests;
   step_stable_requests_ += tick.stable.requests;
+  step_seconds_ += tick.seconds;
   Judgement j;
   for (Test& t : tests_) {
     j.checks.push_back(t.kind == Kind::kRelative ? judge_relative(t, tick)
@@ -264,6 +398,16 @@ Judgement SequentialJudge::observe(const Window& tick, bool dwell_over) {
   if (auto srm = srm_refusal()) {
     j.decision = Decision::kPause;
     j.reason = *srm;
+    return j;
+  }
+  if (dwell_over && options_.require_evidence) {
+    if (auto held = held_for_evidence(j)) {
+      return *held;
+    }
+    j.decision = Decision::kNextStep;
+    j.reason =
+        "every check has the evidence that the canary is within its bound, and the "
+        "step's time is over";
     return j;
   }
   j.decision = dwell_over ? Decision::kNextStep : Decision::kContinue;

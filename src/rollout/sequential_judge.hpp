@@ -21,6 +21,17 @@
 // A sample-ratio-mismatch guard on the step's requests (configured weight against the
 // observed split) pauses the rollout when the split cannot be trusted.
 //
+// With require_evidence, a step whose dwell is over moves on only on evidence for the canary,
+// each at the test's level alpha / K (so a canary worse than a bound is promoted past it with
+// probability at most alpha / K per test and step): an absolute check's interval all under its
+// bound; a relative check's upper bound on the canary/stable rate ratio (ratio_upper, over the
+// step's events) under max_ratio_to_stable; with no event of either version in the step, the
+// canary's upper bound on its rate under max_ratio_to_stable × the stable version's rate over
+// the rollout, or, when stable had none either, under the check's own absolute bound (max /
+// min), else it holds. At 100% (no stable traffic to compare with) relative checks are
+// waived. Until then it continues, with Judgement::needs saying how much more canary traffic
+// it expects to need at the rates seen.
+//
 // Not thread-safe; one per rollout, fed by one controller.
 
 #include "rollout/analysis.hpp"
@@ -40,6 +51,11 @@ struct SequentialOptions {
   // Whether requests are routed one by one with the weight, so that their split can be checked
   // against it (not with sticky routing: the split follows the keys').
   bool check_split = true;
+  bool require_evidence = false;  // AnalysisPolicy::require_evidence
+  // Sticky routing: relative error tests count VersionWindow::capped_errors (at most a few
+  // errors per sticky key and step), so that one user's many errors weigh as a few. Absolute
+  // checks count every error: a canary failing for a few heavy users is still over its bound.
+  bool capped_errors = false;
 };
 
 class SequentialJudge {
@@ -56,6 +72,8 @@ class SequentialJudge {
 
   // The number of tests alpha is split over.
   std::size_t tests() const { return tests_.size(); }
+  // The level of each test's bound: alpha / K.
+  double level() const { return options_.alpha / static_cast<double>(tests_.size()); }
 
  private:
   enum class Kind { kAbsoluteRate, kAbsoluteLatency, kRelative };
@@ -63,13 +81,24 @@ class SequentialJudge {
   struct Test {
     Check check;
     Kind kind = Kind::kAbsoluteRate;
-    double bound = 0;              // absolute: the rate bound (max, or the latency's tail)
-    double critical = 0;           // absolute: the critical rate bound, or 0
-    uint64_t latency_ns = 0;       // latency tests: the threshold
-    uint64_t canary_events = 0;    // absolute: since the rollout began; relative: the step
-    uint64_t canary_requests = 0;  // absolute: since the rollout began
-    uint64_t stable_events = 0;    // relative, the step
-    seq::RatioEProcess e;          // relative
+    double bound = 0;                    // absolute: the rate bound (max, or the latency's tail)
+    double critical = 0;                 // absolute: the critical rate bound, or 0
+    uint64_t latency_ns = 0;             // latency tests: the threshold
+    uint64_t canary_events = 0;          // absolute: since the rollout began; relative: the step
+    uint64_t canary_requests = 0;        // absolute: since the rollout began; relative: the step's
+    uint64_t stable_events = 0;          // relative, the step
+    uint64_t stable_requests = 0;        // relative: the step's, in the ticks it compared
+    uint64_t rollout_stable_events = 0;  // relative: since the rollout began
+    uint64_t rollout_stable_requests = 0;
+    seq::RatioEProcess e;  // relative
+  };
+
+  // What one test lacks for require_evidence: why, and the canary requests (in all, of those
+  // it counts) it expects to need; nullopt need: not at the rates seen.
+  struct Shortfall {
+    std::string reason;
+    std::optional<uint64_t> needed;
+    uint64_t seen = 0;
   };
 
   static Test test_of(const Check& c, Kind kind);
@@ -77,12 +106,17 @@ class SequentialJudge {
   CheckResult judge_absolute(Test& t, const Window& tick) const;
   CheckResult judge_relative(Test& t, const Window& tick) const;
   std::optional<std::string> srm_refusal() const;
+  std::optional<Shortfall> absolute_shortfall(const Test& t) const;
+  std::optional<Shortfall> relative_shortfall(const Test& t) const;
+  // With require_evidence: the step held for evidence (kContinue, with needs), or nullopt.
+  std::optional<Judgement> held_for_evidence(Judgement j) const;
 
   SequentialOptions options_;
   std::vector<Test> tests_;
   uint32_t weight_bp_ = 0;
   uint64_t step_canary_requests_ = 0;
   uint64_t step_stable_requests_ = 0;
+  double step_seconds_ = 0;
 };
 
 // The latency a relative check of `metric` compares against: the stable version's quantile

@@ -505,6 +505,23 @@ TEST(RolloutConfig, EveryPartOfTheExampleReadsAsWritten) {
   EXPECT_EQ(p.webhooks[0].events.size(), 5u);
 }
 
+TEST(RolloutConfig, RequireEvidenceAndWhatAnUndecidedStepDoesReadAsWrittenAndDefault) {
+  using std::chrono::milliseconds;
+  const Config set = parse_ok(read_file(kCases / "rollout_ok_evidence.toml"));
+  const rollout::AnalysisPolicy& a = set.services.at(0).rollout.analysis;
+  EXPECT_TRUE(a.require_evidence);
+  EXPECT_EQ(a.max_step_duration, milliseconds(3'600'000));
+  EXPECT_EQ(a.on_inconclusive, rollout::Inconclusive::kRollback);
+  const Config off = parse_ok(read_file(kCases / "rollout_ok_max_step_duration_off.toml"));
+  EXPECT_FALSE(off.services.at(0).rollout.analysis.require_evidence);
+  EXPECT_EQ(off.services.at(0).rollout.analysis.max_step_duration, milliseconds(0));
+  const Config plain = parse_ok(read_file(kCases / "ok_minimal.toml"));
+  const rollout::AnalysisPolicy& d = plain.services.at(0).rollout.analysis;
+  EXPECT_FALSE(d.require_evidence);
+  EXPECT_EQ(d.max_step_duration, milliseconds(30 * 60 * 1000));
+  EXPECT_EQ(d.on_inconclusive, rollout::Inconclusive::kPause);
+}
+
 TEST(RolloutConfig, AWebhooksDeliverySettingsReadAsWrittenAndDefault) {
   using std::chrono::milliseconds;
   const Config cfg = parse_ok(read_file(kCases / "rollout_webhook_ok_delivery.toml"));

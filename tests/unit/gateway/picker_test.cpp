@@ -68,7 +68,12 @@ TEST(Picker, CaseFile) {
       ASSERT_FALSE(p.error);
       const VersionRoute* want = version_for_bucket(s, sticky_bucket(s.salt_seed, key_text));
       EXPECT_EQ(p.version, want);
+      // The key's hash comes with the pick: the gateway bounds each key's errors by it.
+      EXPECT_EQ(p.sticky_hash, sticky_hash(s.salt_seed, key_text));
       continue;
+    }
+    if (!in.sticky_key || in.override_version) {
+      EXPECT_EQ(p.sticky_hash, 0u);  // no key chose the version
     }
     const auto& expect = o.at("expect");
     if (expect.is_string()) {
@@ -89,6 +94,7 @@ TEST(Picker, HashIsDocumentedXxh64) {
   uint64_t seed = XXH64("shop", 4, 0);
   EXPECT_EQ(salt_seed("shop"), seed);
   EXPECT_EQ(sticky_bucket(seed, "127.0.0.1"), XXH64("127.0.0.1", 9, seed) % 10000);
+  EXPECT_EQ(sticky_hash(seed, "127.0.0.1"), XXH64("127.0.0.1", 9, seed));
   // Salting changes the assignment.
   int differ = 0;
   for (int i = 0; i < 100; ++i) {

@@ -484,6 +484,14 @@ TEST(RequestRouting, RoutedRequestsCarryServiceVersionAndForwarding) {
     EXPECT_EQ(r.framing, c.framing);
     EXPECT_EQ(r.has_body(), c.framing != http::Framing::kNone);
     EXPECT_EQ(r.expect_continue, c.expect_continue);
+    // The key that chose the version comes with the request, for the per-key error bound.
+    const std::string_view name(c.name);
+    const std::string_view key = name == "sticky by cookie"      ? "user-42"
+                                 : name == "sticky by client IP" ? "192.0.2.7"
+                                                                 : "";
+    EXPECT_EQ(r.sticky_hash, key.empty() ? 0 : sticky_hash(r.service->salt_seed, key));
+    EXPECT_EQ(r.sticky_key().hash, r.sticky_hash);
+    EXPECT_EQ(r.sticky_key().epoch, r.version->key_epoch);
     const http::Forwarding f = r.forwarding(c.request.client_ip);
     EXPECT_EQ(f.client_ip, c.request.client_ip);
     EXPECT_EQ(f.prior_forwarded_for, c.forwarded_for);

@@ -45,6 +45,64 @@ TEST(VersionStatsTest, UpstreamFailuresByKind) {
   EXPECT_EQ(to_string(UpstreamFailure::kTimeout), "timeout");
 }
 
+uint64_t capped(const VersionShard& shard) {
+  VersionSnapshot s;
+  shard.add_to(s);
+  return s.capped_errors;
+}
+
+// A sticky key's errors count at most kMaxErrorsPerKey times per epoch (step); requests without
+// a key count every error; successes count nothing; a new epoch starts every key afresh.
+TEST(VersionStatsTest, CappedErrorsBoundEachStickyKeyPerEpoch) {
+  ASSERT_EQ(kMaxErrorsPerKey, 2);
+  VersionShard shard;
+  const StickyKey heavy{0x1234'5678'9abc'def0ULL, 1};
+  const StickyKey light{0x0fed'cba9'8765'4321ULL, 1};
+  for (int i = 0; i < 10; ++i) {
+    shard.record_response(heavy, 503, 1'000, 0, 0);
+    shard.record_response(heavy, 200, 1'000, 0, 0);
+  }
+  EXPECT_EQ(capped(shard), 2u);
+  shard.record_response(light, 500, 1'000, 0, 0);
+  EXPECT_EQ(capped(shard), 3u);
+  for (int i = 0; i < 4; ++i) {
+    shard.record_response(502, 1'000, 0, 0);  // no key
+  }
+  EXPECT_EQ(capped(shard), 7u);
+  shard.record_response(StickyKey{heavy.hash, 2}, 500, 1'000, 0, 0);  // the next step
+  shard.record_response(StickyKey{heavy.hash, 2}, 500, 1'000, 0, 0);
+  shard.record_response(StickyKey{heavy.hash, 2}, 500, 1'000, 0, 0);
+  EXPECT_EQ(capped(shard), 9u);
+  VersionSnapshot s;
+  shard.add_to(s);
+  EXPECT_EQ(s.responses(5), 18u);  // every error is still an error
+  EXPECT_EQ(s.requests(), 28u);
+}
+
+// Two keys in one slot (the same high bits) take it from each other: each restarts its count,
+// so collisions loosen the bound (more errors count), never tighten it.
+TEST(VersionStatsTest, KeysThatShareASlotLoosenTheBoundNeverTightenIt) {
+  VersionShard shard;
+  const StickyKey a{0xAAAA'0000'0000'0001ULL, 1};
+  const StickyKey b{0xAAAA'0000'0000'0002ULL, 1};
+  for (int i = 0; i < 3; ++i) {
+    shard.record_response(a, 500, 1'000, 0, 0);
+    shard.record_response(b, 500, 1'000, 0, 0);
+  }
+  EXPECT_EQ(capped(shard), 6u);
+}
+
+TEST(VersionStatsTest, TheKeyEpochChangesWithTheWeightOrAGap) {
+  VersionStats stats("shop", "v2", 1);
+  const uint32_t first = stats.key_epoch(1000, 1);
+  EXPECT_EQ(stats.key_epoch(1000, 2), first);  // a re-publication at the same weight
+  const uint32_t step = stats.key_epoch(5000, 3);
+  EXPECT_NE(step, first);
+  EXPECT_EQ(stats.key_epoch(5000, 4), step);
+  // Absent from generation 5 (rolled back), back at the same weight in 6 (retried).
+  EXPECT_NE(stats.key_epoch(5000, 6), step);
+}
+
 TEST(VersionStatsTest, SnapshotMergesAllShards) {
   VersionStats stats("shop", "v2", 3);
   ASSERT_EQ(stats.worker_count(), 3u);

@@ -57,6 +57,9 @@ rollout::Policy sample_policy() {
   p.analysis = {.min_requests = 50,
                 .failure_limit = 3,
                 .inconclusive = rollout::Inconclusive::kPause,
+                .require_evidence = true,
+                .max_step_duration = milliseconds(600000),
+                .on_inconclusive = rollout::Inconclusive::kRollback,
                 .checks = {{.metric = rollout::Metric::kErrorRate, .max = 0.01, .critical = 0.05},
                            {.metric = rollout::Metric::kSuccessRate, .min = 0.99},
                            {.metric = rollout::Metric::kP95Ms, .max_ratio_to_stable = 1.2}}};
@@ -330,6 +333,23 @@ TEST(Golden, APolicyWithoutAJudgeReadsTheSequentialJudge) {
   auto bad = decode_service(text);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("judge"), std::string::npos) << bad.error().message;
+}
+
+// Service policies written before require_evidence and max_step_duration read their defaults:
+// no evidence required, 30 minutes undecided past a step's pause, then a pause for a person.
+TEST(Golden, APolicyWithoutRequireEvidenceOrMaxStepDurationReadsTheDefaults) {
+  auto s = decode_service(golden("service.schema2.before_evidence.json"));
+  ASSERT_TRUE(s) << s.error().message;
+  const rollout::AnalysisPolicy& a = s->rollout.analysis;
+  EXPECT_FALSE(a.require_evidence);
+  EXPECT_EQ(a.max_step_duration, rollout::kDefaultMaxStepDuration);
+  EXPECT_EQ(a.on_inconclusive, rollout::Inconclusive::kPause);
+  EXPECT_EQ(a.min_requests, 50u);  // the rest as written
+  std::string text = golden("service.schema2.json");
+  text.replace(text.find(R"("on_inconclusive":"rollback")"), 28, R"("on_inconclusive":"shrug")");
+  auto bad = decode_service(text);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("on_inconclusive"), std::string::npos) << bad.error().message;
 }
 
 TEST(Golden, SchemaOneVersionReadsTheDefaultHealthPath) {

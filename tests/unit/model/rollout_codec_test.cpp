@@ -125,6 +125,45 @@ TEST(RolloutCodec, APlanWithoutAJudgeWasTheThresholdJudgesAndTheSequentialEviden
   EXPECT_FALSE(json.at("checks").at(1).as_object().contains("e_value"));
 }
 
+// A plan keeps require_evidence, max_step_duration and on_inconclusive, and the progress its
+// last resume; a record from before them reads no evidence required, no duration limit (a
+// rollout under way keeps going as it was told to) and no resume.
+TEST(RolloutCodec, APlanWithoutMaxStepDurationHasNoLimitAndTheEvidenceNeedIsKept) {
+  Rollout r = sample_rollout();
+  r.plan.analysis.require_evidence = true;
+  r.plan.analysis.max_step_duration = milliseconds(600'000);
+  r.plan.analysis.on_inconclusive = rollout::Inconclusive::kRollback;
+  r.progress.resumed_ms = 1'700'000'050'000;
+  auto back = decode_rollout(encode(r));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, r);
+
+  auto o = boost::json::parse(encode(r)).as_object();
+  auto& analysis = o["plan"].as_object()["analysis"].as_object();
+  analysis.erase("require_evidence");
+  analysis.erase("max_step_duration_ms");
+  analysis.erase("on_inconclusive");
+  o["progress"].as_object().erase("resumed_ms");
+  auto before = decode_rollout(boost::json::serialize(o));
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_FALSE(before->plan.analysis.require_evidence);
+  EXPECT_EQ(before->plan.analysis.max_step_duration, milliseconds(0));
+  EXPECT_EQ(before->plan.analysis.on_inconclusive, rollout::Inconclusive::kPause);
+  EXPECT_EQ(before->progress.resumed_ms, 0);
+
+  rollout::Judgement held;
+  held.needs = rollout::EvidenceNeed{.canary_requests = 8766, .seconds = 21.9};
+  auto json = to_json(held);
+  EXPECT_TRUE(json.at("needs").at("expected").as_bool());
+  EXPECT_EQ(json.at("needs").at("canary_requests").as_uint64(), 8766u);
+  EXPECT_EQ(json.at("needs").at("seconds").as_double(), 21.9);
+  held.needs = rollout::EvidenceNeed{.expected = false};
+  json = to_json(held);
+  EXPECT_FALSE(json.at("needs").at("expected").as_bool());
+  EXPECT_FALSE(json.at("needs").as_object().contains("canary_requests"));
+  EXPECT_FALSE(to_json(rollout::Judgement{}).as_object().contains("needs"));
+}
+
 TEST(RolloutCodec, NewerSchemasAndBrokenFieldsAreRefusedByName) {
   auto newer = decode_rollout(R"({"schema":2,"service":"shop"})");
   ASSERT_FALSE(newer);

@@ -163,6 +163,162 @@ TEST(SequentialJudge, ASplitThatIsNotTheConfiguredOnePausesTheRollout) {
   }
 }
 
+Check absolute_errors(double max) {
+  Check c;
+  c.metric = Metric::kErrorRate;
+  c.max = max;
+  return c;
+}
+
+// 400 canary requests a second without an error, against a bound of 0.1% at alpha 1% (one
+// test): about 9766 requests bound the rate under it (sequential_test.cpp computes it by
+// hand). At the end of the dwell, 1000 in: ~8766 more, ~22 s at 400/s.
+TEST(SequentialJudge, RequireEvidenceHoldsAStepUntilTheBoundIsUnderTheCheckThenMovesOn) {
+  SequentialJudge judge({absolute_errors(0.001)}, {.require_evidence = true});
+  judge.start_step(1000, stable_latency(20));
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_EQ(judge.observe(tick(version(100, 0), version(900, 0)), false).decision,
+              Decision::kContinue);
+  }
+  Judgement j = judge.observe(tick(version(100, 0), version(900, 0)), true);
+  ASSERT_EQ(j.decision, Decision::kContinue) << j.reason;
+  ASSERT_TRUE(j.needs);
+  EXPECT_TRUE(j.needs->expected);
+  EXPECT_NEAR(static_cast<double>(j.needs->canary_requests), 8766, 2);
+  ASSERT_TRUE(j.needs->seconds);
+  EXPECT_NEAR(*j.needs->seconds, 8766 / 400.0, 0.01);
+  EXPECT_NE(j.reason.find("held for evidence (require_evidence): error_rate: the upper bound"),
+            std::string::npos)
+      << j.reason;
+  EXPECT_NE(j.reason.find("needs ~876"), std::string::npos) << j.reason;
+  EXPECT_NE(j.reason.find("(~22s at the current rate)"), std::string::npos) << j.reason;
+  int canary = 1000;
+  while (j.decision == Decision::kContinue && canary < 20'000) {
+    j = judge.observe(tick(version(100, 0), version(900, 0)), true);
+    canary += 100;
+  }
+  EXPECT_EQ(j.decision, Decision::kNextStep) << j.reason;
+  EXPECT_GE(canary, 9766);  // promoted at the first tick whose evidence suffices
+  EXPECT_LT(canary, 9766 + 100);
+  EXPECT_FALSE(j.needs);
+  // Without require_evidence the same step moves on at the end of its dwell.
+  SequentialJudge plain({absolute_errors(0.001)});
+  plain.start_step(1000, stable_latency(20));
+  EXPECT_EQ(plain.observe(tick(version(100, 0), version(900, 0)), true).decision,
+            Decision::kNextStep);
+}
+
+TEST(SequentialJudge, RequireEvidenceOnARelativeCheckBoundsTheRateRatio) {
+  // Canary and stable both at 1%: the ratio's upper bound comes down towards 1, under 1.2.
+  SequentialJudge judge({relative_errors()}, {.require_evidence = true});
+  judge.start_step(1000, stable_latency(20));
+  Judgement j = judge.observe(tick(version(1000, 10), version(9000, 90)), true);
+  ASSERT_EQ(j.decision, Decision::kContinue) << j.reason;
+  ASSERT_TRUE(j.needs && j.needs->expected);
+  const auto expected = *seq::requests_for_ratio_upper(10, 90, 1000, 9000, 1.2, 0.01) - 1000;
+  EXPECT_EQ(j.needs->canary_requests, expected);
+  EXPECT_NE(j.reason.find("the canary/stable ratio is at most"), std::string::npos) << j.reason;
+  uint64_t canary = 1000;
+  while (j.decision == Decision::kContinue && canary < 10'000'000) {
+    j = judge.observe(tick(version(1000, 10), version(9000, 90)), true);
+    canary += 1000;
+  }
+  EXPECT_EQ(j.decision, Decision::kNextStep) << j.reason;
+  EXPECT_NEAR(static_cast<double>(canary), static_cast<double>(expected + 1000), 1000);
+}
+
+TEST(SequentialJudge, RequireEvidenceSaysWhenTheRatesSeenDoNotPromiseIt) {
+  // 1.3x stable's rate against a tolerance of 1.2: no amount of the same traffic suffices.
+  SequentialJudge worse({relative_errors()}, {.require_evidence = true});
+  worse.start_step(1000, stable_latency(20));
+  Judgement j = worse.observe(tick(version(1000, 13), version(9000, 90)), true);
+  ASSERT_EQ(j.decision, Decision::kContinue) << j.reason;
+  ASSERT_TRUE(j.needs);
+  EXPECT_FALSE(j.needs->expected);
+  EXPECT_NE(j.reason.find("the rates seen so far do not promise it"), std::string::npos)
+      << j.reason;
+  // No error from either version and no absolute bound: nothing to compare with.
+  SequentialJudge none({relative_errors()}, {.require_evidence = true});
+  none.start_step(1000, stable_latency(20));
+  j = none.observe(tick(version(1000, 0), version(9000, 0)), true);
+  EXPECT_EQ(j.decision, Decision::kContinue);
+  EXPECT_NE(j.reason.find("no event of either version yet"), std::string::npos) << j.reason;
+  // With an absolute bound as well, the canary's own rate decides.
+  Check both = relative_errors();
+  both.max = 0.01;
+  SequentialJudge bounded({both}, {.require_evidence = true});
+  bounded.start_step(1000, stable_latency(20));
+  for (int i = 0; i < 20; ++i) {
+    j = bounded.observe(tick(version(1000, 0), version(9000, 0)), true);
+  }
+  EXPECT_EQ(j.decision, Decision::kNextStep) << j.reason;
+}
+
+// A step without any error of either version compares the canary's bound on its rate with the
+// tolerance times the stable version's rate over the rollout (its errors in earlier steps).
+TEST(SequentialJudge, RequireEvidenceWithoutEventsInTheStepUsesStablesRateOverTheRollout) {
+  SequentialJudge judge({relative_errors()}, {.require_evidence = true});
+  judge.start_step(1000, stable_latency(20));
+  for (int i = 0; i < 10; ++i) {
+    judge.observe(tick(version(1000, 0), version(9000, 90)), false);  // stable: 1%
+  }
+  judge.start_step(5000, stable_latency(20));
+  Judgement j = judge.observe(tick(version(100, 0), version(100, 0)), true);
+  ASSERT_EQ(j.decision, Decision::kContinue) << j.reason;
+  EXPECT_NE(j.reason.find("no event yet; the canary's rate is at most"), std::string::npos)
+      << j.reason;
+  EXPECT_NE(j.reason.find("not yet under 1.2 x stable's rate 0.009989"), std::string::npos)
+      << j.reason;  // 900 errors of 90,100 stable requests
+  // Its bound must fall under 1.2 × 0.9989% = 1.199%: rate_cs(0, n) at alpha 1% does so at n.
+  const auto n = seq::requests_for_rate_upper(0, 100, 1.2 * 900 / 90'100.0, 0.01);
+  ASSERT_TRUE(n && j.needs && j.needs->expected);
+  EXPECT_EQ(j.needs->canary_requests, *n - 100);
+  for (uint64_t seen = 100; seen < *n; seen += 100) {
+    j = judge.observe(tick(version(100, 0), version(100, 0)), true);
+  }
+  EXPECT_EQ(j.decision, Decision::kNextStep) << j.reason;
+}
+
+TEST(SequentialJudge, RequireEvidenceWaivesRelativeChecksAt100Percent) {
+  SequentialJudge judge({relative_errors()}, {.require_evidence = true});
+  judge.start_step(10000, stable_latency(20));
+  EXPECT_EQ(judge.observe(tick(version(1000, 10), version(0, 0)), true).decision,
+            Decision::kNextStep);
+}
+
+// On a sticky service the relative test counts each key's first few errors only (the
+// gateway's capped_errors): a few broken users' many errors on the canary are not a
+// regression. The absolute bound still counts every error.
+TEST(SequentialJudge, WithCappedErrorsTheRelativeTestCountsTheCappedOnes) {
+  const auto heavy_users = [] {
+    Window w = tick(version(100, 20), version(900, 9));
+    w.canary.capped_errors = 1;  // 20 errors, from users who had had their share
+    w.stable.capped_errors = 9;
+    return w;
+  };
+  SequentialJudge capped({relative_errors()}, {.capped_errors = true});
+  capped.start_step(1000, stable_latency(20));
+  SequentialJudge every({relative_errors()}, {.check_split = false});
+  every.start_step(1000, stable_latency(20));
+  Judgement j;
+  for (int i = 0; i < 200; ++i) {
+    j = capped.observe(heavy_users(), false);
+    ASSERT_EQ(j.decision, Decision::kContinue) << i << ": " << j.reason;
+  }
+  EXPECT_EQ(j.checks.front().canary_events, 200u);
+  for (int i = 0; i < 20 && j.decision != Decision::kRollback; ++i) {
+    j = every.observe(heavy_users(), false);
+  }
+  EXPECT_EQ(j.decision, Decision::kRollback) << j.reason;
+  Check both = relative_errors();
+  both.max = 0.01;
+  SequentialJudge absolute({both}, {.capped_errors = true});
+  absolute.start_step(1000, stable_latency(20));
+  j = absolute.observe(heavy_users(), false);  // 20% errors, all counted: over max at once
+  EXPECT_EQ(j.decision, Decision::kRollback);
+  EXPECT_NE(j.reason.find("the error rate is"), std::string::npos) << j.reason;
+}
+
 namespace json = boost::json;
 
 std::optional<double> number_at(const json::object& o, std::string_view key) {
@@ -206,7 +362,9 @@ struct Outcome {
 };
 
 Outcome run_case(const json::object& c) {
-  SequentialJudge judge(checks_from(c));
+  SequentialOptions options;
+  options.require_evidence = c.contains("require_evidence") && c.at("require_evidence").as_bool();
+  SequentialJudge judge(checks_from(c), options);
   metrics::LatencyHistogram recent;
   if (c.contains("stable_latency_ms")) {
     for (const auto& [ms, n] : c.at("stable_latency_ms").as_object()) {

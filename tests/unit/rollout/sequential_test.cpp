@@ -240,5 +240,58 @@ TEST(Sequential, SampleRatioMismatchIsQuietOnTheConfiguredSplitAndLoudOffIt) {
   EXPECT_NEAR(srm_log_e(0, 0, 0.1), 0, 1e-12);
 }
 
+// With no events, rate_cs's upper end solves −n·log(1 − p) = log(1/alpha) + log(B(.5,.5) /
+// B(.5, n + .5)), and B(.5,.5)/B(.5, n + .5) = √π·Γ(n + 1)/Γ(n + .5) ≈ √(πn). For alpha 0.01
+// and p 0.001 (−log 0.999 = 0.0010005), iterating n = (4.6052 + ½·log(πn)) / 0.0010005 from
+// n = 5000 gives 9431, 9748, 9765, 9766: about 9766 requests without an error bound the rate
+// under 0.1%. At alpha 0.002 (log 500 = 6.2146) the same gives 11454.
+TEST(Sequential, RequestsForRateUpperWithoutEventsMatchesTheHandComputedCount) {
+  auto n = requests_for_rate_upper(0, 0, 0.001, 0.01);
+  ASSERT_TRUE(n);
+  EXPECT_NEAR(static_cast<double>(*n), 9766, 2);
+  EXPECT_LT(rate_cs(0, *n, 0.01).high, 0.001);
+  EXPECT_GE(rate_cs(0, *n - 1, 0.01).high, 0.001);  // the fewest
+  // Requests already seen count: the answer is the same total.
+  EXPECT_EQ(requests_for_rate_upper(0, 4000, 0.001, 0.01), n);
+  auto strict = requests_for_rate_upper(0, 0, 0.001, 0.002);
+  ASSERT_TRUE(strict);
+  EXPECT_NEAR(static_cast<double>(*strict), 11454, 2);
+}
+
+TEST(Sequential, RequestsForRateUpperAtTheRateSeen) {
+  // 0.5% seen against a bound of 1%: the interval has to shrink to under twice the rate.
+  auto n = requests_for_rate_upper(5, 1000, 0.01, 0.01);
+  ASSERT_TRUE(n);
+  EXPECT_GT(*n, 1000u);
+  EXPECT_LT(rate_cs(*n / 200, *n, 0.01).high, 0.0101);
+  EXPECT_GE(rate_cs((*n / 2) / 200, *n / 2, 0.01).high, 0.01);
+  // A rate seen at or over the bound never gets under it.
+  EXPECT_FALSE(requests_for_rate_upper(10, 1000, 0.01, 0.01));
+  EXPECT_FALSE(requests_for_rate_upper(20, 1000, 0.01, 0.01));
+  // Already under: the next request does.
+  EXPECT_EQ(requests_for_rate_upper(0, 100'000, 0.001, 0.01), 100'001u);
+}
+
+TEST(Sequential, RequestsForRatioUpperScalesTheCountsSeen) {
+  // The canary at stable's rate, 1%, at 10% weight: 10 of 1000 against 90 of 9000.
+  auto n = requests_for_ratio_upper(10, 90, 1000, 9000, 1.2, 0.01);
+  ASSERT_TRUE(n);
+  const double m = static_cast<double>(*n) / 1000;
+  const auto at = [](double scale) {
+    return ratio_upper(static_cast<uint64_t>(std::llround(10 * scale)),
+                       static_cast<uint64_t>(std::llround(90 * scale)), 0.1, 0.01);
+  };
+  EXPECT_LT(at(m), 1.2);
+  EXPECT_GE(at(m * 0.95), 1.2);
+  EXPECT_GT(*n, 10'000u);  // a 20% tolerance on a 1% rate takes many requests
+  // A looser tolerance takes fewer.
+  EXPECT_LT(*requests_for_ratio_upper(10, 90, 1000, 9000, 2, 0.01), *n);
+  // An observed ratio at or over the tolerance, no stable events, or no events: never.
+  EXPECT_FALSE(requests_for_ratio_upper(13, 90, 1000, 9000, 1.2, 0.01));
+  EXPECT_FALSE(requests_for_ratio_upper(1, 0, 1000, 9000, 1.2, 0.01));
+  EXPECT_FALSE(requests_for_ratio_upper(0, 0, 1000, 9000, 1.2, 0.01));
+  EXPECT_FALSE(requests_for_ratio_upper(1, 9, 0, 9000, 1.2, 0.01));
+}
+
 }  // namespace
 }  // namespace rampart::rollout::seq

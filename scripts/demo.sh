@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The demo: rampart in front of three versions of the demo app, with live traffic.
+# The demo: rampart runs three versions of the demo app (2 instances each, on ports it picks)
+# and puts its gateway in front of them, with live traffic.
 #   1. By hand: the CLI checkpoints v1, moves the split to v2 step by step (each step a durable,
 #      numbered deployment) and rolls back to the checkpoint: zero failed requests.
 #   2. Rollouts: `rampart deploy` promotes v2 (good) through 10% -> 50% -> 100% on its own,
 #      judging every step from the gateway's own counters; then v3 (20% errors) is rolled back
-#      automatically within an analysis interval. Then the history and v3's report.
+#      automatically, deployed straight from its command (`rampart deploy ... -- demo-app ...`).
+#      Then the history, v3's report, and the instances rampart supervises.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${RAMPART_BIN:-build/rampart}
@@ -22,24 +24,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_app() {  # name [flags...]: starts the app, sets app_port
-  local name=$1 line=""
+# Every version is the demo app run by rampart: `{port}` is each instance's port.
+run_app() {  # name [flags...]: the TOML run array
+  local out="[\"$app\", \"--port\", \"{port}\", \"--name\", \"$1\", \"--latency-ms\", \"2\", \"--jitter-ms\", \"1\""
   shift
-  "$app" --port 0 --name "$name" --latency-ms 2 --jitter-ms 1 "$@" >"$work/$name.out" 2>"$work/$name.log" &
-  pids+=($!)
-  for _ in $(seq 100); do
-    line=$(head -n1 "$work/$name.out" 2>/dev/null || true)
-    [ -n "$line" ] && break
-    sleep 0.05
-  done
-  app_port=${line##*:}
-  [ -n "$app_port" ] || { echo "demo: demo-app $name did not start" >&2; exit 1; }
+  for f in "$@"; do out+=", \"$f\""; done
+  echo "$out]"
 }
-
-start_app v1; v1=$app_port
-start_app v2; v2=$app_port
-start_app v3 --error-rate 0.2; v3=$app_port
-echo "demo-app v1 on 127.0.0.1:$v1, v2 on 127.0.0.1:$v2, v3 (20% errors) on 127.0.0.1:$v3"
+app=$(cd "$(dirname "$app")" && pwd)/$(basename "$app")
 
 cat >"$work/rampart.toml" <<TOML
 [server]
@@ -54,15 +46,13 @@ sticky = "none"
 
 [[service.version]]
 name = "v1"
-upstreams = ["http://127.0.0.1:$v1"]
+run = $(run_app v1)
+instances = 2
 
 [[service.version]]
 name = "v2"
-upstreams = ["http://127.0.0.1:$v2"]
-
-[[service.version]]
-name = "v3"
-upstreams = ["http://127.0.0.1:$v3"]
+run = $(run_app v2)
+instances = 2
 
 [service.split]
 v1 = 100
@@ -154,7 +144,7 @@ sleep 0.5
 echo
 rampart "deploy shop --version v2 --watch -m 'v2: promoted by its numbers'"
 echo
-if rampart "deploy shop --version v3 --watch -m 'v3: a bad build'"; then
+if rampart "deploy shop --version v3 --watch -m 'v3: a bad build' --instances 2 -- $app --port {port} --name v3 --latency-ms 2 --jitter-ms 1 --error-rate 0.2"; then
   echo "demo: v3 was promoted; it should have been rolled back" >&2
   exit 1
 fi
@@ -168,3 +158,5 @@ echo
 rampart "deployments list shop"
 echo
 rampart "report shop"
+echo
+rampart "status shop"

@@ -396,6 +396,8 @@ std::vector<FleetStatus> Fleet::all() const {
         s.instances.push_back(FleetInstance{i.index, i, m->routed});
       }
     }
+    std::sort(s.instances.begin(), s.instances.end(),
+              [](const FleetInstance& a, const FleetInstance& b) { return a.id < b.id; });
     out.push_back(std::move(s));
   }
   return out;

@@ -53,6 +53,7 @@ struct Fleet::Entry {
   std::string error;
   unsigned next_id = 0;
   unsigned retired_restarts = 0;  // of the members replaced or stopped: restarts only grow
+  bool restart = false;  // asked for: launched by the watcher once nothing else runs
   bool busy = false;    // an operation runs on `op`
   bool remove = false;  // stopped: the watcher erases it
   Clock::time_point retry_at{};
@@ -102,7 +103,11 @@ void Fleet::act_on_desired() {
     if (e.busy || e.remove) {
       continue;
     }
-    if (e.phase == FleetPhase::kFailed && now >= e.retry_at) {
+    if (e.restart) {
+      e.restart = false;
+      e.want = want;
+      launch(e, [this](Entry& x) { run_restart(x); });
+    } else if (e.phase == FleetPhase::kFailed && now >= e.retry_at) {
       e.want = want;
       launch(e, [this](Entry& x) { run_start(x); });
     } else if (e.phase == FleetPhase::kRunning && want.fingerprint != e.running_fingerprint &&
@@ -451,7 +456,7 @@ Status Fleet::restart(std::string_view service) {
   for (auto& [key, entry] : entries_) {
     if (key.first == service && !entry->remove) {
       any = true;
-      if (entry->busy || entry->phase != FleetPhase::kRunning) {
+      if (entry->phase != FleetPhase::kRunning) {
         return make_error(Errc::kConflict,
                           fmt::format("{}/{} is {}; restart it once it is running", key.first,
                                       key.second, to_string(entry->phase)));
@@ -464,9 +469,11 @@ Status Fleet::restart(std::string_view service) {
   }
   for (auto& [key, entry] : entries_) {
     if (key.first == service && !entry->remove) {
-      launch(*entry, [this](Entry& x) { run_restart(x); });
+      entry->restart = true;  // the watcher starts it (at once when nothing else runs)
+      entry->phase = FleetPhase::kRestarting;
     }
   }
+  cv_.notify_all();
   return {};
 }
 

@@ -44,13 +44,19 @@ bench: build
 
 sanitize: asan tsan
 
+# The integration suites that ASan leaves to the Release run: the rollout controller's, whose
+# waits are wall-clock steps and analysis windows (minutes under ASan for little new code: the
+# controller, the judge and the machine run under ASan in their unit tests, and the gateway,
+# API, CLI, store, durability, runner, secrets and tail suites run here in full).
+ASAN_SKIP = ^(Rollout|RolloutApi|RolloutLifecycle|SequentialJudge|DeployCli|Webhook)Test\.
+
 asan: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=address -DRAMPART_BUILD_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir build-asan --output-on-failure -L integration
+	  ctest --test-dir build-asan --output-on-failure -L integration -E '$(ASAN_SKIP)'
 
 # Only what the tests labelled tsan run (tests/CMakeLists.txt, tests/integration/CMakeLists.txt).
 TSAN_TARGETS = metrics_test gateway_test store_test control_test webhook_test runner_test \

@@ -56,6 +56,14 @@ curated=(
   src/cli/rollout_commands.cpp
   src/gateway/resolver.cpp
   src/gateway/listeners.cpp
+  src/model/run_spec.cpp
+  src/model/run_codec.cpp
+  src/config/run_reader.cpp
+  src/runner/instance_env.cpp
+  src/runner/fleet.cpp
+  src/cli/instance_commands.cpp
+  src/admin/instances_api.cpp
+  src/app/instances.cpp
   src/model/seed.cpp
   src/app/data_dir.cpp
   src/app/server_endpoints.cpp

@@ -6,9 +6,9 @@
 #include "control/webhook_deliveries.hpp"
 #include "model/codec.hpp"
 #include "model/run_codec.hpp"
+#include "rollout/strategy.hpp"
 #include "runner/env_check.hpp"
 #include "runner/instance_env.hpp"
-#include "rollout/strategy.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -174,16 +174,18 @@ Result<std::optional<model::RunSpec>> run_field(const json::object& body) {
   }
   const auto* given = v->if_object();
   if (given == nullptr) {
-    return invalid("run: must be an object, e.g. {\"argv\": [\"./server\", \"--port\", "
-                   "\"{port}\"], \"instances\": 2}");
+    return invalid(
+        "run: must be an object, e.g. {\"argv\": [\"./server\", \"--port\", "
+        "\"{port}\"], \"instances\": 2}");
   }
   json::object full = model::to_json(model::RunSpec{});
   for (const auto& [key, value] : *given) {
     if (!full.contains(key)) {
-      return invalid(fmt::format("run: unknown field \"{}\"; known: argv, instances, workdir, "
-                                 "env, secrets, grace_ms, env_required, env_optional, "
-                                 "env_formats",
-                                 std::string_view(key)));
+      return invalid(
+          fmt::format("run: unknown field \"{}\"; known: argv, instances, workdir, "
+                      "env, secrets, grace_ms, env_required, env_optional, "
+                      "env_formats",
+                      std::string_view(key)));
     }
     full[key] = value;
   }
@@ -313,8 +315,8 @@ Status check_environment(const Call& call, control::DeployRequest& req) {
   }
   const std::string warning = runner::env_warning_text(*report);
   if (req.pre.size() < control::kMaxPreResults) {
-    req.pre.push_back(control::PreResult{
-        warning.empty() ? "env check" : "env check (" + warning + ")", true, 0});
+    req.pre.push_back(
+        control::PreResult{warning.empty() ? "env check" : "env check (" + warning + ")", true, 0});
   }
   return {};
 }

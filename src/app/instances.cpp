@@ -46,8 +46,7 @@ std::vector<model::Version> wanted_versions(const model::ServiceState& state,
   }
   std::vector<model::Version> out;
   for (const auto& v : state.versions) {
-    if (v.run &&
-        (in_split.contains(v.name) || wanted_by_rollout(v.name, latest_rollout, now_ms))) {
+    if (v.run && (in_split.contains(v.name) || wanted_by_rollout(v.name, latest_rollout, now_ms))) {
       out.push_back(v);
     }
   }
@@ -113,9 +112,8 @@ Status InstanceSync::sync() {
   std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> prepared;
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(prepared_, [](const auto& p) {
-      return p.second < std::chrono::steady_clock::now();
-    });
+    std::erase_if(prepared_,
+                  [](const auto& p) { return p.second < std::chrono::steady_clock::now(); });
     prepared = prepared_;
   }
   std::vector<runner::FleetVersion> desired;

@@ -48,7 +48,7 @@ class InstanceSync {
  public:
   struct Options {
     std::filesystem::path log_root;  // {log_root}/{service}/{version}/instance-{id}.log
-    runner::SecretValues secrets;            // empty: no secrets (none are injected)
+    runner::SecretValues secrets;    // empty: no secrets (none are injected)
     control::UnixClock now_ms = control::system_unix_ms;
   };
 

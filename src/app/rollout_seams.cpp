@@ -96,5 +96,4 @@ ConfirmSeam rollout_confirm(control::DeploymentService& service) {
   };
 }
 
-
 }  // namespace rampart::app

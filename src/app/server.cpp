@@ -436,13 +436,12 @@ int run_server(const ServerOptions& options) {
                                     [&gw](const config::Config& cfg) { gw.publish(cfg); });
   // The versions rampart runs: their instances join the routes as they become ready, and
   // leave them (drained through the gateway) before they stop.
-  runner::Fleet fleet({.changed = [&publisher] { (void)publisher.refresh(/*force=*/true); },
-                       .drained = [&gw](const std::vector<std::string>& addresses) {
-                         return drained(gw, addresses);
-                       }});
-  publisher.set_instances([&fleet](const std::string& s, const std::string& v) {
-    return fleet.addresses(s, v);
-  });
+  runner::Fleet fleet(
+      {.changed = [&publisher] { (void)publisher.refresh(/*force=*/true); },
+       .drained =
+           [&gw](const std::vector<std::string>& addresses) { return drained(gw, addresses); }});
+  publisher.set_instances(
+      [&fleet](const std::string& s, const std::string& v) { return fleet.addresses(s, v); });
   // Destroyed before the fleet: no publication asks it once it is gone.
   const Unjoin unjoin{publisher};
   if (auto s = publisher.start(); !s) {
@@ -475,15 +474,16 @@ int run_server(const ServerOptions& options) {
   control::WebhookNotifier notifier(**store, {});
 
   asio::thread_pool blocking(2);
-  admin::Api api(service, registry, rollouts,
-                 admin::Extensions{.secrets = &secret_store,
-                                   .fleet = &fleet,
-                                   .gateway = &gw,
-                                   .log_root = (std::filesystem::path(dir->path()) / "logs").string(),
-                                   .prepare = [&instances](const std::string& s,
-                                                           const std::vector<std::string>& v) {
-                                     return instances.prepare(s, v);
-                                   }});
+  admin::Api api(
+      service, registry, rollouts,
+      admin::Extensions{
+          .secrets = &secret_store,
+          .fleet = &fleet,
+          .gateway = &gw,
+          .log_root = (std::filesystem::path(dir->path()) / "logs").string(),
+          .prepare = [&instances](const std::string& s, const std::vector<std::string>& v) {
+            return instances.prepare(s, v);
+          }});
   server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
                  admin_server, rollouts, secret_store, fleet);
   admin_server.run_handlers_on(blocking.get_executor());

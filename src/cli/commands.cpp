@@ -1,9 +1,9 @@
 #include "cli/commands.hpp"
 
-#include "cli/render.hpp"
-#include "cli/rollout_commands.hpp"
 #include "cli/instance_commands.hpp"
 #include "cli/observe_commands.hpp"
+#include "cli/render.hpp"
+#include "cli/rollout_commands.hpp"
 #include "cli/secret_commands.hpp"
 #include "cli/split_arg.hpp"
 #include "cli/times.hpp"

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <array>
+#include <filesystem>
 
 namespace rampart::cli {
 namespace json = boost::json;

@@ -444,8 +444,9 @@ RolloutVerbs::RolloutVerbs(CLI::App& app, const std::function<void(CLI::App*)>& 
   deploy_->add_option("COMMAND", deploy_args_.command,
                       "After --: the command rampart runs for the new version, e.g. -- ./server "
                       "--port {port} ({port} and $PORT: each instance's port)");
-  deploy_->add_option("--instances", deploy_args_.instances,
-                      "With a command: how many instances (default 1)")
+  deploy_
+      ->add_option("--instances", deploy_args_.instances,
+                   "With a command: how many instances (default 1)")
       ->check(CLI::Range(1, 64));
   deploy_->add_option("--workdir", deploy_args_.workdir,
                       "With a command: its working directory (default: this one)");

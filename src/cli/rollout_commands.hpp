@@ -59,11 +59,11 @@ struct DeployArgs {
   // `-- CMD ARGS...`: the deploy declares a version that rampart runs.
   std::vector<std::string> command{};
   unsigned instances = 1;
-  std::string workdir{};             // empty: the directory `rampart deploy` runs in
-  std::vector<std::string> env{};    // --env NAME=VALUE
+  std::string workdir{};               // empty: the directory `rampart deploy` runs in
+  std::vector<std::string> env{};      // --env NAME=VALUE
   std::vector<std::string> secrets{};  // --secret NAME: only these (default: all)
-  std::string health{};              // --health PATH (default /health)
-  std::string grace{};               // --grace 10s
+  std::string health{};                // --health PATH (default /health)
+  std::string grace{};                 // --grace 10s
 };
 
 // The rollout command on the service's latest rollout: "promote", "promote-full", "pause",

@@ -12,8 +12,8 @@
 // docs/configuration.md documents every key.
 
 #include "common/result.hpp"
-#include "rollout/policy.hpp"
 #include "model/run_spec.hpp"
+#include "rollout/policy.hpp"
 
 #include <cstdint>
 #include <optional>

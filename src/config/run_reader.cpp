@@ -81,8 +81,9 @@ std::optional<model::RunSpec> read_run(Reader& r, const Scope& s) {
   if (s.table.get("run") == nullptr) {
     for (auto key : kRunKeys) {
       if (const toml::node* n = s.table.get(key); n != nullptr && key != "run") {
-        r.fail(*n, s.key(key) + " is only for a version that rampart runs; add run = "
-                                "[\"./server\", \"--port\", \"{port}\"] or remove it");
+        r.fail(*n, s.key(key) +
+                       " is only for a version that rampart runs; add run = "
+                       "[\"./server\", \"--port\", \"{port}\"] or remove it");
       }
     }
     return std::nullopt;
@@ -93,8 +94,9 @@ std::optional<model::RunSpec> read_run(Reader& r, const Scope& s) {
       run.argv.push_back(v->get());
     }
     if (run.argv.empty() || run.argv.front().empty()) {
-      r.fail(*s.table.get("run"), s.key("run") + " must name a command, e.g. run = "
-                                                 "[\"./server\", \"--port\", \"{port}\"]");
+      r.fail(*s.table.get("run"), s.key("run") +
+                                      " must name a command, e.g. run = "
+                                      "[\"./server\", \"--port\", \"{port}\"]");
     }
   }
   r.int_at(s, "instances", kInstances, run.instances);

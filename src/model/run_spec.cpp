@@ -15,7 +15,8 @@ Error invalid(std::string_view field, std::string_view what) {
 
 Status check_names(std::string_view field, const std::vector<std::string>& names) {
   if (names.size() > kMaxEnvVariables) {
-    return invalid(field, fmt::format("lists {} names; at most {}", names.size(), kMaxEnvVariables));
+    return invalid(field,
+                   fmt::format("lists {} names; at most {}", names.size(), kMaxEnvVariables));
   }
   std::set<std::string_view> seen;
   for (const auto& name : names) {
@@ -33,8 +34,9 @@ Status check_names(std::string_view field, const std::vector<std::string>& names
 
 Status check_argv(const std::vector<std::string>& argv) {
   if (argv.empty() || argv.front().empty()) {
-    return invalid("run.argv", "is empty; give the command, e.g. [\"./server\", \"--port\", "
-                               "\"{port}\"]");
+    return invalid("run.argv",
+                   "is empty; give the command, e.g. [\"./server\", \"--port\", "
+                   "\"{port}\"]");
   }
   if (argv.size() > kMaxArgs) {
     return invalid("run.argv", fmt::format("has {} arguments; at most {}", argv.size(), kMaxArgs));
@@ -51,8 +53,8 @@ Status check_argv(const std::vector<std::string>& argv) {
 
 Status check_env(const std::map<std::string, std::string>& env) {
   if (env.size() > kMaxEnvVariables) {
-    return invalid("run.env", fmt::format("sets {} variables; at most {}", env.size(),
-                                          kMaxEnvVariables));
+    return invalid("run.env",
+                   fmt::format("sets {} variables; at most {}", env.size(), kMaxEnvVariables));
   }
   for (const auto& [name, value] : env) {
     if (!is_valid_env_name(name)) {
@@ -90,8 +92,8 @@ Status check_env_spec(const EnvSpec& spec) {
       return invalid("run.env_formats", fmt::format("\"{}\" is not a variable name", name));
     }
     if (format.empty() || format.size() > kMaxFormatBytes) {
-      return invalid("run.env_formats", fmt::format("{}: a format must be 1 to {} bytes", name,
-                                                    kMaxFormatBytes));
+      return invalid("run.env_formats",
+                     fmt::format("{}: a format must be 1 to {} bytes", name, kMaxFormatBytes));
     }
   }
   return {};
@@ -104,15 +106,15 @@ Status validate_run_spec(const RunSpec& run) {
     return s;
   }
   if (run.instances < 1 || run.instances > kMaxInstances) {
-    return invalid("run.instances", fmt::format("is {}; it must be from 1 to {}", run.instances,
-                                                kMaxInstances));
+    return invalid("run.instances",
+                   fmt::format("is {}; it must be from 1 to {}", run.instances, kMaxInstances));
   }
   if (run.workdir.size() > kMaxArgBytes) {
     return invalid("run.workdir", fmt::format("must be at most {} bytes", kMaxArgBytes));
   }
   if (run.grace_ms > kMaxGraceMs) {
-    return invalid("run.grace", fmt::format("is {} ms; at most {} ms (10 minutes)", run.grace_ms,
-                                            kMaxGraceMs));
+    return invalid("run.grace",
+                   fmt::format("is {} ms; at most {} ms (10 minutes)", run.grace_ms, kMaxGraceMs));
   }
   if (auto s = check_env(run.env); !s) {
     return s;

@@ -53,9 +53,9 @@ struct Fleet::Entry {
   std::string error;
   unsigned next_id = 0;
   unsigned retired_restarts = 0;  // of the members replaced or stopped: restarts only grow
-  bool restart = false;  // asked for: launched by the watcher once nothing else runs
-  bool busy = false;    // an operation runs on `op`
-  bool remove = false;  // stopped: the watcher erases it
+  bool restart = false;           // asked for: launched by the watcher once nothing else runs
+  bool busy = false;              // an operation runs on `op`
+  bool remove = false;            // stopped: the watcher erases it
   Clock::time_point retry_at{};
   milliseconds retry_backoff{kFirstRetry};
   std::thread op;
@@ -167,8 +167,8 @@ void Fleet::run_start(Entry& entry) {
     want = entry.want;
     entry.phase = FleetPhase::kStarting;
   }
-  std::vector<Result<std::shared_ptr<Member>>> results(
-      want.instances, make_error(Errc::kInternal, "not started"));
+  std::vector<Result<std::shared_ptr<Member>>> results(want.instances,
+                                                       make_error(Errc::kInternal, "not started"));
   std::vector<std::thread> starters;
   for (unsigned i = 0; i < want.instances; ++i) {
     starters.emplace_back([&, i] { results[i] = start_member(entry, want); });
@@ -205,6 +205,12 @@ void Fleet::run_start(Entry& entry) {
       m->routed = true;
     }
     entry.members = std::move(started);
+  }
+  // The routes list the instances before the version counts as running: whoever waits for it
+  // (a rollout's checks, the server's start-up) finds it served.
+  notify_changed();
+  {
+    std::lock_guard lock(mutex_);
     entry.phase = FleetPhase::kRunning;
     entry.running_fingerprint = want.fingerprint;
     entry.error.clear();
@@ -212,7 +218,6 @@ void Fleet::run_start(Entry& entry) {
     cv_.notify_all();
   }
   log::info("{}/{}: {} instance(s) running", want.service, want.version, want.instances);
-  notify_changed();
 }
 
 void Fleet::run_restart(Entry& entry) {
@@ -371,8 +376,7 @@ void Fleet::watch() {
   }
 }
 
-std::optional<FleetStatus> Fleet::status(std::string_view service,
-                                         std::string_view version) const {
+std::optional<FleetStatus> Fleet::status(std::string_view service, std::string_view version) const {
   for (auto& s : list(service)) {
     if (s.version == version) {
       return std::move(s);
@@ -392,7 +396,7 @@ std::vector<FleetStatus> Fleet::all() const {
   std::vector<FleetStatus> out;
   for (const auto& [key, entry] : entries_) {
     FleetStatus s{key.first, key.second, entry->phase, entry->error, entry->retired_restarts,
-                  false, {}};
+                  false,     {}};
     for (const auto& m : entry->members) {
       const auto snap = m->supervisor->snapshot();
       s.restarts += snap.restarts;
@@ -426,9 +430,9 @@ Status Fleet::wait_running(std::string_view service, std::string_view version,
       return make_error(Errc::kUnavailable, "stopped waiting for the instances");
     }
     if (Clock::now() >= deadline) {
-      return make_error(Errc::kUnavailable,
-                        fmt::format("{}/{}: the instances did not start in time", service,
-                                    version));
+      return make_error(
+          Errc::kUnavailable,
+          fmt::format("{}/{}: the instances did not start in time", service, version));
     }
     cv_.wait_until(lock, std::min(deadline, Clock::now() + milliseconds(50)));
   }

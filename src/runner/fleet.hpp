@@ -144,7 +144,7 @@ class Fleet {
   void run_stop(Entry& entry);
   Result<std::shared_ptr<Member>> start_member(Entry& entry, const FleetVersion& want);
   void retire(Entry& entry, const std::vector<std::shared_ptr<Member>>& old, bool drain);
-  void act_on_desired();  // REQUIRES: mutex_ held
+  void act_on_desired();                                                // REQUIRES: mutex_ held
   std::vector<std::string> routed_addresses(const Entry& entry) const;  // REQUIRES: mutex_
   void notify_changed();
 

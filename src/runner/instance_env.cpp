@@ -25,8 +25,7 @@ SecretValues secret_values(secrets::SecretStore& store) {
     for (const auto& name : wanted) {
       auto secret = store.get(service, name);
       if (!secret) {
-        return make_error(secret.error().code,
-                          "secret " + name + ": " + secret.error().message);
+        return make_error(secret.error().code, "secret " + name + ": " + secret.error().message);
       }
       out.emplace(name, std::move(secret->value));
     }

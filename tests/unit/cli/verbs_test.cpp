@@ -54,11 +54,10 @@ TEST_F(Verbs, EveryVerbIsRegisteredInHelpOrder) {
     const CLI::App* parent = verb.command->get_parent();
     names.push_back((parent == &app_ ? "" : parent->get_name() + " ") + verb.command->get_name());
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"apply", "status", "split", "deployments list",
-                                             "rollback", "checkpoint", "audit", "token create",
-                                             "token list", "token revoke", "reload", "secret put",
-                                             "secret list", "secret delete", "tail", "logs",
-                                             "restart"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "apply", "status", "split", "deployments list", "rollback", "checkpoint",
+                       "audit", "token create", "token list", "token revoke", "reload",
+                       "secret put", "secret list", "secret delete", "tail", "logs", "restart"}));
 }
 
 TEST_F(Verbs, ASecretValueIsNeverAnArgument) {

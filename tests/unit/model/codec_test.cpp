@@ -370,8 +370,7 @@ TEST(Golden, ARunVersionWithABadRunIsRefusedNamingTheField) {
   text.replace(text.find(R"("instances":2)"), 13, R"("instances":0)");
   auto bad = decode_version(text);
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find("version record: run: field \"instances\""),
-            std::string::npos)
+  EXPECT_NE(bad.error().message.find("version record: run: field \"instances\""), std::string::npos)
       << bad.error().message;
   auto empty = golden("version.schema3.run.json");
   empty.replace(empty.find(R"(["./server","--port","{port}"])"), 30, "[]");

@@ -172,10 +172,12 @@ TEST(ValidateRunSpec, AcceptsAGoodSpecAndNamesTheFieldOfEachProblem) {
       {"bad name", [](RunSpec& r) { r.env["1X"] = "1"; }, "run.env: \"1X\" is not"},
       {"NUL value", [](RunSpec& r) { r.env["X"] = std::string("a\0b", 3); }, "run.env: X:"},
       {"grace", [](RunSpec& r) { r.grace_ms = kMaxGraceMs + 1; }, "run.grace:"},
-      {"secret twice", [](RunSpec& r) { r.secrets = std::vector<std::string>{"A", "A"}; },
+      {"secret twice",
+       [](RunSpec& r) {
+         r.secrets = std::vector<std::string>{"A", "A"};
+       },
        "run.secrets: \"A\" is listed twice"},
-      {"both lists",
-       [](RunSpec& r) { r.env_spec.optional = {"DATABASE_URL"}; },
+      {"both lists", [](RunSpec& r) { r.env_spec.optional = {"DATABASE_URL"}; },
        "run.env_optional: \"DATABASE_URL\" is also required"},
       {"empty format", [](RunSpec& r) { r.env_spec.formats["X"] = ""; }, "run.env_formats: X:"},
   };

@@ -24,15 +24,14 @@ class FleetTest : public ::testing::Test {
  protected:
   FleetTest()
       : fleet_({.changed = [this] { note(); },
-                .drained = [this](const std::vector<std::string>& addresses) {
-                  std::lock_guard lock(mutex_);
-                  return std::none_of(addresses.begin(), addresses.end(), [&](const auto& a) {
-                    return routed_.contains(a);
-                  });
-                }}) {}
+                .drained =
+                    [this](const std::vector<std::string>& addresses) {
+                      std::lock_guard lock(mutex_);
+                      return std::none_of(addresses.begin(), addresses.end(),
+                                          [&](const auto& a) { return routed_.contains(a); });
+                    }}) {}
 
-  FleetVersion version(std::string name, unsigned instances,
-                       std::vector<std::string> argv = {}) {
+  FleetVersion version(std::string name, unsigned instances, std::vector<std::string> argv = {}) {
     if (argv.empty()) {
       argv = {DEMO_APP_BIN, "--port", "{port}", "--name", name};
     }
@@ -168,7 +167,8 @@ TEST_F(FleetTest, ASpecChangeReplacesTheInstances) {
   const auto before = fleet_.addresses("shop", "v1");
   fleet_.reconcile({version("v1", 2)});  // another fingerprint: 2 instances
   const auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (fleet_.addresses("shop", "v1").size() != 2 && std::chrono::steady_clock::now() < deadline) {
+  while (fleet_.addresses("shop", "v1").size() != 2 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }
   auto after = fleet_.addresses("shop", "v1");

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -251,6 +252,123 @@ TEST_F(RunnerTest, AfterKill9TheInstancesDieAndARestartServesTheSameSplitWithin2
     }
   }
   EXPECT_EQ(demo_apps_in(cluster.dir().path()), now) << "no demo-app but the new instances";
+}
+
+// A bad deploy by command: the CLI fails (exit 1) with the reason, the rollout is rolled back
+// before any traffic moved (v1 keeps 100%, no deployment gave the version a share) and nothing
+// of it runs.
+void expect_failed_before_traffic(RolloutClient& shop, const RunResult& d,
+                                  const std::string& version, const std::string& shows) {
+  EXPECT_EQ(d.exit_code, 1) << d.out << d.err;
+  EXPECT_TRUE(contains(d.out + d.err, shows)) << shows << " in:\n" << d.out << d.err;
+  EXPECT_EQ(shop.phase(), "rolled_back");
+  EXPECT_EQ(shop.share("v1"), 100);
+  EXPECT_EQ(deployments_with(shop, version), 0);
+  EXPECT_TRUE(contains(std::string(shop.latest().at("reason").as_string()), shows))
+      << shop.latest();
+}
+
+TEST_F(RunnerTest, ABadCommandFailsItsDeployBeforeAnyTrafficWithItsLogLines) {
+  start(run_version("v1", 1));
+  ASSERT_TRUE(wait_ready("v1", 1));
+  Traffic traffic(cluster);
+
+  RunResult missing = rampart({"deploy", "shop", "--version", "v2", "--watch", "--",
+                               "/nonexistent/server", "--port", "{port}"});
+  expect_failed_before_traffic(shop, missing, "v2", "/nonexistent/server");
+
+  RunResult boom = rampart({"deploy", "shop", "--version", "v3", "--watch", "--", "/bin/sh", "-c",
+                            "echo boom >&2; exit 1"});
+  expect_failed_before_traffic(shop, boom, "v3", "boom");
+
+  // Healthy never: its instances answer 503 on their health path (demo-app answers 200 on
+  // any path it does not know); the start gives up after its timeout. Its log lines are the
+  // app's "listening on" line.
+  RunResult never = deploy("v4", {"--health", "/status/503"});
+  expect_failed_before_traffic(shop, never, "v4", "listening on 127.0.0.1:");
+  std::printf("a never-healthy deploy's error:\n%s%s", never.out.c_str(), never.err.c_str());
+
+  traffic.stop();
+  expect_no_failures(traffic);
+  EXPECT_EQ(traffic.counts().size(), 1u) << "only v1 answered";
+  EXPECT_TRUE(eventually([&] { return instances().at("versions").as_array().size() == 1; }))
+      << "nothing of the failed versions runs: " << json::serialize(instances());
+}
+
+TEST_F(RunnerTest, AVersionWithoutARequiredVariableIsRefusedBeforeAnythingStarts) {
+  // v2 declares what it needs in the config; a deploy of it by name is checked against that.
+  start(
+      run_version("v1", 1) +
+      run_version("v2", 1, "[service.version.env]\nrequired = [\"DATABASE_URL\", \"API_KEY\"]\n") +
+      "[service.split]\nv1 = 100\nv2 = 0\n");
+  ASSERT_TRUE(wait_ready("v1", 1));
+  RunResult refused = rampart({"deploy", "shop", "--version", "v2", "--watch"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_TRUE(contains(refused.err, "missing DATABASE_URL, API_KEY")) << refused.err;
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  EXPECT_TRUE(shop.latest().is_null()) << "no rollout: " << shop.latest();
+  EXPECT_TRUE(fleet_version("v2").is_null()) << "nothing started";
+
+  // Given by the service's secrets (v2 gets every one), the same deploy proceeds.
+  ASSERT_EQ(put_secret("DATABASE_URL", "postgres://db/shop").exit_code, 0);
+  ASSERT_EQ(put_secret("API_KEY", "key-one").exit_code, 0);
+  Traffic traffic(cluster);
+  RunResult given = rampart({"deploy", "shop", "--version", "v2", "--watch"});
+  EXPECT_EQ(given.exit_code, 0) << given.out << given.err << cluster.log();
+  EXPECT_TRUE(contains(given.out, "env check passed")) << given.out;
+  EXPECT_EQ(pinned("v2", "/env/DATABASE_URL").body, "postgres://db/shop");
+
+  // A deploy by command declares its own needs (the API's run.env_required; the CLI has no
+  // flag for them) and gives them with env (as --env does).
+  const std::string run = R"({"argv": [")" + demo_app_bin() +
+                          R"(", "--port", "{port}", "--name", "v3"], "env_required": )" +
+                          R"(["QUEUE_URL"], "env_optional": ["SENTRY_DSN"])";
+  Reply lacking = shop.call("POST", "/api/v1/services/shop/rollouts",
+                            R"({"version": "v3", "run": )" + run + "}}");
+  EXPECT_EQ(lacking.status, 400u) << lacking.body;
+  EXPECT_TRUE(contains(lacking.body, "missing QUEUE_URL")) << lacking.body;
+  EXPECT_TRUE(fleet_version("v3").is_null());
+
+  const json::value started =
+      shop.deploy("v3", R"("strategy": "all-at-once", "run": )" + run +
+                            R"(, "env": {"QUEUE_URL": "amqp://mq/shop"}})");
+  ASSERT_TRUE(started.is_object());
+  EXPECT_EQ(shop.wait_final(), "promoted") << cluster.log();
+  EXPECT_EQ(pinned("v3", "/env/QUEUE_URL").body, "amqp://mq/shop");
+  const std::string created = json::serialize(shop.events().at(0));
+  EXPECT_TRUE(contains(created, "env check (env: optional SENTRY_DSN not set)")) << created;
+  RunResult report = rampart({"report", "shop"});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_TRUE(contains(report.out, "optional SENTRY_DSN not set")) << report.out;
+}
+
+TEST_F(RunnerTest, TailShowsRequestsOfBothVersionsDuringACanary) {
+  start(run_version("v1", 1));
+  ASSERT_TRUE(wait_ready("v1", 1));
+  Traffic traffic(cluster);
+  RunResult d = rampart({"deploy", "shop", "--version", "v2", "--no-watch", "--steps", "50,100",
+                         "--pause", "10m", "--workdir", cluster.dir().path().string(), "--",
+                         demo_app_bin(), "--port", "{port}", "--name", "v2"});
+  ASSERT_EQ(d.exit_code, 0) << d.out << d.err;
+  ASSERT_TRUE(eventually([&] { return shop.share("v2") == 50; })) << shop.latest();
+
+  RunResult tail =
+      rampart({"tail", "shop", "--format", "json", "--limit", "40", "--timeout", "20s"});
+  ASSERT_EQ(tail.exit_code, 0) << tail.err;
+  std::set<std::string> versions;
+  std::istringstream lines(tail.out);
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    boost::system::error_code ec;
+    const json::value e = json::parse(line, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << line;
+    versions.insert(std::string(e.at("version").as_string()));
+  }
+  EXPECT_EQ(n, 40) << tail.out;
+  EXPECT_EQ(versions, (std::set<std::string>{"v1", "v2"})) << tail.out;
+  EXPECT_EQ(shop.phase(), "progressing");
+  traffic.stop();
+  expect_no_failures(traffic);
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ TEST_F(RunnerTest, ADeployByCommandRollsOutAndPromotesItsInstances) {
   start(run_version("v1", 2));
   ASSERT_TRUE(wait_ready("v1", 2)) << json::serialize(instances());
   Reply first = cluster.client().get("/");
-  EXPECT_EQ(first.status, 200u) << cluster.log();
+  EXPECT_EQ(first.status, 200u) << first.body << "\n" << cluster.log();
   EXPECT_EQ(first.header("X-Demo-Name"), "v1");
 
   Traffic traffic(cluster);
@@ -329,9 +329,8 @@ TEST_F(RunnerTest, AVersionWithoutARequiredVariableIsRefusedBeforeAnythingStarts
   EXPECT_TRUE(contains(lacking.body, "missing QUEUE_URL")) << lacking.body;
   EXPECT_TRUE(fleet_version("v3").is_null());
 
-  const json::value started =
-      shop.deploy("v3", R"("strategy": "all-at-once", "run": )" + run +
-                            R"(, "env": {"QUEUE_URL": "amqp://mq/shop"}})");
+  const json::value started = shop.deploy("v3", R"("strategy": "all-at-once", "run": )" + run +
+                                                    R"(, "env": {"QUEUE_URL": "amqp://mq/shop"}})");
   ASSERT_TRUE(started.is_object());
   EXPECT_EQ(shop.wait_final(), "promoted") << cluster.log();
   EXPECT_EQ(pinned("v3", "/env/QUEUE_URL").body, "amqp://mq/shop");

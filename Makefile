@@ -62,7 +62,8 @@ asan: deps
 TSAN_TARGETS = metrics_test gateway_test store_test control_test webhook_test runner_test \
   runner_supervisor_test rampart demo-app \
   gateway_integration_test api_integration_test change_path_integration_test \
-  rollout_integration_test rollout_lifecycle_integration_test webhook_integration_test
+  rollout_integration_test rollout_lifecycle_integration_test webhook_integration_test \
+  runner_integration_test
 
 # TSan covers the threaded parts: metrics shards, snapshot publication, and the gateway binary
 # (several workers) under the integration tests that drive load and reloads.

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -19,12 +20,14 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -103,6 +106,16 @@ class SplitMix64 {
   uint64_t state_;
 };
 
+// /exit/CODE: the process ends kExitDelayMs after its answer was written, abruptly (no
+// destructors, no draining), as a crash would; other connections are cut.
+void exit_soon(int code) {
+  std::thread([code] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(kExitDelayMs));
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }).detach();
+}
+
 struct XxhStateDeleter {
   void operator()(XXH64_state_t* state) const { XXH64_freeState(state); }
 };
@@ -111,8 +124,8 @@ struct XxhStateDeleter {
 // serve_connection(); every member runs on the connection's strand.
 class Connection {
  public:
-  Connection(tcp::socket socket, const DemoOptions* options, uint64_t id)
-      : stream_(std::move(socket)), options_(options), rng_(options->seed, id) {}
+  Connection(tcp::socket socket, const DemoOptions* options, DrainState* drain, uint64_t id)
+      : stream_(std::move(socket)), options_(options), drain_(drain), rng_(options->seed, id) {}
 
   asio::awaitable<void> run();
 
@@ -139,6 +152,7 @@ class Connection {
 
   beast::tcp_stream stream_;
   const DemoOptions* options_;
+  DrainState* drain_;
   SplitMix64 rng_;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
@@ -171,7 +185,10 @@ asio::awaitable<void> Connection::run() {
       }
       break;
     }
-    if (!co_await handle()) {
+    drain_->busy.fetch_add(1);
+    const bool again = co_await handle();
+    drain_->busy.fetch_sub(1);
+    if (!again || drain_->stopping) {
       break;
     }
   }
@@ -275,13 +292,29 @@ asio::awaitable<bool> Connection::handle() {
       co_await asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()), kUseTuple);
       co_return false;  // and close
     }
+    case EndpointKind::kEnv: {
+      // Test-only: which value (of a secret, say) this process was started with.
+      const std::string variable(endpoint.name);
+      const char* value = std::getenv(variable.c_str());
+      if (value == nullptr) {
+        co_return co_await write_small(404, error_body("not_set", variable + " is not set", name),
+                                       std::string(kJson));
+      }
+      co_return co_await write_small(200, value, "text/plain");
+    }
+    case EndpointKind::kExit:
+      keep_alive_ = false;
+      co_await write_small(200, exit_body(endpoint.number, name), std::string(kJson));
+      exit_soon(static_cast<int>(endpoint.number));
+      co_return false;
     case EndpointKind::kBadArgument:
       co_return co_await write_small(
           400,
           error_body("bad_argument",
                      fmt::format("{}: /bytes/N and /chunked/N take a byte count, /sleep/MS at "
-                                 "most {} ms, /status/CODE a code in 200..599, /broken/KIND "
-                                 "bad-chunk, cut-body or transfer-coding",
+                                 "most {} ms, /status/CODE a code in 200..599, /exit/CODE one "
+                                 "in 0..255, /broken/KIND bad-chunk, cut-body or "
+                                 "transfer-coding, /env/NAME a variable's name",
                                  path_of(target), kMaxSleepMs),
                      name),
           std::string(kJson));
@@ -356,6 +389,7 @@ asio::awaitable<bool> Connection::write_small(unsigned status, std::string body,
       res.body().clear();  // Content-Length stays that of the GET answer
     }
   }
+  keep_alive_ = keep_alive_ && !drain_->stopping;
   res.keep_alive(keep_alive_);
   auto [ec, n] = co_await http::async_write(stream_, res, kUseTuple);
   co_return !ec && keep_alive_;
@@ -372,6 +406,7 @@ asio::awaitable<bool> Connection::write_pattern(uint64_t size, bool chunked) {
   } else {
     res.content_length(size);
   }
+  keep_alive_ = keep_alive_ && !drain_->stopping;
   res.keep_alive(keep_alive_);
   http::response_serializer<http::buffer_body> serializer(res);
   res.body().data = nullptr;
@@ -433,15 +468,41 @@ bool Connection::draw_injected_error() {
 
 // By value: the frame owns the socket; `options` outlives the io_context's run.
 asio::awaitable<void> serve_connection(tcp::socket socket, const DemoOptions* options,
-                                       uint64_t id) {
-  Connection connection(std::move(socket), options, id);
+                                       DrainState* drain, uint64_t id) {
+  Connection connection(std::move(socket), options, drain, id);
   co_await connection.run();
 }
 
 }  // namespace
 
 DemoServer::DemoServer(tcp::acceptor acceptor, DemoOptions options)
-    : acceptor_(std::move(acceptor)), options_(std::move(options)) {}
+    : strand_(asio::make_strand(acceptor.get_executor())),
+      acceptor_(std::move(acceptor)),
+      idle_timer_(strand_),
+      options_(std::move(options)) {}
+
+void DemoServer::start() { asio::co_spawn(strand_, accept_loop(), log_escaped); }
+
+void DemoServer::stop(std::function<void()> done) {
+  drain_.stopping = true;
+  asio::post(strand_, [this, done = std::move(done)]() mutable {
+    error_code ignored;
+    acceptor_.close(ignored);
+    wait_idle(std::move(done));
+  });
+}
+
+// On the strand. A poll: a request in flight has no way to signal the strand cheaply, and 10 ms
+// is nothing against a stop's grace time.
+void DemoServer::wait_idle(std::function<void()> done) {
+  if (drain_.busy == 0) {
+    done();
+    return;
+  }
+  idle_timer_.expires_after(std::chrono::milliseconds(10));
+  idle_timer_.async_wait(
+      [this, done = std::move(done)](const error_code&) mutable { wait_idle(std::move(done)); });
+}
 
 asio::awaitable<void> DemoServer::accept_loop() {
   for (;;) {
@@ -461,7 +522,8 @@ asio::awaitable<void> DemoServer::accept_loop() {
     socket.set_option(tcp::no_delay(true), ignored);
     const uint64_t id = next_connection_.fetch_add(1, std::memory_order_relaxed);
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, serve_connection(std::move(socket), &options_, id), log_escaped);
+    asio::co_spawn(executor, serve_connection(std::move(socket), &options_, &drain_, id),
+                   log_escaped);
   }
 }
 

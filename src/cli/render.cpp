@@ -328,8 +328,8 @@ std::string instances_text(const json::value& versions, std::int64_t now_ms) {
       const std::string started = text(i, "started_at");
       rows.push_back({text(v, "name") + "/" + text(i, "id"), text(i, "pid"), text(i, "port"),
                       ready.is_bool() && ready.get_bool() ? "ready" : "not ready",
-                      started == "-" ? "-" : age_of(started, now_ms), text(i, "restarts"),
-                      text(i, "last_exit")});
+                      started == "-" ? "-" : age_of(started, now_ms), text(i, "requests"),
+                      text(i, "restarts"), text(i, "last_exit")});
     }
     if (field(status, "churning").is_bool() && field(status, "churning").get_bool()) {
       errors += fmt::format("warning: {} restarts often ({} restarts)\n", text(v, "name"),
@@ -343,7 +343,8 @@ std::string instances_text(const json::value& versions, std::int64_t now_ms) {
     return "";
   }
   return "\n" +
-         render_table({"INSTANCE", "PID", "PORT", "STATE", "UP", "RESTARTS", "LAST EXIT"}, rows) +
+         render_table({"INSTANCE", "PID", "PORT", "STATE", "UP", "REQUESTS", "RESTARTS", "LAST EXIT"},
+                      rows) +
          errors;
 }
 

@@ -153,21 +153,42 @@ bool Gateway::drained(const tcp::endpoint& endpoint, std::chrono::milliseconds w
   if (!id) {
     return true;  // no request ever went there
   }
-  std::vector<std::future<uint32_t>> answers;
+  const auto in_flight = sum_over_workers(
+      *id, [](const UpstreamState& u) -> uint64_t { return u.outstanding; }, wait);
+  return in_flight && *in_flight == 0;
+}
+
+std::optional<uint64_t> Gateway::requests_to(const tcp::endpoint& endpoint,
+                                             std::chrono::milliseconds wait) {
+  const auto id = upstream_ids_.find(endpoint);
+  if (!id) {
+    return 0;
+  }
+  return sum_over_workers(
+      *id, [](const UpstreamState& u) -> uint64_t { return u.requests; }, wait);
+}
+
+std::optional<uint64_t> Gateway::sum_over_workers(uint32_t id,
+                                                  uint64_t (*read)(const UpstreamState&),
+                                                  std::chrono::milliseconds wait) {
+  std::vector<std::future<uint64_t>> answers;
+  answers.reserve(workers_.size());
   for (auto& worker : workers_) {
-    auto promise = std::make_shared<std::promise<uint32_t>>();
+    auto promise = std::make_shared<std::promise<uint64_t>>();
     answers.push_back(promise->get_future());
-    asio::post(worker->io_context(), [w = worker.get(), promise, id = *id] {
-      promise->set_value(w->upstream(id).outstanding);
+    asio::post(worker->io_context(), [w = worker.get(), promise, id, read] {
+      promise->set_value(read(w->upstream(id)));
     });
   }
   const auto until = std::chrono::steady_clock::now() + wait;
+  uint64_t sum = 0;
   for (auto& answer : answers) {
-    if (answer.wait_until(until) != std::future_status::ready || answer.get() != 0) {
-      return false;
+    if (answer.wait_until(until) != std::future_status::ready) {
+      return std::nullopt;
     }
+    sum += answer.get();
   }
-  return true;
+  return sum;
 }
 
 bool Gateway::drain(std::chrono::milliseconds timeout) {

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace rampart::gateway {
@@ -60,6 +61,10 @@ class Gateway {
   // within `wait` counts as busy. Thread-safe; not from a worker's thread.
   bool drained(const boost::asio::ip::tcp::endpoint& endpoint,
                std::chrono::milliseconds wait = std::chrono::milliseconds(200));
+  // The requests the workers have sent `endpoint` (retries included), asked as drained() asks;
+  // nullopt when a worker did not answer within `wait`.
+  std::optional<uint64_t> requests_to(const boost::asio::ip::tcp::endpoint& endpoint,
+                                      std::chrono::milliseconds wait = std::chrono::milliseconds(200));
   uint64_t generation() const { return generation_; }
   std::size_t worker_count() const { return workers_.size(); }
   uint32_t active_connections() const { return connections_.load(std::memory_order_relaxed); }
@@ -69,6 +74,10 @@ class Gateway {
   TailHub& tail() { return tail_; }
 
  private:
+  // Each worker's answer of `read` about upstream `id`, summed on the caller's thread; nullopt
+  // when one did not answer within `wait`.
+  std::optional<uint64_t> sum_over_workers(uint32_t id, uint64_t (*read)(const UpstreamState&),
+                                           std::chrono::milliseconds wait);
   // REQUIRES: publish_mutex_ held.
   void publish_locked(const config::Config& config, const HostAnswers& answers);
   void republish();  // the resolver's answers changed

@@ -50,7 +50,10 @@ using RequestParser = bhttp::request_parser<bhttp::buffer_body>;
 // Releases the per-upstream in-flight count when a request leaves the upstream.
 class OutstandingGuard {
  public:
-  explicit OutstandingGuard(UpstreamState& state) : state_(&state) { ++state_->outstanding; }
+  explicit OutstandingGuard(UpstreamState& state) : state_(&state) {
+    ++state_->outstanding;
+    ++state_->requests;
+  }
   ~OutstandingGuard() { --state_->outstanding; }
   OutstandingGuard(const OutstandingGuard&) = delete;
   OutstandingGuard& operator=(const OutstandingGuard&) = delete;

@@ -40,6 +40,7 @@ struct UpstreamConnection {
 struct UpstreamState {
   std::vector<std::unique_ptr<UpstreamConnection>> idle;  // LIFO
   uint32_t outstanding = 0;                               // requests in flight on this worker
+  uint64_t requests = 0;  // requests sent to it by this worker (tries included), ever
   uint32_t consecutive_connect_failures = 0;
   std::chrono::steady_clock::time_point ejected_until{};
 };

@@ -111,6 +111,14 @@ TEST_F(RunnerTest, ACrashedInstanceIsRestartedAndCountedWhileTheServiceAnswers) 
   }
   EXPECT_LE(failed, 2) << "more than the requests in flight at the crash failed";
   EXPECT_GT(traffic.counts()["v1"].first, 0);
+  // Each instance says how many requests the gateway sent it: the young one has some too.
+  std::int64_t served = 0;
+  const json::value after = fleet_version("v1");
+  for (const auto& i : after.at("instances").as_array()) {
+    ASSERT_TRUE(i.at("requests").is_number()) << i;
+    served += i.at("requests").to_number<std::int64_t>();
+  }
+  EXPECT_GE(served, traffic.counts()["v1"].first / 2) << json::serialize(instances());
 }
 
 TEST_F(RunnerTest, TheOldVersionIsDrainedAndStoppedAfterTheRollbackWindowWithoutAFailure) {

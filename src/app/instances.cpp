@@ -104,6 +104,7 @@ void InstanceSync::loop() {
 }
 
 Status InstanceSync::sync() {
+  std::lock_guard serial(sync_mutex_);
   auto snapshot = control::read_snapshot(store_);
   if (!snapshot) {
     return snapshot.error();

@@ -78,6 +78,7 @@ class InstanceSync {
   control::RolloutService& rollouts_;
   runner::Fleet& fleet_;
   Options options_;
+  std::mutex sync_mutex_;  // one sync() at a time: a later one never hands the fleet older state
   std::mutex mutex_;
   std::condition_variable cv_;
   bool dirty_ = false;     // guarded by mutex_

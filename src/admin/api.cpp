@@ -141,7 +141,10 @@ Result<json::object> body_with(const Request& req, std::initializer_list<std::st
 
 Api::Api(control::DeploymentService& service, const metrics::Registry& registry,
          control::RolloutService& rollouts, Extensions extensions)
-    : service_(service), registry_(registry), rollouts_(rollouts), extensions_(std::move(extensions)) {}
+    : service_(service),
+      registry_(registry),
+      rollouts_(rollouts),
+      extensions_(std::move(extensions)) {}
 
 std::string Api::store_error() const {
   std::lock_guard lock(mutex_);

@@ -14,6 +14,7 @@
 #include <array>
 #include <charconv>
 #include <map>
+#include <utility>
 
 namespace rampart::admin {
 

@@ -24,13 +24,7 @@ namespace {
 using model::Role;
 using Verb = bhttp::verb;
 
-// Answered as a reply, not as a kUnavailable error, which the Api would take for a failing
-// store (Api::store_error).
-Reply not_wired() {
-  return Reply{bhttp::status::service_unavailable,
-               json::object{{"error", "unavailable"},
-                            {"detail", "this server runs no versions itself (no runner)"}}};
-}
+Reply not_wired() { return admin::not_wired("this server runs no versions itself (no runner)"); }
 
 std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

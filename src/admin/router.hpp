@@ -27,6 +27,7 @@
 
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <functional>
@@ -70,6 +71,14 @@ struct Reply {
   boost::beast::http::status status = boost::beast::http::status::ok;
   boost::json::value body;
 };
+
+// The 503 of an endpoint whose part of the server is not wired (Extensions), saying why in
+// `detail`. A reply, not a kUnavailable error, which the Api would take for a failing store
+// (Api::store_error).
+inline Reply not_wired(std::string_view detail) {
+  return Reply{boost::beast::http::status::service_unavailable,
+               boost::json::object{{"error", "unavailable"}, {"detail", detail}}};
+}
 
 // What a handler is given.
 struct Call {

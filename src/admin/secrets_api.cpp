@@ -29,14 +29,11 @@ json::object secret_json(const secrets::SecretInfo& info) {
   return {{"name", info.name}, {"version", info.version}, {"created_at", rfc3339(info.created_at)}};
 }
 
-// The 503 of a server that runs without a SecretStore. Answered as a reply, not as a
-// kUnavailable error, which the Api would take for a failing store (Api::store_error).
+// The 503 of a server that runs without a SecretStore.
 Reply not_wired() {
-  return Reply{bhttp::status::service_unavailable,
-               json::object{{"error", "unavailable"},
-                            {"detail",
-                             "secrets are not available on this server: it runs "
-                             "without a secret store (no master key was loaded)"}}};
+  return admin::not_wired(
+      "secrets are not available on this server: it runs without a secret store (no master key "
+      "was loaded)");
 }
 
 // The value of PUT's body {"value": "..."}. The messages name the problem, never the body.

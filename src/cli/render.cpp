@@ -343,8 +343,9 @@ std::string instances_text(const json::value& versions, std::int64_t now_ms) {
     return "";
   }
   return "\n" +
-         render_table({"INSTANCE", "PID", "PORT", "STATE", "UP", "REQUESTS", "RESTARTS", "LAST EXIT"},
-                      rows) +
+         render_table(
+             {"INSTANCE", "PID", "PORT", "STATE", "UP", "REQUESTS", "RESTARTS", "LAST EXIT"},
+             rows) +
          errors;
 }
 

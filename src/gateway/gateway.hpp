@@ -63,8 +63,9 @@ class Gateway {
                std::chrono::milliseconds wait = std::chrono::milliseconds(200));
   // The requests the workers have sent `endpoint` (retries included), asked as drained() asks;
   // nullopt when a worker did not answer within `wait`.
-  std::optional<uint64_t> requests_to(const boost::asio::ip::tcp::endpoint& endpoint,
-                                      std::chrono::milliseconds wait = std::chrono::milliseconds(200));
+  std::optional<uint64_t> requests_to(
+      const boost::asio::ip::tcp::endpoint& endpoint,
+      std::chrono::milliseconds wait = std::chrono::milliseconds(200));
   uint64_t generation() const { return generation_; }
   std::size_t worker_count() const { return workers_.size(); }
   uint32_t active_connections() const { return connections_.load(std::memory_order_relaxed); }

@@ -8,6 +8,7 @@
 //   audit_api.cpp        the audit log
 //   instances_api.cpp    the instances of the versions rampart runs, rolling restart
 //   rollouts_api.cpp     rollouts and their commands (admin/rollouts_api.hpp)
+//   run_version.cpp      a deploy's "run" field and its environment gate (admin/run_version.hpp)
 //   secrets_api.cpp      a service's secrets (put, list, delete; never a value out)
 //   tail_api.cpp         a service's live request events (the gateway's tail)
 //   logs_api.cpp         a service's instance logs (the runner's log files)

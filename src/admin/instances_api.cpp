@@ -88,12 +88,16 @@ Result<Reply> restart_service(const Call& call) {
   if (call.extensions.fleet == nullptr) {
     return not_wired();
   }
-  if (auto s = call.extensions.fleet->restart(call.params[0]); !s) {
+  const auto v = call.query.find("version");
+  const std::string_view version = v == call.query.end() ? std::string_view{} : v->second;
+  if (auto s = call.extensions.fleet->restart(call.params[0], version); !s) {
     return s.error();
   }
   json::array versions;
   for (const auto& s : call.extensions.fleet->list(call.params[0])) {
-    versions.push_back(fleet_version_json(s, call.extensions.gateway));
+    if (version.empty() || s.version == version) {
+      versions.push_back(fleet_version_json(s, call.extensions.gateway));
+    }
   }
   return Reply{bhttp::status::accepted,
                json::object{{"service", call.params[0]}, {"versions", std::move(versions)}}};
@@ -101,7 +105,7 @@ Result<Reply> restart_service(const Call& call) {
 
 constexpr std::array<Endpoint, 2> kInstanceEndpoints = {{
     {Verb::get, "services/{service}/instances", Role::kReadOnly, "", &list_instances},
-    {Verb::post, "services/{service}/restart", Role::kDeployer, "", &restart_service},
+    {Verb::post, "services/{service}/restart", Role::kDeployer, "version", &restart_service},
 }};
 
 }  // namespace

@@ -1,14 +1,12 @@
 #include "admin/rollouts_api.hpp"
 
 #include "admin/api.hpp"
+#include "admin/run_version.hpp"
 #include "common/duration.hpp"
 #include "common/json_text.hpp"
 #include "control/webhook_deliveries.hpp"
 #include "model/codec.hpp"
-#include "model/run_codec.hpp"
 #include "rollout/strategy.hpp"
-#include "runner/env_check.hpp"
-#include "runner/instance_env.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -165,37 +163,6 @@ Result<std::vector<std::string>> upstreams_field(const json::object& body) {
   return out;
 }
 
-// "run": {"argv": ["./server", "--port", "{port}"], "instances": 2, ...}: a version that
-// rampart runs. Fields left out take RunSpec's defaults; an unknown one is refused.
-Result<std::optional<model::RunSpec>> run_field(const json::object& body) {
-  const auto* v = body.if_contains("run");
-  if (v == nullptr || v->is_null()) {
-    return std::optional<model::RunSpec>{};
-  }
-  const auto* given = v->if_object();
-  if (given == nullptr) {
-    return invalid(
-        "run: must be an object, e.g. {\"argv\": [\"./server\", \"--port\", "
-        "\"{port}\"], \"instances\": 2}");
-  }
-  json::object full = model::to_json(model::RunSpec{});
-  for (const auto& [key, value] : *given) {
-    if (!full.contains(key)) {
-      return invalid(
-          fmt::format("run: unknown field \"{}\"; known: argv, instances, workdir, "
-                      "env, secrets, grace_ms, env_required, env_optional, "
-                      "env_formats",
-                      std::string_view(key)));
-    }
-    full[key] = value;
-  }
-  auto run = model::run_spec_from_json(full, "run");
-  if (!run) {
-    return run.error();
-  }
-  return std::optional(std::move(*run));
-}
-
 // "pre": [{"name": "tests", "passed": true, "ms": 1200}, ...]: what `rampart deploy` ran.
 Result<std::vector<control::PreResult>> pre_field(const json::object& body) {
   const auto* v = body.if_contains("pre");
@@ -271,55 +238,6 @@ Result<Reply> one(Result<model::Rollout> r, bhttp::status status = bhttp::status
 }
 
 // --- handlers: parse, call, map ----------------------------------------------------------
-
-// The version's RunSpec: the one the deploy declares, else the stored version's; nullopt for a
-// version served by upstreams (or one that does not exist: start() says so).
-Result<std::optional<model::RunSpec>> run_of(const Call& call, const control::DeployRequest& req) {
-  if (req.run) {
-    return req.run;
-  }
-  auto versions = call.deployments.versions(req.service);
-  if (!versions) {
-    return versions.error().code == Errc::kNotFound ? Result<std::optional<model::RunSpec>>{}
-                                                    : versions.error();
-  }
-  for (const auto& v : *versions) {
-    if (v.name == req.version) {
-      return v.run;
-    }
-  }
-  return std::optional<model::RunSpec>{};
-}
-
-// Seed 002's gate: the environment a version that rampart runs would get, against its EnvSpec.
-// Errors refuse the deploy with every missing and malformed variable; the result (warnings
-// too) joins the pre-deploy gates, so the report shows it.
-Status check_environment(const Call& call, control::DeployRequest& req) {
-  auto run = run_of(call, req);
-  if (!run || !*run) {
-    return run ? Status{} : Status{run.error()};
-  }
-  const runner::SecretValues secrets = call.extensions.secrets != nullptr
-                                           ? runner::secret_values(*call.extensions.secrets)
-                                           : runner::SecretValues{};
-  auto vars = runner::instance_env(req.service, **run, secrets);
-  if (!vars) {
-    return make_error(Errc::kInvalidArgument, "env: " + vars.error().message);
-  }
-  auto report = runner::check_env((*run)->env_spec, *vars);
-  if (!report) {
-    return report.error();
-  }
-  if (!report->ok()) {
-    return make_error(Errc::kInvalidArgument, runner::env_error_text(*report));
-  }
-  const std::string warning = runner::env_warning_text(*report);
-  if (req.pre.size() < control::kMaxPreResults) {
-    req.pre.push_back(
-        control::PreResult{warning.empty() ? "env check" : "env check (" + warning + ")", true, 0});
-  }
-  return {};
-}
 
 Result<Reply> start_rollout(const Call& call) {
   auto body = body_object(call.request);

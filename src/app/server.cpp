@@ -43,6 +43,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -388,7 +389,7 @@ int run_server(const ServerOptions& options) {
     return fail(1, bound.error().message);
   }
   asio::io_context control(1);
-  std::optional<Server> server;
+  std::unique_ptr<Server> server;  // a pointer: Server is an aggregate with references and a mutex
   admin::AdminServer admin_server(
       control, [&](const admin::Request& req) { return handle_admin(req, *server); });
   auto admin_bound = admin_server.listen(*admin_at);
@@ -484,8 +485,19 @@ int run_server(const ServerOptions& options) {
           .prepare = [&instances](const std::string& s, const std::vector<std::string>& v) {
             return instances.prepare(s, v);
           }});
-  server.emplace(options, *config_path, db_path, gw, registry, service, publisher, api,
-                 admin_server, rollouts, secret_store, fleet);
+  server.reset(new Server{options,
+                          *config_path,
+                          db_path,
+                          gw,
+                          registry,
+                          service,
+                          publisher,
+                          api,
+                          admin_server,
+                          rollouts,
+                          secret_store,
+                          fleet,
+                          {}});
   admin_server.run_handlers_on(blocking.get_executor());
   admin_server.set_limits(base->limits);
   if (auto s =

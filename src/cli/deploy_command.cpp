@@ -149,16 +149,54 @@ int dry_run(Context& ctx, const DeployArgs& args, json::object body, const json:
   return kExitOk;
 }
 
+// NAME=VALUE pairs of a repeated flag as an object; `what` names the value in the error.
+Result<json::object> name_value_pairs(std::string_view flag, std::string_view what,
+                                      const std::vector<std::string>& items) {
+  json::object out;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("{}: \"{}\" is not NAME={}", flag, item, what));
+    }
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+bool has_run_flags(const DeployArgs& args) {
+  return args.instances != 1 || !args.workdir.empty() || !args.env.empty() ||
+         !args.secrets.empty() || !args.grace.empty() || !args.health.empty() ||
+         !args.env_required.empty() || !args.env_optional.empty() || !args.env_formats.empty();
+}
+
+// The variables the version declares it needs: the server checks them before anything starts.
+Status add_env_spec(const DeployArgs& args, json::object& run) {
+  auto formats = name_value_pairs("--env-format", "REGEX", args.env_formats);
+  if (!formats) {
+    return formats.error();
+  }
+  for (auto [key, names] :
+       {std::pair{"env_required", &args.env_required}, {"env_optional", &args.env_optional}}) {
+    if (!names->empty()) {
+      run[key] = json::array(names->begin(), names->end());
+    }
+  }
+  if (!formats->empty()) {
+    run["env_formats"] = std::move(*formats);
+  }
+  return {};
+}
+
 // The "run" object of a deploy by command (nullopt without one): the command as given, and the
 // directory it is run in (the one `rampart deploy` runs in unless --workdir).
 Result<std::optional<json::object>> run_body(const DeployArgs& args) {
-  const bool run_flags = args.instances != 1 || !args.workdir.empty() || !args.env.empty() ||
-                         !args.secrets.empty() || !args.grace.empty() || !args.health.empty();
   if (args.command.empty()) {
-    if (run_flags) {
+    if (has_run_flags(args)) {
       return make_error(Errc::kInvalidArgument,
-                        "--instances, --workdir, --env, --secret, --health and --grace go with a "
-                        "command: rampart deploy SERVICE --version V -- ./server --port {port}");
+                        "--instances, --workdir, --env, --secret, --health, --grace and the env "
+                        "checks go with a command: rampart deploy SERVICE --version V -- "
+                        "./server --port {port}");
     }
     return std::optional<json::object>{};
   }
@@ -168,16 +206,11 @@ Result<std::optional<json::object>> run_body(const DeployArgs& args) {
   std::error_code ec;
   run["workdir"] = args.workdir.empty() ? std::filesystem::current_path(ec).string()
                                         : std::filesystem::absolute(args.workdir, ec).string();
-  json::object env;
-  for (const auto& item : args.env) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return make_error(Errc::kInvalidArgument,
-                        fmt::format("--env: \"{}\" is not NAME=VALUE", item));
-    }
-    env[item.substr(0, eq)] = item.substr(eq + 1);
+  auto env = name_value_pairs("--env", "VALUE", args.env);
+  if (!env) {
+    return env.error();
   }
-  run["env"] = std::move(env);
+  run["env"] = std::move(*env);
   if (!args.secrets.empty()) {
     run["secrets"] = json::array(args.secrets.begin(), args.secrets.end());
   }
@@ -187,6 +220,9 @@ Result<std::optional<json::object>> run_body(const DeployArgs& args) {
       return make_error(Errc::kInvalidArgument, "--grace: " + d.error().message);
     }
     run["grace_ms"] = d->count();
+  }
+  if (auto s = add_env_spec(args, run); !s) {
+    return s.error();
   }
   return std::optional(std::move(run));
 }

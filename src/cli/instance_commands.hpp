@@ -25,6 +25,7 @@ inline constexpr std::chrono::minutes kRestartWait{10};
 
 struct RestartArgs {
   std::string service{};
+  std::string version{};  // empty: every version rampart runs
   bool wait = true;
 };
 

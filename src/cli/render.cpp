@@ -342,11 +342,11 @@ std::string instances_text(const json::value& versions, std::int64_t now_ms) {
   if (rows.empty() && errors.empty()) {
     return "";
   }
-  return "\n" +
-         render_table(
-             {"INSTANCE", "PID", "PORT", "STATE", "UP", "REQUESTS", "RESTARTS", "LAST EXIT"},
-             rows) +
-         errors;
+  return fmt::format(
+      "\n{}{}",
+      render_table({"INSTANCE", "PID", "PORT", "STATE", "UP", "REQUESTS", "RESTARTS", "LAST EXIT"},
+                   rows),
+      errors);
 }
 
 std::string service_detail(const json::value& s, std::int64_t now_ms) {

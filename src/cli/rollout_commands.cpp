@@ -459,6 +459,14 @@ RolloutVerbs::RolloutVerbs(CLI::App& app, const std::function<void(CLI::App*)>& 
                       "With a command: the path its instances answer 2xx on (default /health)");
   deploy_->add_option("--grace", deploy_args_.grace,
                       "With a command: how long a stopping instance may take (default 10s)");
+  deploy_->add_option("--require-env", deploy_args_.env_required,
+                      "With a command: a variable it needs (from --env, a secret or the "
+                      "server's environment); the deploy is refused without it (repeat)");
+  deploy_->add_option("--optional-env", deploy_args_.env_optional,
+                      "With a command: a variable it may use; missing, it is a warning in the "
+                      "report (repeat)");
+  deploy_->add_option("--env-format", deploy_args_.env_formats,
+                      "With a command: NAME=REGEX, the whole value must match (repeat)");
   deploy_->add_flag("--skip-checks", deploy_args_.skip_checks,
                     "Do not run the service's pre commands (audited as rollout.start.unchecked)");
   deploy_->add_option("--pre-timeout", deploy_args_.pre_timeout,

@@ -64,6 +64,10 @@ struct DeployArgs {
   std::vector<std::string> secrets{};  // --secret NAME: only these (default: all)
   std::string health{};                // --health PATH (default /health)
   std::string grace{};                 // --grace 10s
+  // The variables it needs (seed 002's validation, docs/runner.md), checked before it starts.
+  std::vector<std::string> env_required{};  // --require-env NAME
+  std::vector<std::string> env_optional{};  // --optional-env NAME: a warning when missing
+  std::vector<std::string> env_formats{};   // --env-format NAME=REGEX
 };
 
 // The rollout command on the service's latest rollout: "promote", "promote-full", "pause",

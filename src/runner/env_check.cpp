@@ -1,10 +1,11 @@
 #include "runner/env_check.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/regex.hpp>
 
 #include <fmt/format.h>
 
-#include <regex>
+#include <stdexcept>
 
 namespace rampart::runner {
 
@@ -48,7 +49,7 @@ const std::string* given(const std::map<std::string, std::string>& vars, const s
   return &it->second;
 }
 
-Result<std::regex> compile(const std::string& name, const std::string& format) {
+Result<boost::regex> compile(const std::string& name, const std::string& format) {
   if (name.empty()) {
     return invalid("env.formats: a variable name is empty");
   }
@@ -57,24 +58,27 @@ Result<std::regex> compile(const std::string& name, const std::string& format) {
                                format.size(), kMaxEnvFormatBytes));
   }
   try {
-    return std::regex(format, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
+    return boost::regex(format, boost::regex::ECMAScript);
+  } catch (const boost::regex_error& e) {
     return invalid(fmt::format("env.formats.{}: \"{}\" is not a valid ECMAScript regex: {}", name,
                                format, e.what()));
   }
 }
 
 // Why `value` does not satisfy `re`, or empty when it does. Never mentions the value.
-std::string mismatch(const std::regex& re, const std::string& format, const std::string& value) {
+// Boost.Regex matches without recursion and gives up (throws) on a match that backtracks
+// without bound, so neither a long value nor a pathological format can exhaust the stack or
+// hang the admin thread that checks it.
+std::string mismatch(const boost::regex& re, const std::string& format, const std::string& value) {
   if (value.size() > kMaxFormatCheckedBytes) {
     return fmt::format("is longer than {} bytes, too long to check against {}",
                        kMaxFormatCheckedBytes, format);
   }
   try {
-    if (std::regex_match(value, re)) {
+    if (boost::regex_match(value, re)) {
       return {};
     }
-  } catch (const std::regex_error& e) {
+  } catch (const std::runtime_error& e) {
     return fmt::format("could not be checked against {}: {}", format, e.what());
   }
   return "must match " + format;

@@ -8,7 +8,7 @@
 //   - a required variable that is absent, or whose value is empty, is missing (an error);
 //   - an optional variable that is absent or empty is a warning;
 //   - a variable with a format that is given (not empty) must match it whole (ECMAScript,
-//     std::regex_match); one that does not is malformed (an error). A format of a variable that
+//     boost::regex_match); one that does not is malformed (an error). A format of a variable that
 //     is not given is not checked: missing or not, that is the lists' business.
 // The report names variables and their formats, NEVER a value: values may be secrets, and the
 // report is shown to the user, logged and kept in a rollout's report.
@@ -35,8 +35,8 @@ inline constexpr std::size_t kMaxEnvFormatBytes = 256;
 inline constexpr std::size_t kMaxEnvSpecVariables = 256;
 // Variables given: the version's env (at most 256) and the service's secrets (at most 256).
 inline constexpr std::size_t kMaxEnvVariables = 512;
-// A value longer than this is not run through a format (std::regex matches recursively, so its
-// stack grows with the input); it is reported malformed as too long to check.
+// A value longer than this is not run through a format (a bound on the work one deploy asks
+// of the server); it is reported malformed as too long to check.
 inline constexpr std::size_t kMaxFormatCheckedBytes = 8 * 1024;
 
 // A variable whose value does not satisfy its format.

@@ -452,31 +452,32 @@ bool Fleet::wait_started(Clock::time_point deadline) const {
   });
 }
 
-Status Fleet::restart(std::string_view service) {
+Status Fleet::restart(std::string_view service, std::string_view version) {
   std::lock_guard lock(mutex_);
   if (stopping_) {
     return make_error(Errc::kUnavailable, "the server is stopping");
   }
-  bool any = false;
+  std::vector<Entry*> chosen;
   for (auto& [key, entry] : entries_) {
-    if (key.first == service && !entry->remove) {
-      any = true;
+    if (key.first == service && (version.empty() || key.second == version) && !entry->remove) {
       if (entry->phase != FleetPhase::kRunning) {
         return make_error(Errc::kConflict,
                           fmt::format("{}/{} is {}; restart it once it is running", key.first,
                                       key.second, to_string(entry->phase)));
       }
+      chosen.push_back(entry.get());
     }
   }
-  if (!any) {
-    return make_error(Errc::kNotFound,
-                      fmt::format("service \"{}\" has no version that rampart runs", service));
+  if (chosen.empty()) {
+    return make_error(
+        Errc::kNotFound,
+        version.empty()
+            ? fmt::format("service \"{}\" has no version that rampart runs", service)
+            : fmt::format("rampart runs no version \"{}\" of service \"{}\"", version, service));
   }
-  for (auto& [key, entry] : entries_) {
-    if (key.first == service && !entry->remove) {
-      entry->restart = true;  // the watcher starts it (at once when nothing else runs)
-      entry->phase = FleetPhase::kRestarting;
-    }
+  for (auto* entry : chosen) {
+    entry->restart = true;  // the watcher starts it (at once when nothing else runs)
+    entry->phase = FleetPhase::kRestarting;
   }
   cv_.notify_all();
   return {};

@@ -124,10 +124,10 @@ class Fleet {
   // that requests after a restart wait in the listen queue instead of finding no instance.
   bool wait_started(std::chrono::steady_clock::time_point deadline) const;
 
-  // Replaces every instance of the service's running versions, one at a time (above). Returns
-  // at once: kNotFound when the fleet runs none of its versions, kConflict when one is not
-  // running (starting, restarting, stopping); status() follows the restart.
-  Status restart(std::string_view service);
+  // Replaces every instance of the service's running versions (only `version`'s when it is not
+  // empty), one at a time (above). Returns at once: kNotFound when the fleet runs none of them,
+  // kConflict when one is not running (starting, restarting, stopping); status() follows it.
+  Status restart(std::string_view service, std::string_view version = {});
 
   // Stops every version at once (server shutdown: no drain, the gateway has stopped).
   void stop();

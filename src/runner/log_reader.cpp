@@ -2,6 +2,8 @@
 
 #include "common/time_text.hpp"
 
+#include <boost/regex.hpp>
+
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -12,7 +14,7 @@
 #include <charconv>
 #include <map>
 #include <optional>
-#include <regex>
+#include <stdexcept>
 #include <string_view>
 
 namespace rampart::runner {
@@ -277,16 +279,26 @@ Collected read_instance(const InstanceFiles& inst, Start start, std::size_t budg
   return c;
 }
 
-Result<std::optional<std::regex>> compile_grep(const std::string& grep) {
+// Boost.Regex searches without recursion (a long line cannot exhaust the stack) and throws
+// rather than backtrack without bound; such a line counts as not matching.
+bool matches(const std::string& text, const boost::regex& re) {
+  try {
+    return boost::regex_search(text, re);
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
+
+Result<std::optional<boost::regex>> compile_grep(const std::string& grep) {
   if (grep.empty()) {
-    return std::optional<std::regex>{};
+    return std::optional<boost::regex>{};
   }
   if (grep.size() > kMaxGrepBytes) {
     return invalid(fmt::format("grep: longer than {} bytes", kMaxGrepBytes));
   }
   try {
-    return std::optional<std::regex>(std::regex(grep, std::regex::ECMAScript));
-  } catch (const std::regex_error& e) {
+    return std::optional<boost::regex>(boost::regex(grep, boost::regex::ECMAScript));
+  } catch (const boost::regex_error& e) {
     return invalid(
         fmt::format("grep: \"{}\" is not a valid regular expression: {}", grep, e.what()));
   }
@@ -358,7 +370,7 @@ Result<LogPage> read_logs(const fs::path& log_root, const std::string& service,
     return instances.error();
   }
   const auto keep = [&](const LogLine& line) {
-    return line.unix_ms >= query.since_ms && (!*regex || std::regex_search(line.text, **regex));
+    return line.unix_ms >= query.since_ms && (!*regex || matches(line.text, **regex));
   };
   const std::size_t budget =
       std::max<std::size_t>(query.max_bytes / std::max<std::size_t>(instances->size(), 1), 4096);

@@ -184,6 +184,20 @@ TEST_F(RunnerTest, ARollingRestartAfterASecretRotationReachesEveryInstanceWithou
   for (int i = 0; i < 10; ++i) {  // and through the gateway
     EXPECT_EQ(pinned("v2", "/env/API_KEY").body, "key-two");
   }
+
+  // One version alone: v2's instances are replaced, v1's (kept for the rollback window) stay.
+  const std::vector<pid_t> v1_before = ready_pids("v1");
+  EXPECT_EQ(v1_before.size(), 1u) << json::serialize(instances());
+  RunResult only = rampart({"restart", "shop", "--version", "v2"});
+  ASSERT_EQ(only.exit_code, 0) << only.out << only.err << cluster.log();
+  EXPECT_TRUE(contains(only.out, "shop v2: every instance replaced")) << only.out;
+  EXPECT_EQ(ready_pids("v1"), v1_before);
+  for (pid_t pid : ready_pids("v2")) {
+    EXPECT_EQ(std::count(after.begin(), after.end(), pid), 0) << "replaced again: " << pid;
+  }
+  RunResult unknown = rampart({"restart", "shop", "--version", "v9"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(contains(unknown.err, "rampart runs no version \"v9\"")) << unknown.err;
 }
 
 TEST_F(RunnerTest, AnUndoInsideTheRollbackWindowIsAnsweredByTheOldVersionAtOnce) {
@@ -332,8 +346,8 @@ TEST_F(RunnerTest, AVersionWithoutARequiredVariableIsRefusedBeforeAnythingStarts
   EXPECT_TRUE(contains(given.out, "env check passed")) << given.out;
   EXPECT_EQ(pinned("v2", "/env/DATABASE_URL").body, "postgres://db/shop");
 
-  // A deploy by command declares its own needs (the API's run.env_required; the CLI has no
-  // flag for them) and gives them with env (as --env does).
+  // A deploy by command declares its own needs: the API's run.env_required, and the CLI's
+  // --require-env, --optional-env and --env-format, which go the same way.
   const std::string run = R"({"argv": [")" + demo_app_bin() +
                           R"(", "--port", "{port}", "--name", "v3"], "env_required": )" +
                           R"(["QUEUE_URL"], "env_optional": ["SENTRY_DSN"])";
@@ -341,11 +355,24 @@ TEST_F(RunnerTest, AVersionWithoutARequiredVariableIsRefusedBeforeAnythingStarts
                             R"({"version": "v3", "run": )" + run + "}}");
   EXPECT_EQ(lacking.status, 400u) << lacking.body;
   EXPECT_TRUE(contains(lacking.body, "missing QUEUE_URL")) << lacking.body;
+  const std::vector<std::string> needs = {"--require-env", "QUEUE_URL",    "--optional-env",
+                                          "SENTRY_DSN",    "--env-format", "QUEUE_URL=amqp://.+",
+                                          "--strategy",    "all-at-once"};
+  RunResult cli_lacking = deploy("v3", needs);
+  EXPECT_EQ(cli_lacking.exit_code, 1) << cli_lacking.out << cli_lacking.err;
+  EXPECT_TRUE(contains(cli_lacking.err, "missing QUEUE_URL")) << cli_lacking.err;
+  std::vector<std::string> malformed = needs;
+  malformed.insert(malformed.end(), {"--env", "QUEUE_URL=http://mq"});
+  RunResult cli_malformed = deploy("v3", malformed);
+  EXPECT_EQ(cli_malformed.exit_code, 1) << cli_malformed.out << cli_malformed.err;
+  EXPECT_TRUE(contains(cli_malformed.err, "QUEUE_URL")) << cli_malformed.err;
+  EXPECT_FALSE(contains(cli_malformed.err, "http://mq")) << "never a value: " << cli_malformed.err;
   EXPECT_TRUE(fleet_version("v3").is_null());
 
-  const json::value started = shop.deploy("v3", R"("strategy": "all-at-once", "run": )" + run +
-                                                    R"(, "env": {"QUEUE_URL": "amqp://mq/shop"}})");
-  ASSERT_TRUE(started.is_object());
+  std::vector<std::string> given_env = needs;
+  given_env.insert(given_env.end(), {"--env", "QUEUE_URL=amqp://mq/shop"});
+  RunResult cli_given = deploy("v3", given_env);
+  ASSERT_EQ(cli_given.exit_code, 0) << cli_given.out << cli_given.err << cluster.log();
   EXPECT_EQ(shop.wait_final(), "promoted") << cluster.log();
   EXPECT_EQ(pinned("v3", "/env/QUEUE_URL").body, "amqp://mq/shop");
   const std::string created = json::serialize(shop.events().at(0));

@@ -133,6 +133,39 @@ TEST(DeployBody, Cases) {
            {{.version = "v3", .upstreams = {"127.0.0.1:9003"}},
             nullptr,
             "--upstream: \"127.0.0.1:9003\" is not a URL"},
+           {{.version = "v4",
+           .command = {"./server", "--port", "{port}"},
+           .instances = 2,
+           .workdir = "/srv/shop",
+           .env = {"MODE=live", "EMPTY="},
+           .secrets = {"API_KEY"},
+           .health = "/ready",
+           .grace = "5s"},
+            R"({"version":"v4","run":{"argv":["./server","--port","{port}"],"instances":2,)"
+            R"("workdir":"/srv/shop","env":{"MODE":"live","EMPTY":""},"secrets":["API_KEY"],)"
+            R"("grace_ms":5000},"health_path":"/ready"})",
+            nullptr},
+           {{.version = "v4",
+           .command = {"./server"},
+           .workdir = "/srv",
+           .env_required = {"DATABASE_URL", "API_KEY"},
+           .env_optional = {"SENTRY_DSN"},
+           .env_formats = {"DATABASE_URL=postgres://.+", "PORTS=[0-9,]*"}},
+            R"({"version":"v4","run":{"argv":["./server"],"instances":1,"workdir":"/srv",)"
+            R"("env":{},"env_required":["DATABASE_URL","API_KEY"],"env_optional":["SENTRY_DSN"],)"
+            R"("env_formats":{"DATABASE_URL":"postgres://.+","PORTS":"[0-9,]*"}}})",
+            nullptr},
+           {{.version = "v4", .command = {"./server"}, .env = {"=x"}},
+            nullptr,
+            "--env: \"=x\" is not NAME=VALUE"},
+           {{.version = "v4", .command = {"./server"}, .env_formats = {"DATABASE_URL"}},
+            nullptr,
+            "--env-format: \"DATABASE_URL\" is not NAME=REGEX"},
+           {{.version = "v4", .command = {"./server"}, .grace = "soon"}, nullptr, "--grace:"},
+           {{.version = "v4", .env_required = {"X"}}, nullptr, "--instances, --workdir"},
+           {{.version = "v4", .upstreams = {"http://127.0.0.1:1"}, .command = {"./server"}},
+            nullptr,
+            "--upstream and a command"},
        }) {
     auto body = deploy_body(c.args);
     if (c.body == nullptr) {

@@ -254,5 +254,16 @@ TEST(EnvCheck, LongValues) {
             "is longer than 8192 bytes, too long to check against [A-Za-z0-9+/=]+");
 }
 
+TEST(EnvCheck, AFormatThatBacktracksWithoutEndIsReportedNotRunForever) {
+  // (a+)+b on a run of a's without a b tries every way to split the run: the matcher gives up
+  // and the value is malformed as not checkable.
+  model::EnvSpec spec{{}, {}, {{"TOKEN", "(a+)+b"}}};
+  auto report = check_env(spec, {{"TOKEN", std::string(300, 'a')}});
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->malformed.size(), 1U);
+  EXPECT_TRUE(report->malformed[0].reason.starts_with("could not be checked against (a+)+b: "))
+      << report->malformed[0].reason;
+}
+
 }  // namespace
 }  // namespace rampart::runner

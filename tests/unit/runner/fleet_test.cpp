@@ -160,6 +160,26 @@ TEST_F(FleetTest, AStartThatFailsIsReportedWithTheLogAndTriedAgain) {
   EXPECT_EQ(fleet_.restart("other").error().code, Errc::kNotFound);
 }
 
+TEST_F(FleetTest, ARestartOfOneVersionLeavesTheOthersAlone) {
+  fleet_.start();
+  fleet_.reconcile({version("v1", 1), version("v2", 1, {"/bin/sh", "-c", "exit 3"})});
+  ASSERT_TRUE(wait_running("v1"));
+  ASSERT_FALSE(wait_running("v2"));
+  // v2 failed, so the whole service cannot restart; v1 alone can.
+  EXPECT_EQ(fleet_.restart("shop").error().code, Errc::kConflict);
+  EXPECT_EQ(fleet_.restart("shop", "v3").error().code, Errc::kNotFound);
+  ASSERT_TRUE(fleet_.restart("shop", "v1"));
+  EXPECT_EQ(fleet_.status("shop", "v1")->phase, FleetPhase::kRestarting);
+  EXPECT_NE(fleet_.status("shop", "v2")->phase, FleetPhase::kRestarting);  // failed, or a retry
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(fleet_.status("shop", "v1")->phase == FleetPhase::kRunning &&
+           fleet_.status("shop", "v1")->instances.at(0).id == 1)) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(fleet_.status("shop", "v1")->instances.at(0).id, 1u);  // replaced
+}
+
 TEST_F(FleetTest, ASpecChangeReplacesTheInstances) {
   fleet_.start();
   fleet_.reconcile({version("v1", 1)});

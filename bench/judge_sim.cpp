@@ -8,7 +8,7 @@
 // weight (or, in the sticky scenario, by user). Results: markdown tables on stdout, as
 // docs/benchmarks.md records them.
 //
-//   judge_sim [--reps N] [--seed S] [--only false|subtle|gross|latency|sticky|evidence]
+//   judge_sim [--reps N] [--seed S] [--only false|subtle|gross|latency|effects|sticky|evidence]
 
 #include "metrics/version_stats.hpp"
 #include "rollout/judge.hpp"
@@ -25,7 +25,9 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -131,7 +133,8 @@ class Judge {
 
 class Sequential final : public Judge {
  public:
-  explicit Sequential(ro::Check check) : judge_({check}, {.alpha = kAlpha}) {}
+  explicit Sequential(ro::Check check, std::span<const double> ratios = ro::seq::default_ratios())
+      : judge_({check}, {.alpha = kAlpha, .ratios = ratios}) {}
   void start_step(uint32_t weight_bp) override { judge_.start_step(weight_bp, stable_recent()); }
   bool rolls_back(const TickCounts& t) override {
     const auto j = judge_.observe(window_of(t, kTickSeconds), false);
@@ -260,6 +263,10 @@ struct Contender {
   MakeJudge make;
 };
 
+constexpr std::string_view kCoarse = "sequential, 7 ratios";
+
+// The judges of a scenario; with an oracle ratio (a detection cost) also the sequential judge
+// on the seven ratios of canary_stats.md §5, to show what the default grid changes.
 std::vector<Contender> contenders(bool latency, std::optional<double> oracle_ratio) {
   const ro::Check check = latency ? latency_check() : error_check();
   std::vector<Contender> out = {
@@ -268,6 +275,9 @@ std::vector<Contender> contenders(bool latency, std::optional<double> oracle_rat
       {"fixed-horizon z-test per window",
        [latency] { return std::make_unique<FixedHorizon>(latency); }}};
   if (oracle_ratio) {
+    out.insert(out.begin() + 1,
+               {std::string(kCoarse),
+                [check] { return std::make_unique<Sequential>(check, ro::seq::kCoarseRatios); }});
     out.push_back({"oracle SPRT", [r = *oracle_ratio, latency] {
                      return std::make_unique<OracleSprt>(r, latency);
                    }});
@@ -336,7 +346,7 @@ void detection(const std::string& title, const Scenario& s, bool latency,
   fmt::print("| judge | rolled back | median {} | p90 |\n|---|---|---|---|\n",
              in_seconds ? "seconds of traffic" : "canary requests");
   constexpr int kMaxTicks = 4 * 60 * 60;  // an hour
-  double oracle_median = NAN, sequential_median = NAN;
+  double oracle_median = NAN, sequential_median = NAN, coarse_median = NAN;
   for (const auto& c : contenders(latency, ratio)) {
     Rng rng(seed);
     std::vector<double> costs;
@@ -353,13 +363,55 @@ void detection(const std::string& title, const Scenario& s, bool latency,
       oracle_median = median;
     } else if (c.name == "sequential") {
       sequential_median = median;
+    } else if (c.name == kCoarse) {
+      coarse_median = median;
     }
     const int digits = in_seconds ? 2 : 0;
     fmt::print("| {} | {} of {} | {:.{}f} | {:.{}f} |\n", c.name, costs.size(), reps, median,
                digits, percentile(costs, 0.9), digits);
   }
   if (!std::isnan(oracle_median) && oracle_median > 0) {
-    fmt::print("\nsequential / oracle SPRT, median: {:.2f}x\n", sequential_median / oracle_median);
+    fmt::print("\nsequential / oracle SPRT, median: {:.2f}x ({}: {:.2f}x)\n",
+               sequential_median / oracle_median, kCoarse, coarse_median / oracle_median);
+  }
+  fmt::print("\n");
+}
+
+// The median canary requests to roll back a canary with r times stable's 1% error rate, at 10%
+// weight, for effects across the grid's range: the default grid against the seven ratios and
+// the oracle SPRT that knows r (each ratio to it). An even cost over r is what the grid's
+// spacing is for (rollout/sequential.hpp).
+void effects(int reps, uint64_t seed) {
+  constexpr int kMaxTicks = 4 * 60 * 60;  // an hour
+  fmt::print(
+      "### Detection cost across effect sizes: stable at 1% errors, the canary at r times "
+      "that, 10% weight; median canary requests to rollback, {} replications per cell\n\n",
+      reps);
+  fmt::print(
+      "| r | sequential | {} | oracle SPRT | sequential / oracle | 7 ratios / oracle "
+      "|\n|---|---|---|---|---|---|\n",
+      kCoarse);
+  for (double r : {1.25, 1.5, 2.0, 3.0, 5.0, 10.0}) {
+    const Scenario s{.weight = [](int) { return 0.1; },
+                     .canary_errors = std::min(1.0, 0.01 * r),
+                     .stable_errors = 0.01};
+    std::vector<double> medians;
+    for (const MakeJudge& make : std::vector<MakeJudge>{
+             [] { return std::make_unique<Sequential>(error_check()); },
+             [] { return std::make_unique<Sequential>(error_check(), ro::seq::kCoarseRatios); },
+             [r] { return std::make_unique<OracleSprt>(r, false); }}) {
+      Rng rng(seed);
+      std::vector<double> costs;
+      for (int i = 0; i < reps; ++i) {
+        auto judge = make();
+        const Run run_result = run(rng, s, *judge, kMaxTicks, kMaxTicks);
+        costs.push_back(run_result.rollback_tick ? static_cast<double>(run_result.canary_requests)
+                                                 : INFINITY);
+      }
+      medians.push_back(percentile(costs, 0.5));
+    }
+    fmt::print("| {} | {:.0f} | {:.0f} | {:.0f} | {:.2f}x | {:.2f}x |\n", r, medians[0], medians[1],
+               medians[2], medians[0] / medians[2], medians[1] / medians[2]);
   }
   fmt::print("\n");
 }
@@ -517,7 +569,8 @@ int main(int argc, char** argv) {
   std::string only;
   app.add_option("--reps", reps, "Replications per row")->check(CLI::Range(10, 1000000));
   app.add_option("--seed", seed, "The first random seed");
-  app.add_option("--only", only, "One scenario: false, subtle, gross, latency, sticky, evidence");
+  app.add_option("--only", only,
+                 "One scenario: false, subtle, gross, latency, effects, sticky, evidence");
   CLI11_PARSE(app, argc, argv);
   const auto want = [&](std::string_view name) { return only.empty() || only == name; };
   const auto ten_percent = [](int) { return 0.1; };
@@ -544,6 +597,9 @@ int main(int argc, char** argv) {
     detection("Latency: p95 1.2x slower at 10% weight",
               Scenario{.weight = ten_percent, .canary_slow = 0.0718, .stable_slow = 0.05}, true,
               0.0718 / 0.05, reps, seed, false);
+  }
+  if (want("effects")) {
+    effects(std::max(50, reps / 2), seed);
   }
   if (want("sticky")) {
     sticky(std::max(50, reps / 5), seed);

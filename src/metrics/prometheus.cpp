@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <array>
 #include <cstdint>
 #include <iterator>
@@ -105,6 +107,16 @@ std::string render_prometheus(const Registry& registry) {
       fmt::format_to(out, "rampart_upstream_failures_total{{{},kind=\"{}\"}} {}\n", labels[i],
                      to_string(static_cast<UpstreamFailure>(k)), versions[i].upstream_failures[k]);
     }
+  }
+
+  family(out, "rampart_errors_past_key_cap_total", "counter",
+         "5xx answers past a sticky key's share of a step (kMaxErrorsPerKey): requests to the "
+         "sequential judge's relative error tests, not events.");
+  for (std::size_t i = 0; i < versions.size(); ++i) {
+    const uint64_t errors = versions[i].responses(5);
+    const uint64_t counted = std::min(errors, versions[i].capped_errors);
+    fmt::format_to(out, "rampart_errors_past_key_cap_total{{{}}} {}\n", labels[i],
+                   errors - counted);
   }
 
   family(out, "rampart_upstream_resolved", "gauge",

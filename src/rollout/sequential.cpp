@@ -1,6 +1,7 @@
 #include "rollout/sequential.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
 #include <functional>
@@ -53,8 +54,28 @@ double log_beta(double a, double b) { return std::lgamma(a) + std::lgamma(b) - s
 
 double share_for_ratio(double theta0, double r) { return theta0 * r / (theta0 * r + 1 - theta0); }
 
+std::span<const double> default_ratios() {
+  static const std::array<double, kRatioGridPoints> grid = [] {
+    std::array<double, kRatioGridPoints> g{};
+    const double lo = std::log(std::log(kMinRatio));
+    const double hi = std::log(std::log(kMaxRatio));
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      const double u = lo + (hi - lo) * static_cast<double>(i) / (g.size() - 1);
+      g[i] = std::exp(std::exp(u));
+    }
+    g.back() = kMaxRatio;  // exactly, whatever the rounding
+    return g;
+  }();
+  return grid;
+}
+
 RatioEProcess::RatioEProcess(std::span<const double> ratios)
-    : ratios_(ratios.begin(), ratios.end()), log_l_(ratios.size(), 0.0) {}
+    : ratios_(ratios.begin(), ratios.end()), log_l_(ratios.size(), 0.0) {
+  for (double r : ratios_) {
+    assert(r > 1);
+    log_ratios_.push_back(std::log(r));
+  }
+}
 
 // Each component is the likelihood ratio of "the canary's share of events is θ_r" (its share
 // for rate ratio r) against θ0, over the events' labels: Π (θ_r/θ0)^[canary] ((1−θ_r)/(1−θ0))^
@@ -62,13 +83,17 @@ RatioEProcess::RatioEProcess(std::span<const double> ratios)
 // which is 1 at θ = θ0 and smaller below (θ_r > θ0): a supermartingale under the composite
 // null θ <= θ0 (canary_stats.md §5, "One-sided closed form"; Lindon & Malek 2022 for the
 // two-arm reduction of rates to labels). theta0 may change between updates (it is predictable).
+// With θ_r = θ0·r / d, d = 1 + θ0(r − 1): θ_r/θ0 = r/d and (1−θ_r)/(1−θ0) = 1/d, so a tick
+// adds e_c·log r − (e_c + e_b)·log d.
 void RatioEProcess::update(double theta0, uint64_t canary_events, uint64_t stable_events) {
   assert(theta0 > 0 && theta0 < 1);
+  if (canary_events + stable_events == 0) {
+    return;
+  }
   const auto ec = static_cast<double>(canary_events);
-  const auto eb = static_cast<double>(stable_events);
+  const auto events = static_cast<double>(canary_events + stable_events);
   for (std::size_t i = 0; i < ratios_.size(); ++i) {
-    const double th = share_for_ratio(theta0, ratios_[i]);
-    log_l_[i] += ec * std::log(th / theta0) + eb * std::log((1 - th) / (1 - theta0));
+    log_l_[i] += ec * log_ratios_[i] - events * std::log1p(theta0 * (ratios_[i] - 1));
   }
 }
 

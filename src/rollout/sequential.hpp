@@ -28,8 +28,21 @@ namespace rampart::rollout::seq {
 // log B(a, b) = log Γ(a) + log Γ(b) − log Γ(a + b). REQUIRES: a, b > 0.
 double log_beta(double a, double b);
 
-// The rate ratios the e-process mixes over, with equal weight (canary_stats.md §5).
-inline constexpr std::array<double, 7> kDefaultRatios = {1.1, 1.25, 1.5, 2, 3, 5, 10};
+// The rate ratios an e-process mixes over, with equal weight. The default is a grid of
+// kRatioGridPoints ratios from 1.25 to 10, evenly spaced in log(log r). The spacing: when the
+// mixture rolls back, what the evidence says about log r spreads in proportion to log r, so an
+// even grid in log(log r) costs every effect in the range about the same extra evidence for
+// not knowing it beforehand. The range: from just over the default tolerance (1.2, a ratio the
+// user accepts; a smaller one is still found, later) to a tenfold rate (larger ones are found
+// within a few events anyway). The narrower the range, the less that cost: 1.25–10 rolls back
+// 1% -> 2% errors after ~1.24x the requests of a test that knew the ratio, 1.1–10 after
+// ~1.31x, and the seven ratios of canary_stats.md §5 (kCoarseRatios) after ~1.32x
+// (docs/benchmarks.md). Every grid is valid: the bound on false rollbacks holds for any one.
+inline constexpr std::size_t kRatioGridPoints = 32;
+inline constexpr double kMinRatio = 1.25;
+inline constexpr double kMaxRatio = 10;
+std::span<const double> default_ratios();
+inline constexpr std::array<double, 7> kCoarseRatios = {1.1, 1.25, 1.5, 2, 3, 5, 10};
 
 // A one-sided e-process for H0 "the canary's rate of some event is at most the stable
 // version's". Fed per tick: the canary's share of requests in the tick (theta0, fixed before
@@ -38,7 +51,8 @@ inline constexpr std::array<double, 7> kDefaultRatios = {1.1, 1.25, 1.5, 2, 3, 5
 // when theta0 changes from tick to tick (a new step's weight).
 class RatioEProcess {
  public:
-  explicit RatioEProcess(std::span<const double> ratios = kDefaultRatios);
+  // REQUIRES: every ratio > 1.
+  explicit RatioEProcess(std::span<const double> ratios = default_ratios());
 
   // REQUIRES: 0 < theta0 < 1.
   void update(double theta0, uint64_t canary_events, uint64_t stable_events);
@@ -51,6 +65,7 @@ class RatioEProcess {
 
  private:
   std::vector<double> ratios_;
+  std::vector<double> log_ratios_;
   std::vector<double> log_l_;  // log likelihood ratio of each ratio against H0's boundary
 };
 

@@ -97,7 +97,11 @@ uint64_t relative_latency_threshold(Metric metric, const metrics::LatencyHistogr
 }
 
 SequentialJudge::SequentialJudge(const std::vector<Check>& checks, SequentialOptions options)
-    : options_(options), tests_(make_tests(checks.empty() ? default_checks() : checks)) {}
+    : options_(options), tests_(make_tests(checks.empty() ? default_checks() : checks)) {
+  for (Test& t : tests_) {
+    t.e = seq::RatioEProcess(options_.ratios);
+  }
+}
 
 SequentialJudge::Test SequentialJudge::test_of(const Check& c, Kind kind) {
   Test t;

@@ -40,6 +40,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,8 @@ struct SequentialOptions {
   // errors per sticky key and step), so that one user's many errors weigh as a few. Absolute
   // checks count every error: a canary failing for a few heavy users is still over its bound.
   bool capped_errors = false;
+  // The rate ratios relative tests mix over (the simulation compares grids; static storage).
+  std::span<const double> ratios = seq::default_ratios();
 };
 
 class SequentialJudge {

@@ -26,7 +26,8 @@ bool has_line(const std::vector<std::string>& lines, const std::string& want) {
   return std::find(lines.begin(), lines.end(), want) != lines.end();
 }
 
-// shop/v1 with known data, shop/v2 without requests, and a version with awkward names.
+// shop/v1 with known data, shop/v2 with one sticky key's errors, shop/v3 without requests, and
+// a version with awkward names.
 class PrometheusTest : public ::testing::Test {
  protected:
   PrometheusTest() : registry_(2) {
@@ -39,7 +40,12 @@ class PrometheusTest : public ::testing::Test {
     v1->shard(1).record_upstream_failure(UpstreamFailure::kConnect);
     v1->shard(0).record_upstream_failure(UpstreamFailure::kTimeout);
     v1->shard(1).record_upstream_failure(UpstreamFailure::kTimeout);
-    registry_.version_stats("shop", "v2");
+    // One sticky key's four errors in a step: two count as events, two are past its cap.
+    auto v2 = registry_.version_stats("shop", "v2");
+    for (int i = 0; i < 4; ++i) {
+      v2->shard(0).record_response(StickyKey{0xabc, 1}, 500, 1'000, 0, 0);
+    }
+    registry_.version_stats("shop", "v3");
     registry_.version_stats("we\"ird\\svc\nx", "v\"1")->shard(0).record_response(200, 1'000, 0, 0);
     GatewayShard& w0 = registry_.gateway_shard(0);
     GatewayShard& w1 = registry_.gateway_shard(1);
@@ -74,6 +80,10 @@ TEST_F(PrometheusTest, ExactSampleLines) {
       "rampart_requests_total{" + kV1 + ",class=\"4xx\"} 1",
       "rampart_requests_total{" + kV1 + ",class=\"5xx\"} 1",
       R"(rampart_requests_total{service="shop",version="v2",class="2xx"} 0)",
+      R"(rampart_requests_total{service="shop",version="v2",class="5xx"} 4)",
+      "# TYPE rampart_errors_past_key_cap_total counter",
+      "rampart_errors_past_key_cap_total{" + kV1 + "} 0",  // no key: every error counts
+      R"(rampart_errors_past_key_cap_total{service="shop",version="v2"} 2)",
       "rampart_upstream_failures_total{" + kV1 + ",kind=\"connect\"} 1",
       "rampart_upstream_failures_total{" + kV1 + ",kind=\"reset\"} 0",
       "rampart_upstream_failures_total{" + kV1 + ",kind=\"timeout\"} 2",
@@ -95,14 +105,15 @@ TEST_F(PrometheusTest, ExactSampleLines) {
       "rampart_request_duration_seconds_bucket{" + kV1 + ",le=\"+Inf\"} 5",
       "rampart_request_duration_seconds_sum{" + kV1 + "} 22.0432",
       "rampart_request_duration_seconds_count{" + kV1 + "} 5",
-      R"(rampart_request_duration_seconds_bucket{service="shop",version="v2",le="+Inf"} 0)",
-      R"(rampart_request_duration_seconds_sum{service="shop",version="v2"} 0)",
+      R"(rampart_request_duration_seconds_bucket{service="shop",version="v2",le="+Inf"} 4)",
+      R"(rampart_request_duration_seconds_bucket{service="shop",version="v3",le="+Inf"} 0)",
+      R"(rampart_request_duration_seconds_sum{service="shop",version="v3"} 0)",
       "# TYPE rampart_request_duration_quantile_seconds gauge",
       // rank 3 of 5 is 40 ms, reported as its bucket's midpoint 40'108'031 ns
       "rampart_request_duration_quantile_seconds{" + kV1 + ",quantile=\"0.5\"} 0.040108031",
       "rampart_request_duration_quantile_seconds{" + kV1 + ",quantile=\"0.95\"} 20",
       "rampart_request_duration_quantile_seconds{" + kV1 + ",quantile=\"0.99\"} 20",
-      R"(rampart_request_duration_quantile_seconds{service="shop",version="v2",quantile="0.5"} NaN)",
+      R"(rampart_request_duration_quantile_seconds{service="shop",version="v3",quantile="0.5"} NaN)",
       "rampart_received_bytes_total{" + kV1 + "} 60",
       "rampart_sent_bytes_total{" + kV1 + "} 650",
       "# TYPE rampart_connections_accepted_total counter",
@@ -203,9 +214,9 @@ TEST_F(PrometheusTest, FamiliesAreWellFormed) {
       counts[labels] = std::stoull(value);
     }
   }
-  EXPECT_EQ(type.size(), 11u);
-  EXPECT_EQ(help.size(), 11u);
-  EXPECT_EQ(inf.size(), 3u);
+  EXPECT_EQ(type.size(), 12u);
+  EXPECT_EQ(help.size(), 12u);
+  EXPECT_EQ(inf.size(), 4u);
   EXPECT_EQ(inf, counts);
 }
 

@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev libxxhash-dev
   libcli11-dev libtomlplusplus-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
-  clang-format clang-tidy libclang-rt-14-dev
+  clang clang-format clang-tidy libclang-rt-14-dev
   nginx-light haproxy wrk valgrind
 )
 

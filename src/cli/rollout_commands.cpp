@@ -332,7 +332,9 @@ std::string report_markdown(const json::value& r, const json::value& events) {
       std::string limits = thresholds_of(r, text(c, "metric"));
       const std::string bound = text(c, "bound");
       if (bound != "-" && !bound.empty()) {
-        limits += " (past " + bound + ")";
+        const std::string verdict = text(c, "verdict");
+        const bool past = verdict == "fail" || verdict == "critical";
+        limits += (past ? " (past " : " (undecided against ") + bound + ")";
       }
       limits += evidence_text(c);
       out += fmt::format("| {} | {} | {} | {} | {} / {} | {} |\n", cell(text(c, "metric")),

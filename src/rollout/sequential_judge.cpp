@@ -184,14 +184,20 @@ CheckResult SequentialJudge::judge_absolute(Test& t, const Window& tick) const {
       fmt::format("[{}, {}] at {}% ({} of {} requests)", num(ci.low), num(ci.high),
                   num(100 * (1 - level)), t.canary_events, t.canary_requests);
   const bool critical_only = is_latency(t.check.metric) && !t.check.max;
+  // A latency test's bound is a share of slow requests; say of which (a check's max and its
+  // critical are two tests with two thresholds).
+  const std::string of_slow =
+      is_latency(t.check.metric)
+          ? fmt::format(" of requests slower than {} ms", num(t.latency_ns / 1e6))
+          : std::string();
   if ((t.critical > 0 && ci.low > t.critical) || (critical_only && ci.low > t.bound)) {
     r.verdict = Verdict::kCritical;
-    r.bound = "critical " + num(critical_only ? t.bound : t.critical);
+    r.bound = "critical " + num(critical_only ? t.bound : t.critical) + of_slow;
     r.reason = fmt::format("{}: {} is {}, all over critical {}", to_string(t.check.metric), what,
                            interval, num(critical_only ? t.bound : t.critical));
   } else if (t.bound > 0 && ci.low > t.bound) {
     r.verdict = Verdict::kFail;
-    r.bound = "max " + num(t.bound);
+    r.bound = "max " + num(t.bound) + of_slow;
     r.reason = fmt::format("{}: {} is {}, all over {}", to_string(t.check.metric), what, interval,
                            num(t.bound));
   } else if (t.bound > 0 && ci.high < t.bound) {
@@ -199,7 +205,7 @@ CheckResult SequentialJudge::judge_absolute(Test& t, const Window& tick) const {
                            num(t.bound));
   } else {
     r.verdict = Verdict::kInconclusive;
-    r.bound = "max " + num(t.bound);
+    r.bound = (critical_only ? "critical " : "max ") + num(t.bound) + of_slow;
     r.reason = fmt::format("{}: {} is {}; not yet decided against {}", to_string(t.check.metric),
                            what, interval, num(t.bound));
   }

@@ -478,7 +478,11 @@ TEST(ReportMarkdown, TheSequentialJudgesEvidenceFollowsTheThresholds) {
       R"("e_value":140.2,"e_threshold":100,"canary_events":27,"stable_events":81},)"
       R"({"metric":"error_rate","verdict":"fail","canary":0.03,"stable":0.01,)"
       R"("canary_requests":900,"stable_requests":0,"bound":"max 0.01","reason":"y",)"
-      R"("interval":[0.0151,0.0522],"canary_events":27,"stable_events":0}]}}])");
+      R"("interval":[0.0151,0.0522],"canary_events":27,"stable_events":0},)"
+      R"({"metric":"p95_ms","verdict":"inconclusive","canary":0,"stable":null,)"
+      R"("canary_requests":900,"stable_requests":0,)"
+      R"("bound":"critical 0.05 of requests slower than 750 ms","reason":"z",)"
+      R"("interval":[0,0.0083],"canary_events":0,"stable_events":0}]}}])");
   const std::string md = report_markdown(r, e);
   EXPECT_NE(md.find("| Analysis | sequential judge at alpha 1% (of 100 canaries no worse than "
                     "stable, at most 1 rolled back)"),
@@ -488,6 +492,11 @@ TEST(ReportMarkdown, TheSequentialJudgesEvidenceFollowsTheThresholds) {
             std::string::npos)
       << md;
   EXPECT_NE(md.find("(past max 0.01); interval [0.0151, 0.0522] (27 events) |"), std::string::npos)
+      << md;
+  // Not decided yet: nothing is past the bound.
+  EXPECT_NE(md.find("(undecided against critical 0.05 of requests slower than 750 ms); "
+                    "interval [0, 0.0083] (0 events) |"),
+            std::string::npos)
       << md;
 }
 

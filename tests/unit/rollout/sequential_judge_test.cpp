@@ -10,6 +10,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace rampart::rollout {
 namespace {
@@ -53,6 +55,19 @@ TEST(SequentialJudge, EachBoundOfACheckIsATestAndRpsIsNotJudged) {
   Check both = relative_errors();
   both.max = 0.01;
   EXPECT_EQ(SequentialJudge({rps, both}).tests(), 2u);
+
+  // The default p95 check's two tests say which threshold each bounds.
+  SequentialJudge defaults({});
+  defaults.start_step(1000, stable_latency(20));
+  const Judgement j = defaults.observe(tick(version(12, 0), version(113, 0)), false);
+  std::vector<std::string> p95;
+  for (const CheckResult& c : j.checks) {
+    if (c.metric == Metric::kP95Ms) {
+      p95.push_back(c.bound);
+    }
+  }
+  EXPECT_EQ(p95, (std::vector<std::string>{"max 0.05 of requests slower than 500 ms",
+                                           "critical 0.05 of requests slower than 750 ms"}));
 }
 
 TEST(SequentialJudge, AGrossFailureRollsBackInItsFirstTicks) {

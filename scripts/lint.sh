@@ -145,7 +145,7 @@ select_files() {
   fi
   local changed dirs
   changed=$( (git diff --name-only "$base" -- src; git ls-files --others --exclude-standard src) | sort -u)
-  dirs=$(printf '%s\n' "$changed" | grep '\.hpp$' | xargs -r -n1 dirname | sort -u)
+  dirs=$(printf '%s\n' "$changed" | { grep '\.hpp$' || true; } | xargs -r -n1 dirname | sort -u)
   for f in "${curated[@]}"; do
     if printf '%s\n' "$changed" | grep -qx "$f" || printf '%s\n' "$dirs" | grep -qx "$(dirname "$f")"; then
       echo "$f"

@@ -176,9 +176,8 @@ std::optional<uint64_t> Gateway::sum_over_workers(uint32_t id,
   for (auto& worker : workers_) {
     auto promise = std::make_shared<std::promise<uint64_t>>();
     answers.push_back(promise->get_future());
-    asio::post(worker->io_context(), [w = worker.get(), promise, id, read] {
-      promise->set_value(read(w->upstream(id)));
-    });
+    worker->run_on_thread(
+        [w = worker.get(), promise, id, read] { promise->set_value(read(w->upstream(id))); });
   }
   const auto until = std::chrono::steady_clock::now() + wait;
   uint64_t sum = 0;

@@ -15,6 +15,7 @@
 
 #include <exception>
 #include <system_error>
+#include <utility>
 
 namespace rampart::gateway {
 
@@ -153,6 +154,9 @@ Awaitable<void> watch_commands(Worker* worker) {
       worker->ioc_.stop();
       co_return;
     }
+    if (bits & Worker::kTasks) {
+      worker->run_tasks();
+    }
     if (bits & Worker::kDrain) {
       worker->do_drain();
     }
@@ -178,6 +182,25 @@ void Worker::command(uint32_t bit) {
   // An eventfd write fails only when its counter would overflow, and then a wake-up is
   // pending anyway.
   [[maybe_unused]] const ssize_t n = ::write(command_fd_, &one, sizeof one);
+}
+
+void Worker::run_on_thread(std::function<void()> task) {
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks_.push_back(std::move(task));
+  }
+  command(kTasks);
+}
+
+void Worker::run_tasks() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks.swap(tasks_);
+  }
+  for (auto& task : tasks) {
+    task();
+  }
 }
 
 void Worker::do_drain() {

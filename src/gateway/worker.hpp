@@ -19,7 +19,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_set>
@@ -95,6 +97,11 @@ class Worker {
   void drain() { command(kDrain); }
   // Stops the io_context now (after a drain timeout). Thread-safe.
   void stop() { command(kStop); }
+  // Runs `task` on this worker's thread, soon (a read of its per-upstream state, say). Thread-
+  // safe: the task waits in a mailbox and the eventfd wakes the worker, since nothing but the
+  // worker's own thread may touch its lock-free io_context. A worker that has stopped never
+  // runs it.
+  void run_on_thread(std::function<void()> task);
   void join();
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
@@ -131,11 +138,13 @@ class Worker {
   friend Awaitable<void> watch_commands(Worker* worker);
   static constexpr uint32_t kDrain = 1;
   static constexpr uint32_t kStop = 2;
+  static constexpr uint32_t kTasks = 4;
   // Sets the command's bit and wakes the worker's thread through the eventfd.
   void command(uint32_t bit);
   // Grows upstreams_ to hold `id`; returns its state.
   UpstreamState& add_upstreams(uint32_t id);
   void do_drain();
+  void run_tasks();
 
   // Order matters at destruction: ioc_ is declared last so that it goes first, destroying
   // the coroutine frames of unfinished sessions while everything they touch (deadlines,
@@ -159,11 +168,13 @@ class Worker {
   // open for the worker's whole life) wakes watch_commands() on the worker's thread.
   std::atomic<uint32_t> commands_{0};
   int command_fd_ = -1;
+  std::mutex tasks_mutex_;
+  std::vector<std::function<void()>> tasks_;  // GUARDED_BY(tasks_mutex_); run_on_thread()'s
   std::thread thread_;
   // No other thread touches the io_context while it runs: sockets, timers and handlers are
-  // the worker thread's own, and drain() and stop() go through the eventfd. So Asio runs
-  // without locks: the reactor's per-descriptor mutex and the scheduler's mutex were ~3% and
-  // ~2% of a proxied request's instructions (callgrind).
+  // the worker thread's own, and drain(), stop() and run_on_thread() go through the eventfd. So
+  // Asio runs without locks: the reactor's per-descriptor mutex and the scheduler's mutex were ~3%
+  // and ~2% of a proxied request's instructions (callgrind).
   boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
   std::optional<Acceptor> acceptor_;
   std::optional<boost::asio::posix::basic_stream_descriptor<Executor>> command_reader_;

@@ -268,6 +268,11 @@ Status query_is(const Request& req, std::string_view known) {
   return {};
 }
 
+std::string_view query_text(const Call& call, std::string_view key) {
+  auto it = call.query.find(key);
+  return it == call.query.end() ? std::string_view{} : std::string_view(it->second);
+}
+
 Result<std::optional<std::int64_t>> query_int(const Call& call, std::string_view key) {
   auto it = call.query.find(key);
   if (it == call.query.end()) {

@@ -101,6 +101,8 @@ std::map<std::string, std::string, std::less<>> query_of(const Request& request)
 // kInvalidArgument "NAME: unknown query parameter; ..." for a parameter not in `known`
 // ("after, since, limit"; empty: none).
 Status query_is(const Request& request, std::string_view known);
+// A query parameter's text; empty when absent.
+std::string_view query_text(const Call& call, std::string_view key);
 // A query parameter that is a non-negative integer: std::nullopt when absent, kInvalidArgument
 // "KEY: \"x\" is not a non-negative integer" otherwise.
 Result<std::optional<std::int64_t>> query_int(const Call& call, std::string_view key);

@@ -88,8 +88,7 @@ Result<Reply> restart_service(const Call& call) {
   if (call.extensions.fleet == nullptr) {
     return not_wired();
   }
-  const auto v = call.query.find("version");
-  const std::string_view version = v == call.query.end() ? std::string_view{} : v->second;
+  const std::string_view version = query_text(call, "version");
   if (auto s = call.extensions.fleet->restart(call.params[0], version); !s) {
     return s.error();
   }

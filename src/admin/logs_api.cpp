@@ -25,14 +25,9 @@ using Verb = bhttp::verb;
 
 constexpr std::size_t kMaxCursorBytes = 16 * 1024;
 
-std::string_view query(const Call& call, std::string_view key) {
-  auto it = call.query.find(key);
-  return it == call.query.end() ? std::string_view{} : std::string_view(it->second);
-}
-
 Result<runner::LogQuery> log_query(const Call& call) {
   runner::LogQuery q;
-  if (auto version = query(call, "version"); !version.empty()) {
+  if (auto version = query_text(call, "version"); !version.empty()) {
     if (auto s = model::validate_version_name("version", version); !s) {
       return s.error();
     }
@@ -43,13 +38,13 @@ Result<runner::LogQuery> log_query(const Call& call) {
     return since.error();
   }
   q.since_ms = since->value_or(0);
-  q.grep = std::string(query(call, "grep"));
+  q.grep = std::string(query_text(call, "grep"));
   auto limit = query_limit(call);
   if (!limit) {
     return limit.error();
   }
   q.limit = *limit;
-  q.cursor = std::string(query(call, "cursor"));
+  q.cursor = std::string(query_text(call, "cursor"));
   if (q.cursor.size() > kMaxCursorBytes) {
     return make_error(Errc::kInvalidArgument, "cursor: too long; start without it");
   }

@@ -38,11 +38,6 @@ Result<gateway::Gateway*> wired_gateway(const Call& call) {
   return call.extensions.gateway;
 }
 
-std::string_view query(const Call& call, std::string_view key) {
-  auto it = call.query.find(key);
-  return it == call.query.end() ? std::string_view{} : std::string_view(it->second);
-}
-
 Result<gateway::TailFilter> tail_filter(const Call& call, const gateway::Gateway& gw) {
   gateway::TailFilter filter;
   filter.service = call.params[0];
@@ -54,11 +49,11 @@ Result<gateway::TailFilter> tail_filter(const Call& call, const gateway::Gateway
     return make_error(Errc::kNotFound,
                       fmt::format("service \"{}\" is not routed by the gateway", filter.service));
   }
-  filter.version = std::string(query(call, "version"));
+  filter.version = std::string(query_text(call, "version"));
   if (filter.version.size() > kMaxName) {
     return make_error(Errc::kInvalidArgument, "version: longer than 63 characters");
   }
-  auto status = gateway::parse_status_filter(query(call, "status"));
+  auto status = gateway::parse_status_filter(query_text(call, "status"));
   if (!status) {
     return make_error(Errc::kInvalidArgument, "status: " + status.error().message);
   }
@@ -67,7 +62,7 @@ Result<gateway::TailFilter> tail_filter(const Call& call, const gateway::Gateway
 }
 
 Result<std::chrono::milliseconds> tail_wait(const Call& call) {
-  const std::string_view text = query(call, "wait");
+  const std::string_view text = query_text(call, "wait");
   if (text.empty()) {
     return std::chrono::milliseconds(0);
   }
@@ -97,7 +92,7 @@ Result<std::size_t> tail_limit(const Call& call) {
 // expired: the events in between were not recorded), or a new subscription's.
 Result<gateway::TailCursor> tail_cursor(const Call& call, TailHub& hub) {
   const auto now = TailHub::Clock::now();
-  const std::string_view text = query(call, "cursor");
+  const std::string_view text = query_text(call, "cursor");
   if (text.empty()) {
     return hub.subscribe(now);
   }
@@ -173,7 +168,7 @@ Result<Reply> end_tail(const Call& call) {
     return gw.error();
   }
   TailHub& hub = (*gw)->tail();
-  auto cursor = gateway::parse_cursor(query(call, "cursor"), hub.workers());
+  auto cursor = gateway::parse_cursor(query_text(call, "cursor"), hub.workers());
   if (!cursor) {
     return make_error(Errc::kInvalidArgument, "cursor: " + cursor.error().message);
   }

@@ -97,11 +97,8 @@ uint64_t relative_latency_threshold(Metric metric, const metrics::LatencyHistogr
 }
 
 SequentialJudge::SequentialJudge(const std::vector<Check>& checks, SequentialOptions options)
-    : options_(options), tests_(make_tests(checks.empty() ? default_checks() : checks)) {
-  for (Test& t : tests_) {
-    t.e = seq::RatioEProcess(options_.ratios);
-  }
-}
+    : options_(options),
+      tests_(make_tests(checks.empty() ? default_checks() : checks, options.ratios)) {}
 
 SequentialJudge::Test SequentialJudge::test_of(const Check& c, Kind kind) {
   Test t;
@@ -110,7 +107,8 @@ SequentialJudge::Test SequentialJudge::test_of(const Check& c, Kind kind) {
   return t;
 }
 
-std::vector<SequentialJudge::Test> SequentialJudge::make_tests(const std::vector<Check>& checks) {
+std::vector<SequentialJudge::Test> SequentialJudge::make_tests(const std::vector<Check>& checks,
+                                                               std::span<const double> ratios) {
   std::vector<Test> tests;
   for (const Check& c : checks) {
     if (c.metric == Metric::kRps) {
@@ -136,7 +134,9 @@ std::vector<SequentialJudge::Test> SequentialJudge::make_tests(const std::vector
       tests.push_back(t);
     }
     if (c.max_ratio_to_stable) {
-      tests.push_back(test_of(c, Kind::kRelative));
+      Test t = test_of(c, Kind::kRelative);
+      t.e = seq::RatioEProcess(ratios);
+      tests.push_back(t);
     }
   }
   return tests;

@@ -105,7 +105,9 @@ class SequentialJudge {
   };
 
   static Test test_of(const Check& c, Kind kind);
-  static std::vector<Test> make_tests(const std::vector<Check>& checks);
+  // `ratios`: what each relative test's e-process mixes over.
+  static std::vector<Test> make_tests(const std::vector<Check>& checks,
+                                      std::span<const double> ratios);
   CheckResult judge_absolute(Test& t, const Window& tick) const;
   CheckResult judge_relative(Test& t, const Window& tick) const;
   std::optional<std::string> srm_refusal() const;
